@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+)
+
+// config is everything the server reads from its environment. Each setting
+// has one freshgraph name; Hasura's name for the same setting is accepted too,
+// so a Hasura deployment can swap its engine without renaming its variables.
+type config struct {
+	Host        string
+	Port        int
+	DatabaseURL string // empty: start the embedded PostgreSQL under DataDir
+	DataDir     string
+	AdminSecret string // empty: admin access is off, except in embedded mode
+	BodyLimit   int64
+	Timeout     time.Duration // longest a GraphQL request may run
+}
+
+// embedded reports whether the server runs its own PostgreSQL (dev mode).
+func (c config) embedded() bool { return c.DatabaseURL == "" }
+
+// addr is the address to listen on. The embedded mode serves only this
+// machine: it is a development database with a generated admin secret.
+func (c config) addr() string {
+	host := c.Host
+	if host == "" && c.embedded() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.Port))
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	first := func(names ...string) string {
+		for _, n := range names {
+			if v := getenv(n); v != "" {
+				return v
+			}
+		}
+		return ""
+	}
+	cfg := config{
+		Host:        first("HOST"),
+		DatabaseURL: first("DATABASE_URL", "HASURA_GRAPHQL_DATABASE_URL"),
+		DataDir:     first("FRESHGRAPH_DATA_DIR"),
+		AdminSecret: first("HASURA_GRAPHQL_ADMIN_SECRET"),
+		Port:        8080,
+		BodyLimit:   1 << 20,
+		Timeout:     30 * time.Second,
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = ".freshgraph"
+	}
+	if p := first("PORT", "HASURA_GRAPHQL_SERVER_PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			return config{}, fmt.Errorf("PORT must be a TCP port number, got %q", p)
+		}
+		cfg.Port = n
+	}
+	return cfg, nil
+}

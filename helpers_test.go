@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/pgtest"
+	"github.com/freshgraph/freshgraph/internal/requestlog"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+const testAdminSecret = "test-admin-secret-0123456789abcdef"
+
+var adminHeaders = map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
+
+// testServer is NewServer on its own migrated database, over real HTTP.
+type testServer struct {
+	*httptest.Server
+	pool *pgxpool.Pool
+	log  *syncBuffer // everything the server logged
+	sql  *sqlRecorder
+}
+
+func newTestServer(t *testing.T, configure ...func(*config)) *testServer {
+	t.Helper()
+	cfg, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL = "set by the test"
+	cfg.AdminSecret = testAdminSecret
+	for _, c := range configure {
+		c(&cfg)
+	}
+	poolCfg, err := database.ParseConfig(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &sqlRecorder{}
+	poolCfg.ConnConfig.Tracer = rec
+	pool, err := database.Connect(context.Background(), poolCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	logs := &syncBuffer{}
+	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(logs, nil)})
+	srv := httptest.NewServer(NewServer(logger, cfg, pool))
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, pool: pool, log: logs, sql: rec}
+}
+
+// post sends body to /v1/graphql as JSON and returns the response body; every
+// answer of /v1/graphql must be HTTP 200 with a JSON content type.
+func (s *testServer) post(t *testing.T, body string, headers map[string]string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	return s.do(t, req)
+}
+
+func (s *testServer) do(t *testing.T, req *http.Request) []byte {
+	t.Helper()
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200; body %s", resp.StatusCode, b)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("Content-Type %q, want application/json", ct)
+	}
+	return b
+}
+
+// gql runs one GraphQL request.
+func (s *testServer) gql(t *testing.T, query string, vars map[string]any, headers map[string]string) []byte {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.post(t, string(body), headers)
+}
+
+// exec runs SQL on the server's database, as another writer would.
+func (s *testServer) exec(t *testing.T, sql string, args ...any) {
+	t.Helper()
+	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertJSON fails unless got and want are the same JSON value.
+func assertJSON(t *testing.T, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expectation: %v", err)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if !bytes.Equal(gb, wb) {
+		t.Errorf("got  %s\nwant %s", gb, wb)
+	}
+}
+
+// sqlRecorder records the SQL the server sends, to count round trips.
+type sqlRecorder struct {
+	mu   sync.Mutex
+	sqls []string
+}
+
+func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sqls = append(r.sqls, data.SQL)
+	return ctx
+}
+
+func (r *sqlRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// take returns the statements recorded since the last take.
+func (r *sqlRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sqls
+	r.sqls = nil
+	return s
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newTestServerOnPool serves NewServer on a pool the test made.
+func newTestServerOnPool(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+	t.Helper()
+	cfg, _ := loadConfig(func(string) string { return "" })
+	srv := httptest.NewServer(NewServer(slog.New(slog.DiscardHandler), cfg, pool))
+	t.Cleanup(srv.Close)
+	return srv
+}

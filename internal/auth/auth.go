@@ -1,0 +1,110 @@
+// Package auth identifies who is calling: the role a request runs as and, for
+// a signed-in user, which user. The caller is a small value carried in the
+// request context; it never holds a copy of the user's profile, which is read
+// from PostgreSQL whenever it is shown.
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/freshgraph/freshgraph/internal/hasura"
+)
+
+// Role is a Hasura role name.
+type Role string
+
+// The roles this server knows.
+const (
+	RoleAdmin     Role = "admin"
+	RoleUser      Role = "user"
+	RoleAnonymous Role = "anonymous"
+)
+
+// Caller is who a request runs as.
+type Caller struct {
+	Role   Role
+	UserID string // set for RoleUser
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller in ctx; a context without one is anonymous.
+func CallerFrom(ctx context.Context) Caller {
+	if c, ok := ctx.Value(callerKey{}).(Caller); ok {
+		return c
+	}
+	return Caller{Role: RoleAnonymous}
+}
+
+// AdminSecretHeader is Hasura's header; header names are case-insensitive.
+const AdminSecretHeader = "X-Hasura-Admin-Secret"
+
+// legacyAdminSecretHeader is the name Hasura v1 used and still accepts.
+const legacyAdminSecretHeader = "X-Hasura-Access-Key"
+
+// Authenticator identifies callers.
+type Authenticator struct {
+	adminSecretHash *[sha256.Size]byte // nil: admin access is off
+}
+
+// NewAuthenticator returns an Authenticator. An empty adminSecret turns admin
+// access off (Hasura's default would be an open admin API).
+func NewAuthenticator(adminSecret string) *Authenticator {
+	a := &Authenticator{}
+	if adminSecret != "" {
+		h := sha256.Sum256([]byte(adminSecret))
+		a.adminSecretHash = &h
+	}
+	return a
+}
+
+var errInvalidAdminSecret = &hasura.Error{
+	Code:    hasura.CodeAccessDenied,
+	Message: "invalid x-hasura-admin-secret/x-hasura-access-key",
+}
+
+// Identify returns the caller of r, or a Hasura access-denied error when r
+// presents credentials that are wrong.
+func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
+	secret, sent := adminSecretOf(r)
+	if sent {
+		// Hashing first makes the comparison constant-time in the secret's
+		// length as well as its content.
+		got := sha256.Sum256([]byte(secret))
+		if a.adminSecretHash == nil || subtle.ConstantTimeCompare(got[:], a.adminSecretHash[:]) != 1 {
+			return Caller{}, errInvalidAdminSecret
+		}
+		return Caller{Role: RoleAdmin}, nil
+	}
+	return Caller{Role: RoleAnonymous}, nil
+}
+
+func adminSecretOf(r *http.Request) (string, bool) {
+	for _, name := range []string{AdminSecretHeader, legacyAdminSecretHeader} {
+		if v := r.Header.Values(name); len(v) > 0 {
+			return v[0], true
+		}
+	}
+	return "", false
+}
+
+// Middleware puts the caller of each request into its context, and answers
+// requests with wrong credentials with Hasura's error, HTTP 200.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.Identify(r)
+		if err != nil {
+			hasura.WriteError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), c)))
+	})
+}

@@ -1,0 +1,192 @@
+package hasura
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Transport answers GraphQL over HTTP as Hasura's /v1/graphql does: POST with a
+// JSON body that is one request or an array of them (a batch, answered with an
+// array), GET with query parameters for queries, and HTTP 200 for every answer,
+// errors included. A response carries either data or errors, never both, since
+// Hasura runs each request as a whole.
+type Transport struct{}
+
+var _ graphql.Transport = Transport{}
+
+// Supports accepts every non-upgrade request, so that a wrong method or
+// content type still gets an answer in Hasura's shape.
+func (Transport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade") == "" }
+
+// Do executes the request.
+func (Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	ctx := r.Context()
+	var out []byte
+	switch r.Method {
+	case http.MethodGet:
+		params, err := paramsFromURL(r)
+		if err != nil {
+			out = appendResponse(out, errorResponse(ctx, exec, err))
+			break
+		}
+		out = appendResponse(out, execute(ctx, exec, params, false))
+	case http.MethodPost:
+		out = doPost(ctx, r, exec)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		out = appendResponse(out, errorResponse(ctx, exec,
+			&Error{Code: "method-not-allowed", Message: "only GET and POST are supported on this endpoint"}))
+	}
+	_, _ = w.Write(out)
+}
+
+func doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []byte {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		// Browsers send form and text/plain bodies cross-site without a
+		// preflight; refusing them keeps cookie-authenticated calls safe from CSRF.
+		return appendResponse(nil, errorResponse(ctx, exec,
+			&Error{Code: CodeInvalidHeaders, Message: "Content-Type must be application/json"}))
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if maxErr, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit)}
+		} else {
+			err = &Error{Code: CodeBadRequest, Message: "could not read the request body"}
+		}
+		return appendResponse(nil, errorResponse(ctx, exec, err))
+	}
+	body = bytes.TrimLeft(body, " \t\r\n")
+	if len(body) > 0 && body[0] == '[' {
+		var batch []json.RawMessage
+		if err := decodeJSON(body, &batch); err != nil {
+			return appendResponse(nil, errorResponse(ctx, exec, err))
+		}
+		out := []byte{'['}
+		for i, raw := range batch {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendResponse(out, executeRaw(ctx, exec, raw))
+		}
+		return append(out, ']')
+	}
+	return appendResponse(nil, executeRaw(ctx, exec, body))
+}
+
+func executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
+	var params graphql.RawParams
+	if err := decodeJSON(body, &params); err != nil {
+		return errorResponse(ctx, exec, err)
+	}
+	return execute(ctx, exec, &params, true)
+}
+
+// decodeJSON decodes one JSON value, keeping numbers as json.Number as gqlgen's
+// Int and Float unmarshallers expect.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return &Error{Code: CodeInvalidJSON, Message: "invalid JSON in request body: " + jsonProblem(err)}
+	}
+	if dec.More() {
+		return &Error{Code: CodeInvalidJSON, Message: "invalid JSON in request body: unexpected data after the top-level value"}
+	}
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing the body, which may
+// hold passwords.
+func jsonProblem(err error) string {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if te.Field == "" {
+			return "expected " + te.Type.String() + ", found " + te.Value
+		}
+		return "field \"" + te.Field + "\" must not be " + te.Value
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	return "malformed request"
+}
+
+func paramsFromURL(r *http.Request) (*graphql.RawParams, error) {
+	q := r.URL.Query()
+	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	if v := q.Get("variables"); v != "" {
+		if err := decodeJSON([]byte(v), &params.Variables); err != nil {
+			return nil, err
+		}
+	}
+	return params, nil
+}
+
+func execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, allowMutation bool) *graphql.Response {
+	if params.Query == "" {
+		return errorResponse(ctx, exec, &Error{Code: CodeParseFailed, Message: `key "query" not found`})
+	}
+	start := graphql.Now()
+	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		return exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+	}
+	switch opCtx.Operation.Operation {
+	case ast.Mutation:
+		if !allowMutation {
+			// A GET can be triggered cross-site by a link or an image.
+			return errorResponse(ctx, exec, &Error{Code: CodeValidationFailed, Message: "mutations are not allowed over GET; use POST"})
+		}
+	case ast.Subscription:
+		return errorResponse(ctx, exec, &Error{Code: CodeUnexpectedPayload, Message: "subscriptions are not supported over HTTP, use websockets instead"})
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	return responses(ctx)
+}
+
+func errorResponse(ctx context.Context, exec graphql.GraphExecutor, err error) *graphql.Response {
+	return exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(nil, err)})
+}
+
+// appendResponse writes resp as Hasura does: {"data": …} or {"errors": […]}.
+// The data is gqlgen's own valid JSON and is copied as is, not re-encoded.
+func appendResponse(out []byte, resp *graphql.Response) []byte {
+	if len(resp.Errors) > 0 {
+		b, err := json.Marshal(struct {
+			Errors gqlerror.List `json:"errors"`
+		}{resp.Errors})
+		if err != nil { // cannot happen: messages and codes are strings
+			b = []byte(`{"errors":[{"message":"unexpected error","extensions":{"code":"unexpected","path":"$"}}]}`)
+		}
+		return append(out, b...)
+	}
+	out = append(out, `{"data":`...)
+	out = append(out, resp.Data...)
+	return append(out, '}')
+}
+
+// WriteError answers a request that fails before any GraphQL is executed,
+// e.g. for wrong credentials, in Hasura's shape with HTTP 200.
+func WriteError(w http.ResponseWriter, err error) {
+	he, ok := errors.AsType[*Error](err)
+	if !ok {
+		he = internalError
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(appendResponse(nil, &graphql.Response{Errors: gqlerror.List{he.gqlError()}}))
+}

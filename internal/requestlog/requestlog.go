@@ -1,0 +1,120 @@
+// Package requestlog gives every HTTP request an id, logs one line per request
+// and turns a panic into a logged 500 instead of a dropped connection. Log
+// records written with a request's context carry its id, so an error a client
+// sees can be found in the log.
+package requestlog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Header carries the request id, in and out (Hasura sends x-request-id too).
+const Header = "X-Request-Id"
+
+type idKey struct{}
+
+// ID returns the id of the request ctx belongs to, or "".
+func ID(ctx context.Context) string {
+	id, _ := ctx.Value(idKey{}).(string)
+	return id
+}
+
+// Handler wraps a slog.Handler so that records logged with a request's context
+// carry its request_id.
+type Handler struct{ slog.Handler }
+
+// Handle adds the request id, if any.
+func (h Handler) Handle(ctx context.Context, r slog.Record) error {
+	if id := ID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps the wrapper.
+func (h Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return Handler{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup keeps the wrapper.
+func (h Handler) WithGroup(name string) slog.Handler { return Handler{h.Handler.WithGroup(name)} }
+
+// Middleware assigns the request id (keeping a sane one sent by a proxy), logs
+// the request when it ends, and recovers from panics. It never logs headers,
+// bodies or query strings: they can hold secrets.
+func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get(Header)
+			if !saneID(id) {
+				id = newID()
+			}
+			ctx := context.WithValue(r.Context(), idKey{}, id)
+			w.Header().Set(Header, id)
+			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+			start := time.Now()
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logger.ErrorContext(ctx, "panic", "panic", v, "stack", string(debug.Stack()))
+					if !rec.wrote {
+						http.Error(rec, "internal server error", http.StatusInternalServerError)
+					}
+				}
+				logger.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path,
+					"status", rec.status, "bytes", rec.bytes, "took", time.Since(start))
+			}()
+			next.ServeHTTP(rec, r.WithContext(ctx))
+		})
+	}
+}
+
+func saneID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+	wrote  bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (WebSocket upgrades).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/freshgraph/freshgraph/graph"
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/requestlog"
+)
+
+// NewServer returns the server's whole HTTP surface:
+//
+//	GET  /            GraphiQL, talking to /v1/graphql with the browser's cookies
+//	     /v1/graphql  GraphQL, as Hasura answers it
+//	GET  /healthz     "OK" when PostgreSQL answers, 500 "ERROR" otherwise
+//	GET  /v1/version  {"version": "…"}
+func NewServer(logger *slog.Logger, cfg config, pool *pgxpool.Pool) http.Handler {
+	mux := http.NewServeMux()
+	authenticator := auth.NewAuthenticator(cfg.AdminSecret)
+	mux.Handle("/v1/graphql", authenticator.Middleware(graphqlHandler(logger, cfg, pool)))
+	mux.Handle("GET /healthz", healthz(pool))
+	mux.Handle("GET /v1/version", version())
+	mux.Handle("GET /{$}", playground.Handler("freshgraph", "/v1/graphql",
+		playground.WithStoragePrefix("freshgraph:")))
+	return requestlog.Middleware(logger)(mux)
+}
+
+func graphqlHandler(logger *slog.Logger, cfg config, pool *pgxpool.Pool) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: pool}}))
+	srv.AddTransport(hasura.Transport{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetErrorPresenter(hasura.ErrorPresenter(logger))
+	srv.SetRecoverFunc(hasura.RecoverFunc(logger))
+	srv.Use(extension.Introspection{})
+	srv.Use(graph.RoleSchema{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, cfg.BodyLimit)
+		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
+		defer cancel()
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func healthz(pool *pgxpool.Pool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := pool.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = w.Write([]byte("ERROR"))
+			return
+		}
+		_, _ = w.Write([]byte("OK"))
+	})
+}
+
+// serverVersion is the module version the binary was built from, or "dev".
+func serverVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+func version() http.Handler {
+	body, _ := json.Marshal(map[string]string{"version": serverVersion()})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(body)
+	})
+}

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startRun runs the server as `make run` does, with env, and returns the base
+// URL and admin secret it prints, and a stop function that cancels it (as
+// SIGINT does) and returns run's error.
+func startRun(t *testing.T, env map[string]string) (base, secret string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, nil, func(k string) string { return env[k] }, w, io.Discard)
+		_ = w.CloseWithError(io.EOF)
+		done <- err
+	}()
+	stop = func() error {
+		cancel()
+		go func() { _, _ = io.Copy(io.Discard, out) }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(60 * time.Second):
+			t.Fatal("run did not return after cancellation")
+			return nil
+		}
+	}
+	address := regexp.MustCompile(`GraphiQL: (http://\S+/)`)
+	adminSecret := regexp.MustCompile(`admin secret \(x-hasura-admin-secret\): (\S+)`)
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if m := address.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+		if m := adminSecret.FindStringSubmatch(sc.Text()); m != nil {
+			secret = m[1]
+			break
+		}
+	}
+	if base == "" || secret == "" {
+		t.Fatalf("run printed no address and secret; it returned %v", stop())
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return base, secret, stop
+}
+
+func TestEmbeddedModeStartsStopsAndRestartsWithItsData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster of its own")
+	}
+	// As root, the embedded server runs as user postgres, which must be able
+	// to enter every parent of its directory: t.TempDir() is not enterable.
+	dir, err := os.MkdirTemp("", "freshgraph-run-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"FRESHGRAPH_DATA_DIR": dir, "PORT": "0"}
+
+	start := time.Now()
+	base, secret, stop := startRun(t, env)
+	t.Logf("cold start (initdb, migrations, listening): %v", time.Since(start))
+	if !strings.HasPrefix(base, "http://localhost:") {
+		t.Errorf("GraphiQL address %q, want localhost", base)
+	}
+	if len(secret) < 32 {
+		t.Errorf("generated admin secret %q is too short", secret)
+	}
+	query := `{"query": "query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name } }", "variables": {"userId": "` + fillMurrayID + `"}}`
+	assertJSON(t, postTo(t, base, secret, query), `{"data":{"users_by_pk":null}}`)
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postgres", "data", "postmaster.pid")); !os.IsNotExist(err) {
+		t.Errorf("the embedded PostgreSQL still runs after shutdown (postmaster.pid: %v)", err)
+	}
+
+	// The data directory carries over: the same secret, the same database.
+	start = time.Now()
+	base2, secret2, stop2 := startRun(t, env)
+	t.Logf("warm start: %v", time.Since(start))
+	if secret2 != secret {
+		t.Errorf("admin secret changed across restarts")
+	}
+	assertJSON(t, postTo(t, base2, secret2, `{"query": "{ __typename }"}`), `{"data":{"__typename":"query_root"}}`)
+	if err := stop2(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+func postTo(t *testing.T, base, secret, body string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"v1/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hasura-Admin-Secret", secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}

@@ -1,0 +1,148 @@
+// Command freshgraph is a GraphQL server, compatible with Hasura's API over the
+// Auth.js (NextAuth) tables, whose session is read fresh from PostgreSQL on
+// every call. See README.md.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/pglocal"
+	"github.com/freshgraph/freshgraph/internal/requestlog"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "freshgraph:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownGrace is how long in-flight requests may take to finish once the
+// server has been asked to stop.
+const shutdownGrace = 20 * time.Second
+
+// run starts the server and blocks until ctx is cancelled, then shuts down:
+// in-flight requests finish, the pool closes, the embedded PostgreSQL stops.
+func run(ctx context.Context, _ []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(stderr, nil)})
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+
+	dbURL := cfg.DatabaseURL
+	if cfg.embedded() {
+		cluster, err := pglocal.Start(ctx, pglocal.Options{
+			Dir:    filepath.Join(cfg.DataDir, "postgres"),
+			Logger: logger,
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cluster.Stop(); err != nil {
+				logger.Error("stop embedded PostgreSQL", "err", err)
+			}
+		}()
+		dbURL = cluster.URL()
+		if cfg.AdminSecret == "" {
+			if cfg.AdminSecret, err = devSecret(filepath.Join(cfg.DataDir, "admin-secret")); err != nil {
+				return err
+			}
+		}
+	}
+
+	pool, err := database.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := database.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr())
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           NewServer(logger, cfg, pool),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	printBanner(stdout, cfg, ln.Addr().(*net.TCPAddr), dbURL)
+	if cfg.AdminSecret == "" {
+		logger.Warn("admin access is off: set HASURA_GRAPHQL_ADMIN_SECRET to use the admin API")
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+func printBanner(w io.Writer, cfg config, addr *net.TCPAddr, dbURL string) {
+	host := "localhost"
+	if !addr.IP.IsLoopback() && !addr.IP.IsUnspecified() {
+		host = addr.IP.String()
+	}
+	base := fmt.Sprintf("http://%s/", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
+	fmt.Fprintf(w, "freshgraph is ready\n  GraphiQL: %s\n  GraphQL:  %sv1/graphql\n", base, base)
+	if cfg.embedded() {
+		// Printed, never logged: this is the developer's own machine and a
+		// generated secret is useless unless they can read it.
+		fmt.Fprintf(w, "  database: %s (embedded, in %s)\n", dbURL, cfg.DataDir)
+		fmt.Fprintf(w, "  admin secret (x-hasura-admin-secret): %s\n", cfg.AdminSecret)
+	}
+}
+
+// devSecret returns the secret kept in path, creating it on first use, so that
+// a restart of the embedded mode keeps the same secret.
+func devSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	secret := base64.RawURLEncoding.EncodeToString(raw[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
