@@ -57,6 +57,7 @@ func startRun(t *testing.T, env map[string]string) (base, secret string, stop fu
 }
 
 func TestEmbeddedModeStartsStopsAndRestartsWithItsData(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster of its own")
 	}

@@ -21,6 +21,7 @@ func insertFillMurray(t *testing.T, s *testServer) {
 }
 
 func TestSeedQueryReturnsTheUserRow(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	insertFillMurray(t, s)
 	s.sql.take()
@@ -37,12 +38,14 @@ func TestSeedQueryReturnsTheUserRow(t *testing.T) {
 }
 
 func TestSeedQueryForMissingIDIsNull(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	got := s.gql(t, getUser, map[string]any{"userId": "00000000-0000-0000-0000-000000000000"}, adminHeaders)
 	assertJSON(t, got, `{"data":{"users_by_pk":null}}`)
 }
 
 func TestUsersByPkReadsOnlyRequestedColumns(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	insertFillMurray(t, s)
 	s.sql.take()
@@ -62,6 +65,7 @@ func TestUsersByPkReadsOnlyRequestedColumns(t *testing.T) {
 }
 
 func TestTimestamptzKeepsMicrosecondsAndDropsTrailingZeros(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	s.exec(t, `INSERT INTO users (id, email, "emailVerified") VALUES
 		('00000000-0000-0000-0000-000000000001', 'a@example.com', '2016-07-20 17:30:15.234890+05:30'),
@@ -76,6 +80,7 @@ func TestTimestamptzKeepsMicrosecondsAndDropsTrailingZeros(t *testing.T) {
 }
 
 func TestErrorsHaveHasurasShape(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	tests := []struct {
 		name    string
@@ -143,11 +148,13 @@ func TestErrorsHaveHasurasShape(t *testing.T) {
 }
 
 func TestAnonymousCallerMayAskForTypename(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	assertJSON(t, s.post(t, `{"query": "{ __typename }"}`, nil), `{"data":{"__typename":"query_root"}}`)
 }
 
 func TestAdminAccessIsOffWithoutAConfiguredSecret(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, func(c *config) { c.AdminSecret = "" })
 	for _, secret := range []string{"", "anything"} {
 		got := s.post(t, `{"query": "{ __typename }"}`, map[string]string{"X-Hasura-Admin-Secret": secret})
@@ -156,6 +163,7 @@ func TestAdminAccessIsOffWithoutAConfiguredSecret(t *testing.T) {
 }
 
 func TestNonJSONBodiesAreRefused(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 	req.Header.Set("Content-Type", "text/plain")
@@ -163,12 +171,14 @@ func TestNonJSONBodiesAreRefused(t *testing.T) {
 }
 
 func TestOversizedBodyIsRefused(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t, func(c *config) { c.BodyLimit = 64 })
 	body := `{"query": "{ __typename }", "variables": {"pad": "` + strings.Repeat("x", 100) + `"}}`
 	assertJSON(t, s.post(t, body, nil), `{"errors":[{"message":"request body is larger than 64 bytes","extensions":{"code":"bad-request","path":"$"}}]}`)
 }
 
 func TestBatchIsAnsweredWithAnArray(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	insertFillMurray(t, s)
 	got := s.post(t, `[
@@ -182,6 +192,7 @@ func TestBatchIsAnsweredWithAnArray(t *testing.T) {
 }
 
 func TestGetRunsQueries(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	insertFillMurray(t, s)
 	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/graphql?query="+
@@ -191,6 +202,7 @@ func TestGetRunsQueries(t *testing.T) {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	status, body := get(t, s.URL+"/healthz")
 	if status != http.StatusOK || body != "OK" {
@@ -211,6 +223,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestVersionAndGraphiQL(t *testing.T) {
+	t.Parallel()
 	s := newTestServer(t)
 	status, body := get(t, s.URL+"/v1/version")
 	if status != http.StatusOK || body != `{"version":"dev"}` {
