@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/freshgraph/freshgraph/internal/session"
 )
 
 // config is everything the server reads from its environment. Each setting
@@ -18,6 +21,9 @@ type config struct {
 	AdminSecret string // empty: admin access is off, except in embedded mode
 	BodyLimit   int64
 	Timeout     time.Duration // longest a GraphQL request may run
+	// Session is how sessions are kept; its Secrets are empty until run
+	// generates them in embedded mode.
+	Session session.Config
 }
 
 // embedded reports whether the server runs its own PostgreSQL (dev mode).
@@ -50,6 +56,35 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:        8080,
 		BodyLimit:   1 << 20,
 		Timeout:     30 * time.Second,
+	}
+	cfg.Session = session.Config{MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, Secure: true}
+	if v := first("SESSION_SECRET"); v != "" {
+		secrets, err := session.ParseSecrets(v)
+		if err != nil {
+			return config{}, err
+		}
+		cfg.Session.Secrets = secrets
+	} else if !cfg.embedded() {
+		return config{}, fmt.Errorf("SESSION_SECRET is not set: it signs and encrypts session cookies; set it to at least %d random characters, e.g. the output of: openssl rand -base64 32", session.MinSecretLength)
+	}
+	for name, d := range map[string]*time.Duration{"SESSION_MAX_AGE": &cfg.Session.MaxAge, "SESSION_UPDATE_AGE": &cfg.Session.UpdateAge} {
+		if v := first(name); v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil || parsed < 0 {
+				return config{}, fmt.Errorf("%s must be a duration such as 720h, got %q", name, v)
+			}
+			*d = parsed
+		}
+	}
+	if cfg.Session.MaxAge <= 0 || cfg.Session.UpdateAge > cfg.Session.MaxAge {
+		return config{}, errors.New("SESSION_MAX_AGE must be positive and at least SESSION_UPDATE_AGE")
+	}
+	switch v := first("SESSION_COOKIE_SECURE"); v {
+	case "", "true":
+	case "false":
+		cfg.Session.Secure = false
+	default:
+		return config{}, fmt.Errorf("SESSION_COOKIE_SECURE must be true or false, got %q", v)
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = ".freshgraph"

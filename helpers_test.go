@@ -30,23 +30,26 @@ var adminHeaders = map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
 // testServer is NewServer on its own migrated database, over real HTTP.
 type testServer struct {
 	*httptest.Server
-	pool *pgxpool.Pool
-	log  *syncBuffer // everything the server logged
-	sql  *sqlRecorder
+	pool  *pgxpool.Pool
+	log   *syncBuffer // everything the server logged
+	sql   *sqlRecorder
+	dbURL string
 }
 
 func newTestServer(t *testing.T, configure ...func(*config)) *testServer {
 	t.Helper()
-	cfg, err := loadConfig(func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DatabaseURL = "set by the test"
-	cfg.AdminSecret = testAdminSecret
+	return newTestServerOn(t, pgtest.NewDatabase(t), configure...)
+}
+
+// newTestServerOn starts an instance on the database at dbURL: two of them on
+// one database are two instances of one deployment.
+func newTestServerOn(t *testing.T, dbURL string, configure ...func(*config)) *testServer {
+	t.Helper()
+	cfg := testConfig(t)
 	for _, c := range configure {
 		c(&cfg)
 	}
-	poolCfg, err := database.ParseConfig(pgtest.NewDatabase(t))
+	poolCfg, err := database.ParseConfig(dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,14 +62,44 @@ func newTestServer(t *testing.T, configure ...func(*config)) *testServer {
 	t.Cleanup(pool.Close)
 	logs := &syncBuffer{}
 	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(logs, nil)})
-	srv := httptest.NewServer(NewServer(logger, cfg, pool))
+	handler, err := NewServer(logger, cfg, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, pool: pool, log: logs, sql: rec}
+	return &testServer{Server: srv, pool: pool, log: logs, sql: rec, dbURL: dbURL}
+}
+
+const testSessionSecret = "test-session-secret-0123456789abcdefghij"
+
+// testConfig is the configuration of a deployment with its own database.
+func testConfig(t *testing.T) config {
+	t.Helper()
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{
+			"DATABASE_URL":                "set by the test",
+			"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret,
+			"SESSION_SECRET":              testSessionSecret,
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 // post sends body to /v1/graphql as JSON and returns the response body; every
 // answer of /v1/graphql must be HTTP 200 with a JSON content type.
 func (s *testServer) post(t *testing.T, body string, headers map[string]string) []byte {
+	t.Helper()
+	b, _ := s.postWith(t, s.Client(), body, headers)
+	return b
+}
+
+// postWith is post through client (e.g. one with a cookie jar), returning the
+// response too.
+func (s *testServer) postWith(t *testing.T, client *http.Client, body string, headers map[string]string) ([]byte, *http.Response) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", strings.NewReader(body))
 	if err != nil {
@@ -76,12 +109,18 @@ func (s *testServer) post(t *testing.T, body string, headers map[string]string) 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	return s.do(t, req)
+	return doWith(t, client, req)
 }
 
 func (s *testServer) do(t *testing.T, req *http.Request) []byte {
 	t.Helper()
-	resp, err := s.Client().Do(req)
+	b, _ := doWith(t, s.Client(), req)
+	return b
+}
+
+func doWith(t *testing.T, client *http.Client, req *http.Request) ([]byte, *http.Response) {
+	t.Helper()
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +135,7 @@ func (s *testServer) do(t *testing.T, req *http.Request) []byte {
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type %q, want application/json", ct)
 	}
-	return b
+	return b, resp
 }
 
 // gql runs one GraphQL request.
@@ -178,8 +217,11 @@ func (b *syncBuffer) String() string {
 // newTestServerOnPool serves NewServer on a pool the test made.
 func newTestServerOnPool(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
-	cfg, _ := loadConfig(func(string) string { return "" })
-	srv := httptest.NewServer(NewServer(slog.New(slog.DiscardHandler), cfg, pool))
+	handler, err := NewServer(slog.New(slog.DiscardHandler), testConfig(t), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -16,9 +16,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/graph"
+	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
+	"github.com/freshgraph/freshgraph/internal/session"
 )
 
 // NewServer returns the server's whole HTTP surface:
@@ -27,19 +29,24 @@ import (
 //	     /v1/graphql  GraphQL, as Hasura answers it
 //	GET  /healthz     "OK" when PostgreSQL answers, 500 "ERROR" otherwise
 //	GET  /v1/version  {"version": "…"}
-func NewServer(logger *slog.Logger, cfg config, pool *pgxpool.Pool) http.Handler {
+func NewServer(logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handler, error) {
+	store, err := session.NewStore(pool, cfg.Session)
+	if err != nil {
+		return nil, err
+	}
+	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store)}
 	mux := http.NewServeMux()
-	authenticator := auth.NewAuthenticator(cfg.AdminSecret)
-	mux.Handle("/v1/graphql", authenticator.Middleware(graphqlHandler(logger, cfg, pool)))
+	authenticator := auth.NewAuthenticator(cfg.AdminSecret, store.Token)
+	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(logger, cfg, resolver))))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	mux.Handle("GET /{$}", playground.Handler("freshgraph", "/v1/graphql",
 		playground.WithStoragePrefix("freshgraph:")))
-	return requestlog.Middleware(logger)(mux)
+	return requestlog.Middleware(logger)(mux), nil
 }
 
-func graphqlHandler(logger *slog.Logger, cfg config, pool *pgxpool.Pool) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: pool}}))
+func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: resolver}))
 	srv.AddTransport(hasura.Transport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(hasura.ErrorPresenter(logger))

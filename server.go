@@ -67,6 +67,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 				return err
 			}
 		}
+		if len(cfg.Session.Secrets) == 0 {
+			secret, err := devSecret(filepath.Join(cfg.DataDir, "session-secret"))
+			if err != nil {
+				return err
+			}
+			cfg.Session.Secrets = []string{secret}
+		}
 	}
 
 	pool, err := database.Open(ctx, dbURL)
@@ -82,8 +89,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	if err != nil {
 		return err
 	}
+	handler, err := NewServer(logger, cfg, pool)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler:           NewServer(logger, cfg, pool),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -126,7 +137,7 @@ func printBanner(w io.Writer, cfg config, addr *net.TCPAddr, dbURL string) {
 }
 
 // devSecret returns the secret kept in path, creating it on first use, so that
-// a restart of the embedded mode keeps the same secret.
+// a restart of the embedded mode keeps the same secret (and its sessions).
 func devSecret(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {

@@ -16,7 +16,18 @@ import (
 // root field. Admin may use every field. As in Hasura, where each role has its
 // own generated schema, a field a role may not use does not exist for it.
 var rootFieldRoles = map[string]map[string][]auth.Role{
-	"query_root": {},
+	"query_root": {
+		"session":     {auth.RoleUser, auth.RoleAnonymous},
+		"users_by_pk": {auth.RoleUser}, // its own row only: see authjs.OwnUserByID
+	},
+	"mutation_root": {
+		"signUp":  {auth.RoleUser, auth.RoleAnonymous},
+		"signIn":  {auth.RoleUser, auth.RoleAnonymous},
+		"signOut": {auth.RoleUser, auth.RoleAnonymous},
+		// Anonymous callers get access-denied from the resolver, not a
+		// missing field: the field is the session API's, which every role has.
+		"updateUserProfile": {auth.RoleUser, auth.RoleAnonymous},
+	},
 }
 
 // RoleSchema is a gqlgen extension that refuses, before anything runs, an

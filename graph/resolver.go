@@ -4,10 +4,15 @@ package graph
 
 //go:generate go tool gqlgen generate
 
-import "github.com/jackc/pgx/v5/pgxpool"
+import (
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/freshgraph/freshgraph/internal/accounts"
+)
 
 // Resolver holds the dependencies the resolvers share; it keeps no state
 // between requests.
 type Resolver struct {
-	DB *pgxpool.Pool
+	DB       *pgxpool.Pool
+	Accounts *accounts.Service
 }

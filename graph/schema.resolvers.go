@@ -8,15 +8,67 @@ package graph
 import (
 	"context"
 
+	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 )
 
+// SignUp is the resolver for the signUp field.
+func (r *mutation_rootResolver) SignUp(ctx context.Context, email string, password string, name *string) (*authjs.Session, error) {
+	ex := exchangeFrom(ctx)
+	w := ex.sink()
+	defer ex.keep(w)
+	return r.Accounts.SignUp(ctx, ex.r, w, email, password, name, authjs.UserColumnsOf(requestedSubfields(ctx, "user")))
+}
+
+// SignIn is the resolver for the signIn field.
+func (r *mutation_rootResolver) SignIn(ctx context.Context, email string, password string) (*authjs.Session, error) {
+	ex := exchangeFrom(ctx)
+	w := ex.sink()
+	defer ex.keep(w)
+	return r.Accounts.SignIn(ctx, ex.r, w, email, password, authjs.UserColumnsOf(requestedSubfields(ctx, "user")))
+}
+
+// SignOut is the resolver for the signOut field.
+func (r *mutation_rootResolver) SignOut(ctx context.Context) (bool, error) {
+	ex := exchangeFrom(ctx)
+	w := ex.sink()
+	defer ex.keep(w)
+	return r.Accounts.SignOut(ctx, ex.r, w, auth.CallerFrom(ctx).SessionToken)
+}
+
+// UpdateUserProfile is the resolver for the updateUserProfile field.
+func (r *mutation_rootResolver) UpdateUserProfile(ctx context.Context, name *string, image *string) (*authjs.User, error) {
+	change := authjs.ProfileChange{
+		Name: name, SetName: argumentGiven(ctx, "name"),
+		Image: image, SetImage: argumentGiven(ctx, "image"),
+	}
+	return r.Accounts.UpdateProfile(ctx, auth.CallerFrom(ctx).SessionToken, change, authjs.UserColumnsOf(requestedFields(ctx)))
+}
+
+// Session is the resolver for the session field.
+func (r *query_rootResolver) Session(ctx context.Context) (*authjs.Session, error) {
+	ex := exchangeFrom(ctx)
+	w := ex.sink()
+	defer ex.keep(w)
+	return r.Accounts.Session(ctx, ex.r, w, auth.CallerFrom(ctx).SessionToken, authjs.UserColumnsOf(requestedSubfields(ctx, "user")))
+}
+
 // UsersByPk is the resolver for the users_by_pk field.
 func (r *query_rootResolver) UsersByPk(ctx context.Context, id string) (*authjs.User, error) {
-	return authjs.UserByID(ctx, r.DB, id, authjs.UserColumnsOf(requestedFields(ctx)))
+	cols := authjs.UserColumnsOf(requestedFields(ctx))
+	if caller := auth.CallerFrom(ctx); caller.Role != auth.RoleAdmin {
+		return authjs.OwnUserByID(ctx, r.DB, id, caller.SessionToken, cols)
+	}
+	return authjs.UserByID(ctx, r.DB, id, cols)
 }
+
+// Mutation_root returns Mutation_rootResolver implementation.
+func (r *Resolver) Mutation_root() Mutation_rootResolver { return &mutation_rootResolver{r} }
 
 // Query_root returns Query_rootResolver implementation.
 func (r *Resolver) Query_root() Query_rootResolver { return &query_rootResolver{r} }
 
-type query_rootResolver struct{ *Resolver }
+type (
+	mutation_rootResolver struct{ *Resolver }
+	query_rootResolver    struct{ *Resolver }
+)

@@ -2,5 +2,8 @@
 
 package model
 
+type MutationRoot struct {
+}
+
 type QueryRoot struct {
 }

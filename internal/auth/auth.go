@@ -25,8 +25,11 @@ const (
 
 // Caller is who a request runs as.
 type Caller struct {
-	Role   Role
-	UserID string // set for RoleUser
+	Role Role
+	// SessionToken is set for a caller signed in with a session cookie. Which
+	// user it belongs to, and whether it is still live, is decided in SQL by
+	// the statement that uses it, so there is no extra round trip for it.
+	SessionToken string
 }
 
 type callerKey struct{}
@@ -53,12 +56,14 @@ const legacyAdminSecretHeader = "X-Hasura-Access-Key"
 // Authenticator identifies callers.
 type Authenticator struct {
 	adminSecretHash *[sha256.Size]byte // nil: admin access is off
+	sessionToken    func(*http.Request) (string, bool)
 }
 
 // NewAuthenticator returns an Authenticator. An empty adminSecret turns admin
-// access off (Hasura's default would be an open admin API).
-func NewAuthenticator(adminSecret string) *Authenticator {
-	a := &Authenticator{}
+// access off (Hasura's default would be an open admin API). sessionToken
+// reads a valid session cookie's token.
+func NewAuthenticator(adminSecret string, sessionToken func(*http.Request) (string, bool)) *Authenticator {
+	a := &Authenticator{sessionToken: sessionToken}
 	if adminSecret != "" {
 		h := sha256.Sum256([]byte(adminSecret))
 		a.adminSecretHash = &h
@@ -83,6 +88,9 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 			return Caller{}, errInvalidAdminSecret
 		}
 		return Caller{Role: RoleAdmin}, nil
+	}
+	if token, ok := a.sessionToken(r); ok {
+		return Caller{Role: RoleUser, SessionToken: token}, nil
 	}
 	return Caller{Role: RoleAnonymous}, nil
 }

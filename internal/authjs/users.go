@@ -85,8 +85,25 @@ func UserByID(ctx context.Context, db DB, id string, cols []string) (*User, erro
 	b.WriteString("SELECT ")
 	selectList(&b, "u", cols)
 	b.WriteString(" FROM users u WHERE u.id = $1")
+	return scanUser(db.QueryRow(ctx, b.String(), id), cols)
+}
+
+// OwnUserByID is UserByID for a signed-in user, who may see only their own
+// row (Hasura's row permission {id: {_eq: X-Hasura-User-Id}}): another id, or
+// a session that has ended, reads as no row. Still one statement.
+func OwnUserByID(ctx context.Context, db DB, id, sessionToken string, cols []string) (*User, error) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	selectList(&b, "u", cols)
+	b.WriteString(` FROM users u JOIN sessions s ON s."userId" = u.id
+		WHERE u.id = $1 AND s."sessionToken" = $2 AND s.expires > now()`)
+	return scanUser(db.QueryRow(ctx, b.String(), id, sessionToken), cols)
+}
+
+// scanUser scans one row of cols into a User, or nil when there is none.
+func scanUser(row pgx.Row, cols []string, extra ...any) (*User, error) {
 	u := new(User)
-	err := db.QueryRow(ctx, b.String(), id).Scan(scanTargets(u, cols)...)
+	err := row.Scan(append(scanTargets(u, cols), extra...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}

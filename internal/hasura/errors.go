@@ -59,3 +59,7 @@ const (
 	CodeParseFailed       Code = "parse-failed"
 	CodeUnexpectedPayload Code = "unexpected-payload"
 )
+
+// CodeRateLimited is freshgraph's own code for an attempt refused because
+// there were too many (sign-in, sign-up); Hasura has none for this.
+const CodeRateLimited Code = "rate-limited"
