@@ -36,14 +36,14 @@ type testServer struct {
 	dbURL string
 }
 
-func newTestServer(t *testing.T, configure ...func(*config)) *testServer {
+func newTestServer(t testing.TB, configure ...func(*config)) *testServer {
 	t.Helper()
 	return newTestServerOn(t, pgtest.NewDatabase(t), configure...)
 }
 
 // newTestServerOn starts an instance on the database at dbURL: two of them on
 // one database are two instances of one deployment.
-func newTestServerOn(t *testing.T, dbURL string, configure ...func(*config)) *testServer {
+func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *testServer {
 	t.Helper()
 	cfg := testConfig(t)
 	for _, c := range configure {
@@ -74,7 +74,7 @@ func newTestServerOn(t *testing.T, dbURL string, configure ...func(*config)) *te
 const testSessionSecret = "test-session-secret-0123456789abcdefghij"
 
 // testConfig is the configuration of a deployment with its own database.
-func testConfig(t *testing.T) config {
+func testConfig(t testing.TB) config {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string {
 		return map[string]string{
@@ -91,7 +91,7 @@ func testConfig(t *testing.T) config {
 
 // post sends body to /v1/graphql as JSON and returns the response body; every
 // answer of /v1/graphql must be HTTP 200 with a JSON content type.
-func (s *testServer) post(t *testing.T, body string, headers map[string]string) []byte {
+func (s *testServer) post(t testing.TB, body string, headers map[string]string) []byte {
 	t.Helper()
 	b, _ := s.postWith(t, s.Client(), body, headers)
 	return b
@@ -99,7 +99,7 @@ func (s *testServer) post(t *testing.T, body string, headers map[string]string) 
 
 // postWith is post through client (e.g. one with a cookie jar), returning the
 // response too.
-func (s *testServer) postWith(t *testing.T, client *http.Client, body string, headers map[string]string) ([]byte, *http.Response) {
+func (s *testServer) postWith(t testing.TB, client *http.Client, body string, headers map[string]string) ([]byte, *http.Response) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", strings.NewReader(body))
 	if err != nil {
@@ -112,13 +112,13 @@ func (s *testServer) postWith(t *testing.T, client *http.Client, body string, he
 	return doWith(t, client, req)
 }
 
-func (s *testServer) do(t *testing.T, req *http.Request) []byte {
+func (s *testServer) do(t testing.TB, req *http.Request) []byte {
 	t.Helper()
 	b, _ := doWith(t, s.Client(), req)
 	return b
 }
 
-func doWith(t *testing.T, client *http.Client, req *http.Request) ([]byte, *http.Response) {
+func doWith(t testing.TB, client *http.Client, req *http.Request) ([]byte, *http.Response) {
 	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -139,7 +139,7 @@ func doWith(t *testing.T, client *http.Client, req *http.Request) ([]byte, *http
 }
 
 // gql runs one GraphQL request.
-func (s *testServer) gql(t *testing.T, query string, vars map[string]any, headers map[string]string) []byte {
+func (s *testServer) gql(t testing.TB, query string, vars map[string]any, headers map[string]string) []byte {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *testServer) gql(t *testing.T, query string, vars map[string]any, header
 }
 
 // exec runs SQL on the server's database, as another writer would.
-func (s *testServer) exec(t *testing.T, sql string, args ...any) {
+func (s *testServer) exec(t testing.TB, sql string, args ...any) {
 	t.Helper()
 	if _, err := s.pool.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ func (s *testServer) exec(t *testing.T, sql string, args ...any) {
 }
 
 // assertJSON fails unless got and want are the same JSON value.
-func assertJSON(t *testing.T, got []byte, want string) {
+func assertJSON(t testing.TB, got []byte, want string) {
 	t.Helper()
 	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
@@ -177,16 +177,28 @@ func assertJSON(t *testing.T, got []byte, want string) {
 type sqlRecorder struct {
 	mu   sync.Mutex
 	sqls []string
+	off  bool // benchmarks stop recording once they know their SQL
 }
 
 func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	r.mu.Lock()
+	if r.off {
+		r.mu.Unlock()
+		return ctx
+	}
 	defer r.mu.Unlock()
 	r.sqls = append(r.sqls, data.SQL)
 	return ctx
 }
 
 func (r *sqlRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// stop stops recording.
+func (r *sqlRecorder) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.off, r.sqls = true, nil
+}
 
 // take returns the statements recorded since the last take.
 func (r *sqlRecorder) take() []string {
@@ -215,7 +227,7 @@ func (b *syncBuffer) String() string {
 }
 
 // newTestServerOnPool serves NewServer on a pool the test made.
-func newTestServerOnPool(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+func newTestServerOnPool(t testing.TB, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
 	handler, err := NewServer(slog.New(slog.DiscardHandler), testConfig(t), pool)
 	if err != nil {

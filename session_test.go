@@ -17,11 +17,11 @@ import (
 
 // browser is one cookie jar: a tab, a device.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	client *http.Client
 }
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func (b *browser) cookie(s *testServer) *http.Cookie {
 }
 
 // withCookie sends a request carrying exactly the given session cookie value.
-func withCookie(t *testing.T, s *testServer, value, query string) []byte {
+func withCookie(t testing.TB, s *testServer, value, query string) []byte {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query})
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", strings.NewReader(string(body)))
@@ -76,7 +76,7 @@ const (
 )
 
 // signUpAs signs b up as email with name and returns the new user's id.
-func signUpAs(t *testing.T, b *browser, s *testServer, email, name string) string {
+func signUpAs(t testing.TB, b *browser, s *testServer, email, name string) string {
 	t.Helper()
 	vars := map[string]any{"email": email, "password": "correct horse battery", "name": name}
 	if name == "" {
@@ -106,7 +106,7 @@ func signUpAs(t *testing.T, b *browser, s *testServer, email, name string) strin
 }
 
 // checkSessionCookie checks the attributes of the session cookie resp sets.
-func checkSessionCookie(t *testing.T, resp *http.Response) {
+func checkSessionCookie(t testing.TB, resp *http.Response) {
 	t.Helper()
 	for _, c := range resp.Cookies() {
 		if c.Name != session.CookieName {
@@ -175,7 +175,7 @@ func TestSeedScenarioSessionIsNeverStale(t *testing.T) {
 }
 
 // jsonID returns the id of the user with email as a JSON string.
-func jsonID(t *testing.T, s *testServer, email string) string {
+func jsonID(t testing.TB, s *testServer, email string) string {
 	t.Helper()
 	var id string
 	if err := s.pool.QueryRow(context.Background(), `SELECT id::text FROM users WHERE email = $1`, email).Scan(&id); err != nil {
@@ -459,7 +459,9 @@ func TestSessionExpirySlidesOncePerUpdateAge(t *testing.T) {
 		t.Errorf("sliding session: %d statements, want 2", n)
 	}
 	checkSessionCookie(t, resp)
-	var out struct{ Data struct{ Session struct{ Expires time.Time } } }
+	var out struct {
+		Data struct{ Session struct{ Expires time.Time } }
+	}
 	if err := json.Unmarshal(got, &out); err != nil {
 		t.Fatal(err)
 	}

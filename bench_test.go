@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/freshgraph/freshgraph/internal/database"
+)
+
+// Load benchmarks: freshgraph's full HTTP stack (routing, cookie decryption,
+// GraphQL parsing and validation, resolvers, Hasura-shaped JSON) against a
+// bare net/http + pgx handler that runs the very same SQL and writes the same
+// JSON, in the same run, on the same database. Rounds alternate between the
+// two so that drift (other load, caches) hits both; each prints req/s, p50,
+// p99 and the ratio of throughputs. Run with: make bench.
+
+const (
+	loadConcurrency = 8
+	loadRequests    = 4000 // per round
+	loadRounds      = 3    // per side, alternating; the median round is reported
+)
+
+type loadResult struct {
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (r loadResult) rps() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+
+func (r loadResult) quantile(q float64) time.Duration {
+	return r.latencies[int(q*float64(len(r.latencies)-1))]
+}
+
+// runLoad sends n requests from conc workers and checks every answer.
+func runLoad(b *testing.B, client *http.Client, newRequest func() *http.Request, check func([]byte) bool, n, conc int) loadResult {
+	b.Helper()
+	latencies := make([]time.Duration, n)
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				resp, err := client.Do(newRequest())
+				if err != nil {
+					failed.Store(err.Error())
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				latencies[i] = time.Since(t0)
+				if !check(body) {
+					failed.Store(string(body))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f != nil {
+		b.Fatalf("bad answer under load: %v", f)
+	}
+	slices.Sort(latencies)
+	return loadResult{elapsed: elapsed, latencies: latencies}
+}
+
+func median(rs []loadResult) loadResult {
+	slices.SortFunc(rs, func(a, b loadResult) int { return int(a.elapsed - b.elapsed) })
+	return rs[len(rs)/2]
+}
+
+// compareLoad runs alternating rounds against freshgraph and the bare
+// handler, reports metrics and prints a table.
+func compareLoad(b *testing.B, name string, fg, bare func() *http.Request, check func([]byte) bool) {
+	b.Helper()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadConcurrency}}
+	// Warm up both: connections, prepared statements, parsed-query cache.
+	runLoad(b, client, fg, check, 200, loadConcurrency)
+	runLoad(b, client, bare, check, 200, loadConcurrency)
+	var fgRounds, bareRounds []loadResult
+	for range loadRounds {
+		bareRounds = append(bareRounds, runLoad(b, client, bare, check, loadRequests, loadConcurrency))
+		fgRounds = append(fgRounds, runLoad(b, client, fg, check, loadRequests, loadConcurrency))
+	}
+	f, r := median(fgRounds), median(bareRounds)
+	ratio := f.rps() / r.rps()
+	b.ReportMetric(f.rps(), "req/s")
+	b.ReportMetric(float64(f.quantile(0.50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(f.quantile(0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(r.rps(), "bare-req/s")
+	b.ReportMetric(ratio, "ratio")
+	b.Logf("\n%-28s %10s %9s %9s\n%-28s %10.0f %9v %9v\n%-28s %10.0f %9v %9v\n%-28s %9.2fx (%d workers, median of %d rounds of %d requests)",
+		name, "req/s", "p50", "p99",
+		"  freshgraph", f.rps(), f.quantile(0.5).Round(time.Microsecond), f.quantile(0.99).Round(time.Microsecond),
+		"  bare net/http + pgx", r.rps(), r.quantile(0.5).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond),
+		"  ratio freshgraph/bare", ratio, loadConcurrency, loadRounds, loadRequests)
+}
+
+// benchSetup starts freshgraph on a fresh database with one signed-up user,
+// and a bare handler on the same database. It returns the server, the session
+// cookie, the user's id and session token, and the bare server's URL and pool.
+func benchSetup(b *testing.B) (s *testServer, cookie *http.Cookie, userID, token string, bare *pgxpool.Pool) {
+	b.Helper()
+	s = newTestServer(b)
+	tab := newBrowser(b)
+	userID = signUpAs(b, tab, s, "bench@example.com", "Bench User")
+	cookie = tab.cookie(s)
+	if err := s.pool.QueryRow(context.Background(), `SELECT "sessionToken" FROM sessions`).Scan(&token); err != nil {
+		b.Fatal(err)
+	}
+	bare, err := database.Open(context.Background(), s.dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(bare.Close)
+	// Only the SQL the server sends is of interest from here on.
+	s.sql.take()
+	return s, cookie, userID, token, bare
+}
+
+// capturedSQL runs one request and returns the one statement it sent.
+func capturedSQL(b *testing.B, s *testServer, req *http.Request) string {
+	b.Helper()
+	s.sql.take()
+	doWith(b, s.Client(), req)
+	sqls := s.sql.take()
+	if len(sqls) != 1 {
+		b.Fatalf("%d statements, want 1: %q", len(sqls), sqls)
+	}
+	s.sql.stop()
+	return sqls[0]
+}
+
+func graphqlRequest(url, query string, vars map[string]any, cookie *http.Cookie) func() *http.Request {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return func() *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, url+"/v1/graphql", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(cookie)
+		return req
+	}
+}
+
+func BenchmarkSessionLoad(b *testing.B) {
+	s, cookie, _, token, pool := benchSetup(b)
+	query := `{ session { user { id name email image emailVerified } expires } }`
+	fg := graphqlRequest(s.URL, query, nil, cookie)
+	sql := capturedSQL(b, s, fg())
+
+	// The bare handler: the session token in a plain cookie, the same
+	// statement, encoding/json.
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("token")
+		if err != nil {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		var u struct {
+			ID            string     `json:"id"`
+			Name          *string    `json:"name"`
+			Email         string     `json:"email"`
+			Image         *string    `json:"image"`
+			EmailVerified *time.Time `json:"emailVerified"`
+		}
+		var expires time.Time
+		if err := pool.QueryRow(r.Context(), sql, c.Value).Scan(&u.ID, &u.Name, &u.Email, &u.Image, &u.EmailVerified, &expires); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"session": map[string]any{"user": u, "expires": expires}}})
+	}))
+	defer bare.Close()
+	bareReq := func() *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, bare.URL, nil)
+		req.AddCookie(&http.Cookie{Name: "token", Value: token})
+		return req
+	}
+	check := func(body []byte) bool { return strings.Contains(string(body), `"name":"Bench User"`) }
+	for range b.N {
+		compareLoad(b, "session (cookie)", fg, bareReq, check)
+	}
+}
+
+func BenchmarkUsersByPkLoad(b *testing.B) {
+	s, cookie, userID, token, pool := benchSetup(b)
+	query := `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`
+	fg := graphqlRequest(s.URL, query, map[string]any{"userId": userID}, cookie)
+	sql := capturedSQL(b, s, fg())
+
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("token")
+		if err != nil {
+			http.Error(w, "no token", http.StatusUnauthorized)
+			return
+		}
+		var u struct {
+			ID            string     `json:"id"`
+			Name          *string    `json:"name"`
+			Email         string     `json:"email"`
+			Image         *string    `json:"image"`
+			EmailVerified *time.Time `json:"emailVerified"`
+		}
+		if err := pool.QueryRow(r.Context(), sql, r.URL.Query().Get("id"), c.Value).Scan(&u.ID, &u.Name, &u.Email, &u.Image, &u.EmailVerified); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"users_by_pk": u}})
+	}))
+	defer bare.Close()
+	bareReq := func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, bare.URL+"?id="+userID, nil)
+		req.AddCookie(&http.Cookie{Name: "token", Value: token})
+		return req
+	}
+	check := func(body []byte) bool { return strings.Contains(string(body), `"name":"Bench User"`) }
+	for range b.N {
+		compareLoad(b, "users_by_pk (cookie, role user)", fg, bareReq, check)
+	}
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	secret := strings.Repeat("s", 32)
+
+	cfg, err := loadConfig(env())
+	if err != nil || !cfg.embedded() || cfg.addr() != "127.0.0.1:8080" || cfg.DataDir != ".freshgraph" {
+		t.Errorf("defaults: %+v, %v", cfg, err)
+	}
+	if cfg.Session.MaxAge != 30*24*time.Hour || cfg.Session.UpdateAge != 24*time.Hour || !cfg.Session.Secure {
+		t.Errorf("session defaults: %+v", cfg.Session)
+	}
+
+	cfg, err = loadConfig(env("HASURA_GRAPHQL_DATABASE_URL", "postgres://h/db", "HASURA_GRAPHQL_SERVER_PORT", "9000", "SESSION_SECRET", secret))
+	if err != nil || cfg.DatabaseURL != "postgres://h/db" || cfg.addr() != ":9000" {
+		t.Errorf("Hasura's names: %+v, %v", cfg, err)
+	}
+	cfg, err = loadConfig(env("DATABASE_URL", "postgres://ours/db", "HASURA_GRAPHQL_DATABASE_URL", "postgres://h/db", "SESSION_SECRET", secret))
+	if err != nil || cfg.DatabaseURL != "postgres://ours/db" {
+		t.Errorf("freshgraph's name wins: %+v, %v", cfg, err)
+	}
+
+	cfg, err = loadConfig(env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", "new-"+secret+", old-"+secret,
+		"SESSION_MAX_AGE", "48h", "SESSION_UPDATE_AGE", "1h", "SESSION_COOKIE_SECURE", "false"))
+	if err != nil || len(cfg.Session.Secrets) != 2 || cfg.Session.Secrets[0] != "new-"+secret ||
+		cfg.Session.MaxAge != 48*time.Hour || cfg.Session.UpdateAge != time.Hour || cfg.Session.Secure {
+		t.Errorf("session settings: %+v, %v", cfg.Session, err)
+	}
+
+	for _, tt := range []struct {
+		env  func(string) string
+		want string
+	}{
+		{env("DATABASE_URL", "postgres://h/db"), "SESSION_SECRET is not set"},
+		{env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", "short"), "at least 32 characters"},
+		{env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", secret+",short"), "at least 32 characters"},
+		{env("PORT", "http"), "PORT must be a TCP port number"},
+		{env("SESSION_MAX_AGE", "forever"), "SESSION_MAX_AGE must be a duration"},
+		{env("SESSION_MAX_AGE", "1h", "SESSION_UPDATE_AGE", "2h"), "at least SESSION_UPDATE_AGE"},
+		{env("SESSION_COOKIE_SECURE", "no"), "SESSION_COOKIE_SECURE must be true or false"},
+	} {
+		if _, err := loadConfig(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("got %v, want an error containing %q", err, tt.want)
+		}
+	}
+	// The secret itself never appears in an error.
+	if _, err := loadConfig(env("DATABASE_URL", "x", "SESSION_SECRET", "tooshort-secret")); err == nil || strings.Contains(err.Error(), "tooshort-secret") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -1,0 +1,71 @@
+package password
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHashAndVerify(t *testing.T) {
+	h := NewHasher()
+	ctx := context.Background()
+	hash, err := h.Hash(ctx, "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q", hash)
+	}
+	for pw, want := range map[string]bool{"correct horse battery": true, "correct horse batterY": false, "": false} {
+		if ok, err := h.Verify(ctx, pw, hash); ok != want || err != nil {
+			t.Errorf("Verify(%q) = %v, %v; want %v", pw, ok, err, want)
+		}
+	}
+	if ok, err := h.Verify(ctx, "correct horse battery", ""); ok || err != nil {
+		t.Errorf("Verify with no account = %v, %v; want false", ok, err)
+	}
+}
+
+func TestCheckLength(t *testing.T) {
+	for pw, ok := range map[string]bool{
+		"1234567":                false,
+		"12345678":               true,
+		"ééééééé":                false, // 7 characters, 14 bytes
+		strings.Repeat("x", 128): true,
+		strings.Repeat("x", 129): false,
+	} {
+		if err := CheckLength(pw); (err == nil) != ok {
+			t.Errorf("CheckLength(%d chars) = %v", len([]rune(pw)), err)
+		}
+	}
+}
+
+// BenchmarkVerify shows that signing in as an unknown email costs what a wrong
+// password costs, so response times do not tell which emails have accounts.
+func BenchmarkVerify(b *testing.B) {
+	h := NewHasher()
+	ctx := context.Background()
+	hash, err := h.Hash(ctx, "correct horse battery")
+	if err != nil {
+		b.Fatal(err)
+	}
+	measure := func(stored string) time.Duration {
+		start := time.Now()
+		for range 20 {
+			_, _ = h.Verify(ctx, "wrong password!", stored)
+		}
+		return time.Since(start) / 20
+	}
+	for range b.N {
+		// Alternate, so that drift hits both.
+		var wrong, unknown time.Duration
+		for range 3 {
+			wrong += measure(hash)
+			unknown += measure("")
+		}
+		b.ReportMetric(float64(wrong.Microseconds())/3000, "wrong-password-ms")
+		b.ReportMetric(float64(unknown.Microseconds())/3000, "unknown-email-ms")
+		b.ReportMetric(float64(unknown)/float64(wrong), "ratio")
+	}
+}
