@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -83,7 +85,10 @@ func TestEmbeddedModeStartsStopsAndRestartsWithItsData(t *testing.T) {
 		t.Errorf("generated admin secret %q is too short", secret)
 	}
 	query := `{"query": "query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name } }", "variables": {"userId": "` + fillMurrayID + `"}}`
-	assertJSON(t, postTo(t, base, secret, query), `{"data":{"users_by_pk":null}}`)
+	assertJSON(t, postTo(t, http.DefaultClient, base, secret, query), `{"data":{"users_by_pk":null}}`)
+	jar, _ := cookiejar.New(nil)
+	tab := &http.Client{Jar: jar}
+	postTo(t, tab, base, "", `{"query": "mutation { signUp(email: \"dev@example.com\", password: \"correct horse battery\", name: \"Dev\") { expires } }"}`)
 	if err := stop(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -98,18 +103,39 @@ func TestEmbeddedModeStartsStopsAndRestartsWithItsData(t *testing.T) {
 	if secret2 != secret {
 		t.Errorf("admin secret changed across restarts")
 	}
-	assertJSON(t, postTo(t, base2, secret2, `{"query": "{ __typename }"}`), `{"data":{"__typename":"query_root"}}`)
+	assertJSON(t, postTo(t, http.DefaultClient, base2, secret2, `{"query": "{ __typename }"}`), `{"data":{"__typename":"query_root"}}`)
+	// The session made before the restart still works: its row and the
+	// cookie key (the session secret in the data directory) were kept.
+	base2URL, _ := url.Parse(base2)
+	for _, c := range jar.Cookies(mustParse(t, base)) {
+		jar.SetCookies(base2URL, []*http.Cookie{c}) // the port changed with PORT=0
+	}
+	assertJSON(t, postTo(t, tab, base2, "", `{"query": "{ session { user { name email } } }"}`),
+		`{"data":{"session":{"user":{"name":"Dev","email":"dev@example.com"}}}}`)
 	if err := stop2(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 }
 
-func postTo(t *testing.T, base, secret, body string) []byte {
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// postTo posts body to base's GraphQL endpoint through client, with the admin
+// secret if one is given.
+func postTo(t *testing.T, client *http.Client, base, secret, body string) []byte {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"v1/graphql", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hasura-Admin-Secret", secret)
-	resp, err := http.DefaultClient.Do(req)
+	if secret != "" {
+		req.Header.Set("X-Hasura-Admin-Secret", secret)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
