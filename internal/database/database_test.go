@@ -2,6 +2,8 @@ package database_test
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/pgtest"
+	"github.com/freshgraph/freshgraph/migrations"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -49,15 +52,15 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if v := dbVersion(t, pool); v != 1 {
-		t.Errorf("version %d, want 1", v)
+	if v := dbVersion(t, pool); v != latest(t) {
+		t.Errorf("version %d, want %d", v, latest(t))
 	}
-	var applied int
+	var applied int64
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 1 {
-		t.Errorf("%d migration rows, want 1 (the second run must apply nothing)", applied)
+	if applied != latest(t) {
+		t.Errorf("%d migration rows, want %d (the second run must apply nothing)", applied, latest(t))
 	}
 
 	// The adapter's exact names: tables, camelCase columns, constraints, enum rows.
@@ -72,6 +75,7 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 		"accounts.session_state:text:YES accounts.token_type:text:YES accounts.type:text:NO accounts.userId:uuid:NO " +
 		"provider_type.value:text:NO " +
 		"sessions.expires:timestamp with time zone:NO sessions.id:uuid:NO sessions.sessionToken:text:NO sessions.userId:uuid:NO " +
+		"user_passwords.hash:text:NO user_passwords.updatedAt:timestamp with time zone:NO user_passwords.userId:uuid:NO " +
 		"users.email:text:NO users.emailVerified:timestamp with time zone:YES users.id:uuid:NO users.image:text:YES users.name:text:YES " +
 		"verification_tokens.expires:timestamp with time zone:NO verification_tokens.identifier:text:NO verification_tokens.token:text:NO"
 	if columns != wantColumns {
@@ -83,7 +87,7 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantConstraints := "accounts_pkey:p accounts_type_fkey:f:r accounts_userId_fkey:f:c provider_type_pkey:p sessions_pkey:p " +
-		"sessions_userId_fkey:f:c users_email_key:u users_pkey:p verification_tokens_pkey:p"
+		"sessions_userId_fkey:f:c user_passwords_pkey:p user_passwords_userId_fkey:f:c users_email_key:u users_pkey:p verification_tokens_pkey:p"
 	if constraints != wantConstraints {
 		t.Errorf("constraints:\n got %s\nwant %s", constraints, wantConstraints)
 	}
@@ -131,9 +135,23 @@ func TestConcurrentStartsMigrateOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if v := dbVersion(t, pool); v != 1 {
-		t.Errorf("version %d, want 1", v)
+	if v := dbVersion(t, pool); v != latest(t) {
+		t.Errorf("version %d, want %d", v, latest(t))
 	}
+}
+
+// latest is the number of the newest embedded migration.
+func latest(t *testing.T) int64 {
+	t.Helper()
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations: %v", err)
+	}
+	var n int64
+	if _, err := fmt.Sscanf(files[len(files)-1], "%05d_", &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestOpenDoesNotLeakThePassword(t *testing.T) {
