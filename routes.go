@@ -53,6 +53,7 @@ func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver) h
 	srv.SetRecoverFunc(hasura.RecoverFunc(logger))
 	srv.Use(extension.Introspection{})
 	srv.Use(graph.RoleSchema{})
+	srv.Use(graph.Executor{Resolver: resolver})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, cfg.BodyLimit)
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)

@@ -2,36 +2,22 @@ package graph
 
 import (
 	"context"
-	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 )
 
-// rootFieldRoles lists, per root type, the roles below admin that may use each
-// root field. Admin may use every field. As in Hasura, where each role has its
-// own generated schema, a field a role may not use does not exist for it.
-var rootFieldRoles = map[string]map[string][]auth.Role{
-	"query_root": {
-		"session":     {auth.RoleUser, auth.RoleAnonymous},
-		"users_by_pk": {auth.RoleUser}, // its own row only: see authjs.OwnUserByID
-	},
-	"mutation_root": {
-		"signUp":  {auth.RoleUser, auth.RoleAnonymous},
-		"signIn":  {auth.RoleUser, auth.RoleAnonymous},
-		"signOut": {auth.RoleUser, auth.RoleAnonymous},
-		// Anonymous callers get access-denied from the resolver, not a
-		// missing field: the field is the session API's, which every role has.
-		"updateUserProfile": {auth.RoleUser, auth.RoleAnonymous},
-	},
-}
-
 // RoleSchema is a gqlgen extension that refuses, before anything runs, an
-// operation that selects a root field the caller's role does not have.
+// operation that selects a root field the caller's role does not have. As in
+// Hasura, where each role has its own generated schema, such a field does not
+// exist for the role: the answer is validation-failed, "field … not found".
+// The session API belongs to every role; the table fields follow the
+// engine's permissions.
 type RoleSchema struct{}
 
 var (
@@ -42,19 +28,16 @@ var (
 // ExtensionName names the extension for gqlgen.
 func (RoleSchema) ExtensionName() string { return "RoleSchema" }
 
-// Validate has nothing to check: the table above is checked by the tests.
+// Validate has nothing to check.
 func (RoleSchema) Validate(graphql.ExecutableSchema) error { return nil }
 
-// MutateOperationContext rejects the operation with Hasura's error for an
-// unknown field when the caller's role lacks one of its root fields.
+// MutateOperationContext rejects the operation if the caller's role lacks one
+// of its root fields.
 func (RoleSchema) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	role := auth.CallerFrom(ctx).Role
-	if role == auth.RoleAdmin {
-		return nil
-	}
+	caller := auth.CallerFrom(ctx)
 	rootType := rootTypeName(opCtx.Operation.Operation)
 	for _, f := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil) {
-		if f.Name == "__typename" || f.Name == "__schema" || f.Name == "__type" || slices.Contains(rootFieldRoles[rootType][f.Name], role) {
+		if rootFieldAllowed(caller, f.Name) {
 			continue
 		}
 		err := &hasura.Error{
@@ -65,6 +48,16 @@ func (RoleSchema) MutateOperationContext(ctx context.Context, opCtx *graphql.Ope
 		return gqlerror.WrapPath(nil, err)
 	}
 	return nil
+}
+
+func rootFieldAllowed(caller auth.Caller, name string) bool {
+	switch {
+	case name == "__typename" || name == "__schema" || name == "__type":
+		return true
+	case sessionAPI[name] != nil:
+		return caller.Role == auth.RoleAdmin || caller.Role == auth.RoleUser || caller.Role == auth.RoleAnonymous
+	}
+	return engine.Allowed(caller, name)
 }
 
 func rootTypeName(op ast.Operation) string {

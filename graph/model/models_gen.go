@@ -2,8 +2,1754 @@
 
 package model
 
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Boolean expression to compare columns of type "Int". All fields are combined with logical 'AND'.
+type IntComparisonExp struct {
+	Eq     *int  `json:"_eq,omitempty"`
+	Gt     *int  `json:"_gt,omitempty"`
+	Gte    *int  `json:"_gte,omitempty"`
+	In     []int `json:"_in,omitempty"`
+	IsNull *bool `json:"_is_null,omitempty"`
+	Lt     *int  `json:"_lt,omitempty"`
+	Lte    *int  `json:"_lte,omitempty"`
+	Neq    *int  `json:"_neq,omitempty"`
+	Nin    []int `json:"_nin,omitempty"`
+}
+
+// The signed-in user's session, as Auth.js's /api/auth/session returns it. The
+// user is read from the database on every call, never from a copy.
+type Session struct {
+	User    *Users    `json:"user"`
+	Expires time.Time `json:"expires"`
+}
+
+// Boolean expression to compare columns of type "String". All fields are combined with logical 'AND'.
+type StringComparisonExp struct {
+	Eq       *string  `json:"_eq,omitempty"`
+	Gt       *string  `json:"_gt,omitempty"`
+	Gte      *string  `json:"_gte,omitempty"`
+	Ilike    *string  `json:"_ilike,omitempty"`
+	In       []string `json:"_in,omitempty"`
+	Iregex   *string  `json:"_iregex,omitempty"`
+	IsNull   *bool    `json:"_is_null,omitempty"`
+	Like     *string  `json:"_like,omitempty"`
+	Lt       *string  `json:"_lt,omitempty"`
+	Lte      *string  `json:"_lte,omitempty"`
+	Neq      *string  `json:"_neq,omitempty"`
+	Nilike   *string  `json:"_nilike,omitempty"`
+	Nin      []string `json:"_nin,omitempty"`
+	Niregex  *string  `json:"_niregex,omitempty"`
+	Nlike    *string  `json:"_nlike,omitempty"`
+	Nregex   *string  `json:"_nregex,omitempty"`
+	Nsimilar *string  `json:"_nsimilar,omitempty"`
+	Regex    *string  `json:"_regex,omitempty"`
+	Similar  *string  `json:"_similar,omitempty"`
+}
+
+// columns and relationships of "accounts"
+type Accounts struct {
+	AccessToken       *string          `json:"access_token,omitempty"`
+	ExpiresAt         *int             `json:"expires_at,omitempty"`
+	ID                string           `json:"id"`
+	IDToken           *string          `json:"id_token,omitempty"`
+	Provider          string           `json:"provider"`
+	ProviderAccountID string           `json:"providerAccountId"`
+	RefreshToken      *string          `json:"refresh_token,omitempty"`
+	Scope             *string          `json:"scope,omitempty"`
+	SessionState      *string          `json:"session_state,omitempty"`
+	TokenType         *string          `json:"token_type,omitempty"`
+	Type              ProviderTypeEnum `json:"type"`
+	// An object relationship
+	User   *Users `json:"user"`
+	UserID string `json:"userId"`
+}
+
+// aggregated selection of "accounts"
+type AccountsAggregate struct {
+	Aggregate *AccountsAggregateFields `json:"aggregate,omitempty"`
+	Nodes     []*Accounts              `json:"nodes"`
+}
+
+type AccountsAggregateBoolExp struct {
+	Count *AccountsAggregateBoolExpCount `json:"count,omitempty"`
+}
+
+type AccountsAggregateBoolExpCount struct {
+	Arguments []AccountsSelectColumn `json:"arguments,omitempty"`
+	Distinct  *bool                  `json:"distinct,omitempty"`
+	Filter    *AccountsBoolExp       `json:"filter,omitempty"`
+	Predicate *IntComparisonExp      `json:"predicate"`
+}
+
+// aggregate fields of "accounts"
+type AccountsAggregateFields struct {
+	Count int                `json:"count"`
+	Max   *AccountsMaxFields `json:"max,omitempty"`
+	Min   *AccountsMinFields `json:"min,omitempty"`
+}
+
+// order by aggregate values of table "accounts"
+type AccountsAggregateOrderBy struct {
+	Count *OrderBy            `json:"count,omitempty"`
+	Max   *AccountsMaxOrderBy `json:"max,omitempty"`
+	Min   *AccountsMinOrderBy `json:"min,omitempty"`
+}
+
+// Boolean expression to filter rows from the table "accounts". All fields are combined with a logical 'AND'.
+type AccountsBoolExp struct {
+	And               []*AccountsBoolExp             `json:"_and,omitempty"`
+	Not               *AccountsBoolExp               `json:"_not,omitempty"`
+	Or                []*AccountsBoolExp             `json:"_or,omitempty"`
+	AccessToken       *StringComparisonExp           `json:"access_token,omitempty"`
+	ExpiresAt         *IntComparisonExp              `json:"expires_at,omitempty"`
+	ID                *UUIDComparisonExp             `json:"id,omitempty"`
+	IDToken           *StringComparisonExp           `json:"id_token,omitempty"`
+	Provider          *StringComparisonExp           `json:"provider,omitempty"`
+	ProviderAccountID *StringComparisonExp           `json:"providerAccountId,omitempty"`
+	RefreshToken      *StringComparisonExp           `json:"refresh_token,omitempty"`
+	Scope             *StringComparisonExp           `json:"scope,omitempty"`
+	SessionState      *StringComparisonExp           `json:"session_state,omitempty"`
+	TokenType         *StringComparisonExp           `json:"token_type,omitempty"`
+	Type              *ProviderTypeEnumComparisonExp `json:"type,omitempty"`
+	User              *UsersBoolExp                  `json:"user,omitempty"`
+	UserID            *UUIDComparisonExp             `json:"userId,omitempty"`
+}
+
+// input type for incrementing numeric columns in table "accounts"
+type AccountsIncInput struct {
+	ExpiresAt *int `json:"expires_at,omitempty"`
+}
+
+// input type for inserting data into table "accounts"
+type AccountsInsertInput struct {
+	AccessToken       *string           `json:"access_token,omitempty"`
+	ExpiresAt         *int              `json:"expires_at,omitempty"`
+	ID                *string           `json:"id,omitempty"`
+	IDToken           *string           `json:"id_token,omitempty"`
+	Provider          *string           `json:"provider,omitempty"`
+	ProviderAccountID *string           `json:"providerAccountId,omitempty"`
+	RefreshToken      *string           `json:"refresh_token,omitempty"`
+	Scope             *string           `json:"scope,omitempty"`
+	SessionState      *string           `json:"session_state,omitempty"`
+	TokenType         *string           `json:"token_type,omitempty"`
+	Type              *ProviderTypeEnum `json:"type,omitempty"`
+	UserID            *string           `json:"userId,omitempty"`
+}
+
+// aggregate max on columns
+type AccountsMaxFields struct {
+	AccessToken       *string `json:"access_token,omitempty"`
+	ExpiresAt         *int    `json:"expires_at,omitempty"`
+	ID                *string `json:"id,omitempty"`
+	IDToken           *string `json:"id_token,omitempty"`
+	Provider          *string `json:"provider,omitempty"`
+	ProviderAccountID *string `json:"providerAccountId,omitempty"`
+	RefreshToken      *string `json:"refresh_token,omitempty"`
+	Scope             *string `json:"scope,omitempty"`
+	SessionState      *string `json:"session_state,omitempty"`
+	TokenType         *string `json:"token_type,omitempty"`
+	UserID            *string `json:"userId,omitempty"`
+}
+
+// order by max() on columns of table "accounts"
+type AccountsMaxOrderBy struct {
+	AccessToken       *OrderBy `json:"access_token,omitempty"`
+	ExpiresAt         *OrderBy `json:"expires_at,omitempty"`
+	ID                *OrderBy `json:"id,omitempty"`
+	IDToken           *OrderBy `json:"id_token,omitempty"`
+	Provider          *OrderBy `json:"provider,omitempty"`
+	ProviderAccountID *OrderBy `json:"providerAccountId,omitempty"`
+	RefreshToken      *OrderBy `json:"refresh_token,omitempty"`
+	Scope             *OrderBy `json:"scope,omitempty"`
+	SessionState      *OrderBy `json:"session_state,omitempty"`
+	TokenType         *OrderBy `json:"token_type,omitempty"`
+	UserID            *OrderBy `json:"userId,omitempty"`
+}
+
+// aggregate min on columns
+type AccountsMinFields struct {
+	AccessToken       *string `json:"access_token,omitempty"`
+	ExpiresAt         *int    `json:"expires_at,omitempty"`
+	ID                *string `json:"id,omitempty"`
+	IDToken           *string `json:"id_token,omitempty"`
+	Provider          *string `json:"provider,omitempty"`
+	ProviderAccountID *string `json:"providerAccountId,omitempty"`
+	RefreshToken      *string `json:"refresh_token,omitempty"`
+	Scope             *string `json:"scope,omitempty"`
+	SessionState      *string `json:"session_state,omitempty"`
+	TokenType         *string `json:"token_type,omitempty"`
+	UserID            *string `json:"userId,omitempty"`
+}
+
+// order by min() on columns of table "accounts"
+type AccountsMinOrderBy struct {
+	AccessToken       *OrderBy `json:"access_token,omitempty"`
+	ExpiresAt         *OrderBy `json:"expires_at,omitempty"`
+	ID                *OrderBy `json:"id,omitempty"`
+	IDToken           *OrderBy `json:"id_token,omitempty"`
+	Provider          *OrderBy `json:"provider,omitempty"`
+	ProviderAccountID *OrderBy `json:"providerAccountId,omitempty"`
+	RefreshToken      *OrderBy `json:"refresh_token,omitempty"`
+	Scope             *OrderBy `json:"scope,omitempty"`
+	SessionState      *OrderBy `json:"session_state,omitempty"`
+	TokenType         *OrderBy `json:"token_type,omitempty"`
+	UserID            *OrderBy `json:"userId,omitempty"`
+}
+
+// response of any mutation on the table "accounts"
+type AccountsMutationResponse struct {
+	// number of rows affected by the mutation
+	AffectedRows int `json:"affected_rows"`
+	// data from the rows affected by the mutation
+	Returning []*Accounts `json:"returning"`
+}
+
+// on_conflict condition type for table "accounts"
+type AccountsOnConflict struct {
+	Constraint    AccountsConstraint     `json:"constraint"`
+	UpdateColumns []AccountsUpdateColumn `json:"update_columns"`
+	Where         *AccountsBoolExp       `json:"where,omitempty"`
+}
+
+// Ordering options when selecting data from "accounts".
+type AccountsOrderBy struct {
+	AccessToken       *OrderBy      `json:"access_token,omitempty"`
+	ExpiresAt         *OrderBy      `json:"expires_at,omitempty"`
+	ID                *OrderBy      `json:"id,omitempty"`
+	IDToken           *OrderBy      `json:"id_token,omitempty"`
+	Provider          *OrderBy      `json:"provider,omitempty"`
+	ProviderAccountID *OrderBy      `json:"providerAccountId,omitempty"`
+	RefreshToken      *OrderBy      `json:"refresh_token,omitempty"`
+	Scope             *OrderBy      `json:"scope,omitempty"`
+	SessionState      *OrderBy      `json:"session_state,omitempty"`
+	TokenType         *OrderBy      `json:"token_type,omitempty"`
+	Type              *OrderBy      `json:"type,omitempty"`
+	User              *UsersOrderBy `json:"user,omitempty"`
+	UserID            *OrderBy      `json:"userId,omitempty"`
+}
+
+// primary key columns input for table: accounts
+type AccountsPkColumnsInput struct {
+	ID string `json:"id"`
+}
+
+// input type for updating data in table "accounts"
+type AccountsSetInput struct {
+	AccessToken       *string           `json:"access_token,omitempty"`
+	ExpiresAt         *int              `json:"expires_at,omitempty"`
+	ID                *string           `json:"id,omitempty"`
+	IDToken           *string           `json:"id_token,omitempty"`
+	Provider          *string           `json:"provider,omitempty"`
+	ProviderAccountID *string           `json:"providerAccountId,omitempty"`
+	RefreshToken      *string           `json:"refresh_token,omitempty"`
+	Scope             *string           `json:"scope,omitempty"`
+	SessionState      *string           `json:"session_state,omitempty"`
+	TokenType         *string           `json:"token_type,omitempty"`
+	Type              *ProviderTypeEnum `json:"type,omitempty"`
+	UserID            *string           `json:"userId,omitempty"`
+}
+
+type AccountsUpdates struct {
+	// increments the numeric columns with given value of the filtered values
+	Inc *AccountsIncInput `json:"_inc,omitempty"`
+	// sets the columns of the filtered rows to the given values
+	Set *AccountsSetInput `json:"_set,omitempty"`
+	// filter the rows which have to be updated
+	Where *AccountsBoolExp `json:"where"`
+}
+
 type MutationRoot struct {
 }
 
+// columns and relationships of "provider_type"
+type ProviderType struct {
+	Value string `json:"value"`
+}
+
+// aggregated selection of "provider_type"
+type ProviderTypeAggregate struct {
+	Aggregate *ProviderTypeAggregateFields `json:"aggregate,omitempty"`
+	Nodes     []*ProviderType              `json:"nodes"`
+}
+
+// aggregate fields of "provider_type"
+type ProviderTypeAggregateFields struct {
+	Count int                    `json:"count"`
+	Max   *ProviderTypeMaxFields `json:"max,omitempty"`
+	Min   *ProviderTypeMinFields `json:"min,omitempty"`
+}
+
+// Boolean expression to filter rows from the table "provider_type". All fields are combined with a logical 'AND'.
+type ProviderTypeBoolExp struct {
+	And   []*ProviderTypeBoolExp `json:"_and,omitempty"`
+	Not   *ProviderTypeBoolExp   `json:"_not,omitempty"`
+	Or    []*ProviderTypeBoolExp `json:"_or,omitempty"`
+	Value *StringComparisonExp   `json:"value,omitempty"`
+}
+
+// Boolean expression to compare columns of type "provider_type_enum". All fields are combined with logical 'AND'.
+type ProviderTypeEnumComparisonExp struct {
+	Eq     *ProviderTypeEnum  `json:"_eq,omitempty"`
+	In     []ProviderTypeEnum `json:"_in,omitempty"`
+	IsNull *bool              `json:"_is_null,omitempty"`
+	Neq    *ProviderTypeEnum  `json:"_neq,omitempty"`
+	Nin    []ProviderTypeEnum `json:"_nin,omitempty"`
+}
+
+// input type for inserting data into table "provider_type"
+type ProviderTypeInsertInput struct {
+	Value *string `json:"value,omitempty"`
+}
+
+// aggregate max on columns
+type ProviderTypeMaxFields struct {
+	Value *string `json:"value,omitempty"`
+}
+
+// aggregate min on columns
+type ProviderTypeMinFields struct {
+	Value *string `json:"value,omitempty"`
+}
+
+// response of any mutation on the table "provider_type"
+type ProviderTypeMutationResponse struct {
+	// number of rows affected by the mutation
+	AffectedRows int `json:"affected_rows"`
+	// data from the rows affected by the mutation
+	Returning []*ProviderType `json:"returning"`
+}
+
+// on_conflict condition type for table "provider_type"
+type ProviderTypeOnConflict struct {
+	Constraint    ProviderTypeConstraint     `json:"constraint"`
+	UpdateColumns []ProviderTypeUpdateColumn `json:"update_columns"`
+	Where         *ProviderTypeBoolExp       `json:"where,omitempty"`
+}
+
+// Ordering options when selecting data from "provider_type".
+type ProviderTypeOrderBy struct {
+	Value *OrderBy `json:"value,omitempty"`
+}
+
+// primary key columns input for table: provider_type
+type ProviderTypePkColumnsInput struct {
+	Value string `json:"value"`
+}
+
+// input type for updating data in table "provider_type"
+type ProviderTypeSetInput struct {
+	Value *string `json:"value,omitempty"`
+}
+
+type ProviderTypeUpdates struct {
+	// sets the columns of the filtered rows to the given values
+	Set *ProviderTypeSetInput `json:"_set,omitempty"`
+	// filter the rows which have to be updated
+	Where *ProviderTypeBoolExp `json:"where"`
+}
+
 type QueryRoot struct {
+}
+
+// columns and relationships of "sessions"
+type Sessions struct {
+	Expires      time.Time `json:"expires"`
+	ID           string    `json:"id"`
+	SessionToken string    `json:"sessionToken"`
+	// An object relationship
+	User   *Users `json:"user"`
+	UserID string `json:"userId"`
+}
+
+// aggregated selection of "sessions"
+type SessionsAggregate struct {
+	Aggregate *SessionsAggregateFields `json:"aggregate,omitempty"`
+	Nodes     []*Sessions              `json:"nodes"`
+}
+
+type SessionsAggregateBoolExp struct {
+	Count *SessionsAggregateBoolExpCount `json:"count,omitempty"`
+}
+
+type SessionsAggregateBoolExpCount struct {
+	Arguments []SessionsSelectColumn `json:"arguments,omitempty"`
+	Distinct  *bool                  `json:"distinct,omitempty"`
+	Filter    *SessionsBoolExp       `json:"filter,omitempty"`
+	Predicate *IntComparisonExp      `json:"predicate"`
+}
+
+// aggregate fields of "sessions"
+type SessionsAggregateFields struct {
+	Count int                `json:"count"`
+	Max   *SessionsMaxFields `json:"max,omitempty"`
+	Min   *SessionsMinFields `json:"min,omitempty"`
+}
+
+// order by aggregate values of table "sessions"
+type SessionsAggregateOrderBy struct {
+	Count *OrderBy            `json:"count,omitempty"`
+	Max   *SessionsMaxOrderBy `json:"max,omitempty"`
+	Min   *SessionsMinOrderBy `json:"min,omitempty"`
+}
+
+// Boolean expression to filter rows from the table "sessions". All fields are combined with a logical 'AND'.
+type SessionsBoolExp struct {
+	And          []*SessionsBoolExp        `json:"_and,omitempty"`
+	Not          *SessionsBoolExp          `json:"_not,omitempty"`
+	Or           []*SessionsBoolExp        `json:"_or,omitempty"`
+	Expires      *TimestamptzComparisonExp `json:"expires,omitempty"`
+	ID           *UUIDComparisonExp        `json:"id,omitempty"`
+	SessionToken *StringComparisonExp      `json:"sessionToken,omitempty"`
+	User         *UsersBoolExp             `json:"user,omitempty"`
+	UserID       *UUIDComparisonExp        `json:"userId,omitempty"`
+}
+
+// input type for inserting data into table "sessions"
+type SessionsInsertInput struct {
+	Expires      *time.Time `json:"expires,omitempty"`
+	ID           *string    `json:"id,omitempty"`
+	SessionToken *string    `json:"sessionToken,omitempty"`
+	UserID       *string    `json:"userId,omitempty"`
+}
+
+// aggregate max on columns
+type SessionsMaxFields struct {
+	Expires      *time.Time `json:"expires,omitempty"`
+	ID           *string    `json:"id,omitempty"`
+	SessionToken *string    `json:"sessionToken,omitempty"`
+	UserID       *string    `json:"userId,omitempty"`
+}
+
+// order by max() on columns of table "sessions"
+type SessionsMaxOrderBy struct {
+	Expires      *OrderBy `json:"expires,omitempty"`
+	ID           *OrderBy `json:"id,omitempty"`
+	SessionToken *OrderBy `json:"sessionToken,omitempty"`
+	UserID       *OrderBy `json:"userId,omitempty"`
+}
+
+// aggregate min on columns
+type SessionsMinFields struct {
+	Expires      *time.Time `json:"expires,omitempty"`
+	ID           *string    `json:"id,omitempty"`
+	SessionToken *string    `json:"sessionToken,omitempty"`
+	UserID       *string    `json:"userId,omitempty"`
+}
+
+// order by min() on columns of table "sessions"
+type SessionsMinOrderBy struct {
+	Expires      *OrderBy `json:"expires,omitempty"`
+	ID           *OrderBy `json:"id,omitempty"`
+	SessionToken *OrderBy `json:"sessionToken,omitempty"`
+	UserID       *OrderBy `json:"userId,omitempty"`
+}
+
+// response of any mutation on the table "sessions"
+type SessionsMutationResponse struct {
+	// number of rows affected by the mutation
+	AffectedRows int `json:"affected_rows"`
+	// data from the rows affected by the mutation
+	Returning []*Sessions `json:"returning"`
+}
+
+// on_conflict condition type for table "sessions"
+type SessionsOnConflict struct {
+	Constraint    SessionsConstraint     `json:"constraint"`
+	UpdateColumns []SessionsUpdateColumn `json:"update_columns"`
+	Where         *SessionsBoolExp       `json:"where,omitempty"`
+}
+
+// Ordering options when selecting data from "sessions".
+type SessionsOrderBy struct {
+	Expires      *OrderBy      `json:"expires,omitempty"`
+	ID           *OrderBy      `json:"id,omitempty"`
+	SessionToken *OrderBy      `json:"sessionToken,omitempty"`
+	User         *UsersOrderBy `json:"user,omitempty"`
+	UserID       *OrderBy      `json:"userId,omitempty"`
+}
+
+// primary key columns input for table: sessions
+type SessionsPkColumnsInput struct {
+	SessionToken string `json:"sessionToken"`
+}
+
+// input type for updating data in table "sessions"
+type SessionsSetInput struct {
+	Expires      *time.Time `json:"expires,omitempty"`
+	ID           *string    `json:"id,omitempty"`
+	SessionToken *string    `json:"sessionToken,omitempty"`
+	UserID       *string    `json:"userId,omitempty"`
+}
+
+type SessionsUpdates struct {
+	// sets the columns of the filtered rows to the given values
+	Set *SessionsSetInput `json:"_set,omitempty"`
+	// filter the rows which have to be updated
+	Where *SessionsBoolExp `json:"where"`
+}
+
+// Boolean expression to compare columns of type "timestamptz". All fields are combined with logical 'AND'.
+type TimestamptzComparisonExp struct {
+	Eq     *time.Time   `json:"_eq,omitempty"`
+	Gt     *time.Time   `json:"_gt,omitempty"`
+	Gte    *time.Time   `json:"_gte,omitempty"`
+	In     []*time.Time `json:"_in,omitempty"`
+	IsNull *bool        `json:"_is_null,omitempty"`
+	Lt     *time.Time   `json:"_lt,omitempty"`
+	Lte    *time.Time   `json:"_lte,omitempty"`
+	Neq    *time.Time   `json:"_neq,omitempty"`
+	Nin    []*time.Time `json:"_nin,omitempty"`
+}
+
+// columns and relationships of "users"
+type Users struct {
+	// An array relationship
+	Accounts []*Accounts `json:"accounts"`
+	// An aggregate relationship
+	AccountsAggregate *AccountsAggregate `json:"accounts_aggregate"`
+	Email             string             `json:"email"`
+	EmailVerified     *time.Time         `json:"emailVerified,omitempty"`
+	ID                string             `json:"id"`
+	Image             *string            `json:"image,omitempty"`
+	Name              *string            `json:"name,omitempty"`
+	// An array relationship
+	Sessions []*Sessions `json:"sessions"`
+	// An aggregate relationship
+	SessionsAggregate *SessionsAggregate `json:"sessions_aggregate"`
+}
+
+// aggregated selection of "users"
+type UsersAggregate struct {
+	Aggregate *UsersAggregateFields `json:"aggregate,omitempty"`
+	Nodes     []*Users              `json:"nodes"`
+}
+
+// aggregate fields of "users"
+type UsersAggregateFields struct {
+	Count int             `json:"count"`
+	Max   *UsersMaxFields `json:"max,omitempty"`
+	Min   *UsersMinFields `json:"min,omitempty"`
+}
+
+// Boolean expression to filter rows from the table "users". All fields are combined with a logical 'AND'.
+type UsersBoolExp struct {
+	And               []*UsersBoolExp           `json:"_and,omitempty"`
+	Not               *UsersBoolExp             `json:"_not,omitempty"`
+	Or                []*UsersBoolExp           `json:"_or,omitempty"`
+	Accounts          *AccountsBoolExp          `json:"accounts,omitempty"`
+	AccountsAggregate *AccountsAggregateBoolExp `json:"accounts_aggregate,omitempty"`
+	Email             *StringComparisonExp      `json:"email,omitempty"`
+	EmailVerified     *TimestamptzComparisonExp `json:"emailVerified,omitempty"`
+	ID                *UUIDComparisonExp        `json:"id,omitempty"`
+	Image             *StringComparisonExp      `json:"image,omitempty"`
+	Name              *StringComparisonExp      `json:"name,omitempty"`
+	Sessions          *SessionsBoolExp          `json:"sessions,omitempty"`
+	SessionsAggregate *SessionsAggregateBoolExp `json:"sessions_aggregate,omitempty"`
+}
+
+// input type for inserting data into table "users"
+type UsersInsertInput struct {
+	Email         *string    `json:"email,omitempty"`
+	EmailVerified *time.Time `json:"emailVerified,omitempty"`
+	ID            *string    `json:"id,omitempty"`
+	Image         *string    `json:"image,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+}
+
+// aggregate max on columns
+type UsersMaxFields struct {
+	Email         *string    `json:"email,omitempty"`
+	EmailVerified *time.Time `json:"emailVerified,omitempty"`
+	ID            *string    `json:"id,omitempty"`
+	Image         *string    `json:"image,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+}
+
+// aggregate min on columns
+type UsersMinFields struct {
+	Email         *string    `json:"email,omitempty"`
+	EmailVerified *time.Time `json:"emailVerified,omitempty"`
+	ID            *string    `json:"id,omitempty"`
+	Image         *string    `json:"image,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+}
+
+// response of any mutation on the table "users"
+type UsersMutationResponse struct {
+	// number of rows affected by the mutation
+	AffectedRows int `json:"affected_rows"`
+	// data from the rows affected by the mutation
+	Returning []*Users `json:"returning"`
+}
+
+// on_conflict condition type for table "users"
+type UsersOnConflict struct {
+	Constraint    UsersConstraint     `json:"constraint"`
+	UpdateColumns []UsersUpdateColumn `json:"update_columns"`
+	Where         *UsersBoolExp       `json:"where,omitempty"`
+}
+
+// Ordering options when selecting data from "users".
+type UsersOrderBy struct {
+	AccountsAggregate *AccountsAggregateOrderBy `json:"accounts_aggregate,omitempty"`
+	Email             *OrderBy                  `json:"email,omitempty"`
+	EmailVerified     *OrderBy                  `json:"emailVerified,omitempty"`
+	ID                *OrderBy                  `json:"id,omitempty"`
+	Image             *OrderBy                  `json:"image,omitempty"`
+	Name              *OrderBy                  `json:"name,omitempty"`
+	SessionsAggregate *SessionsAggregateOrderBy `json:"sessions_aggregate,omitempty"`
+}
+
+// primary key columns input for table: users
+type UsersPkColumnsInput struct {
+	ID string `json:"id"`
+}
+
+// input type for updating data in table "users"
+type UsersSetInput struct {
+	Email         *string    `json:"email,omitempty"`
+	EmailVerified *time.Time `json:"emailVerified,omitempty"`
+	ID            *string    `json:"id,omitempty"`
+	Image         *string    `json:"image,omitempty"`
+	Name          *string    `json:"name,omitempty"`
+}
+
+type UsersUpdates struct {
+	// sets the columns of the filtered rows to the given values
+	Set *UsersSetInput `json:"_set,omitempty"`
+	// filter the rows which have to be updated
+	Where *UsersBoolExp `json:"where"`
+}
+
+// Boolean expression to compare columns of type "uuid". All fields are combined with logical 'AND'.
+type UUIDComparisonExp struct {
+	Eq     *string  `json:"_eq,omitempty"`
+	Gt     *string  `json:"_gt,omitempty"`
+	Gte    *string  `json:"_gte,omitempty"`
+	In     []string `json:"_in,omitempty"`
+	IsNull *bool    `json:"_is_null,omitempty"`
+	Lt     *string  `json:"_lt,omitempty"`
+	Lte    *string  `json:"_lte,omitempty"`
+	Neq    *string  `json:"_neq,omitempty"`
+	Nin    []string `json:"_nin,omitempty"`
+}
+
+// columns and relationships of "verification_tokens"
+type VerificationTokens struct {
+	Expires    time.Time `json:"expires"`
+	Identifier string    `json:"identifier"`
+	Token      string    `json:"token"`
+}
+
+// aggregated selection of "verification_tokens"
+type VerificationTokensAggregate struct {
+	Aggregate *VerificationTokensAggregateFields `json:"aggregate,omitempty"`
+	Nodes     []*VerificationTokens              `json:"nodes"`
+}
+
+// aggregate fields of "verification_tokens"
+type VerificationTokensAggregateFields struct {
+	Count int                          `json:"count"`
+	Max   *VerificationTokensMaxFields `json:"max,omitempty"`
+	Min   *VerificationTokensMinFields `json:"min,omitempty"`
+}
+
+// Boolean expression to filter rows from the table "verification_tokens". All fields are combined with a logical 'AND'.
+type VerificationTokensBoolExp struct {
+	And        []*VerificationTokensBoolExp `json:"_and,omitempty"`
+	Not        *VerificationTokensBoolExp   `json:"_not,omitempty"`
+	Or         []*VerificationTokensBoolExp `json:"_or,omitempty"`
+	Expires    *TimestamptzComparisonExp    `json:"expires,omitempty"`
+	Identifier *StringComparisonExp         `json:"identifier,omitempty"`
+	Token      *StringComparisonExp         `json:"token,omitempty"`
+}
+
+// input type for inserting data into table "verification_tokens"
+type VerificationTokensInsertInput struct {
+	Expires    *time.Time `json:"expires,omitempty"`
+	Identifier *string    `json:"identifier,omitempty"`
+	Token      *string    `json:"token,omitempty"`
+}
+
+// aggregate max on columns
+type VerificationTokensMaxFields struct {
+	Expires    *time.Time `json:"expires,omitempty"`
+	Identifier *string    `json:"identifier,omitempty"`
+	Token      *string    `json:"token,omitempty"`
+}
+
+// aggregate min on columns
+type VerificationTokensMinFields struct {
+	Expires    *time.Time `json:"expires,omitempty"`
+	Identifier *string    `json:"identifier,omitempty"`
+	Token      *string    `json:"token,omitempty"`
+}
+
+// response of any mutation on the table "verification_tokens"
+type VerificationTokensMutationResponse struct {
+	// number of rows affected by the mutation
+	AffectedRows int `json:"affected_rows"`
+	// data from the rows affected by the mutation
+	Returning []*VerificationTokens `json:"returning"`
+}
+
+// on_conflict condition type for table "verification_tokens"
+type VerificationTokensOnConflict struct {
+	Constraint    VerificationTokensConstraint     `json:"constraint"`
+	UpdateColumns []VerificationTokensUpdateColumn `json:"update_columns"`
+	Where         *VerificationTokensBoolExp       `json:"where,omitempty"`
+}
+
+// Ordering options when selecting data from "verification_tokens".
+type VerificationTokensOrderBy struct {
+	Expires    *OrderBy `json:"expires,omitempty"`
+	Identifier *OrderBy `json:"identifier,omitempty"`
+	Token      *OrderBy `json:"token,omitempty"`
+}
+
+// primary key columns input for table: verification_tokens
+type VerificationTokensPkColumnsInput struct {
+	Token string `json:"token"`
+}
+
+// input type for updating data in table "verification_tokens"
+type VerificationTokensSetInput struct {
+	Expires    *time.Time `json:"expires,omitempty"`
+	Identifier *string    `json:"identifier,omitempty"`
+	Token      *string    `json:"token,omitempty"`
+}
+
+type VerificationTokensUpdates struct {
+	// sets the columns of the filtered rows to the given values
+	Set *VerificationTokensSetInput `json:"_set,omitempty"`
+	// filter the rows which have to be updated
+	Where *VerificationTokensBoolExp `json:"where"`
+}
+
+// unique or primary key constraints on table "accounts"
+type AccountsConstraint string
+
+const (
+	AccountsConstraintAccountsPkey AccountsConstraint = "accounts_pkey"
+)
+
+var AllAccountsConstraint = []AccountsConstraint{
+	AccountsConstraintAccountsPkey,
+}
+
+func (e AccountsConstraint) IsValid() bool {
+	switch e {
+	case AccountsConstraintAccountsPkey:
+		return true
+	}
+	return false
+}
+
+func (e AccountsConstraint) String() string {
+	return string(e)
+}
+
+func (e *AccountsConstraint) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AccountsConstraint(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid accounts_constraint", str)
+	}
+	return nil
+}
+
+func (e AccountsConstraint) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AccountsConstraint) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AccountsConstraint) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// select columns of table "accounts"
+type AccountsSelectColumn string
+
+const (
+	AccountsSelectColumnAccessToken       AccountsSelectColumn = "access_token"
+	AccountsSelectColumnExpiresAt         AccountsSelectColumn = "expires_at"
+	AccountsSelectColumnID                AccountsSelectColumn = "id"
+	AccountsSelectColumnIDToken           AccountsSelectColumn = "id_token"
+	AccountsSelectColumnProvider          AccountsSelectColumn = "provider"
+	AccountsSelectColumnProviderAccountID AccountsSelectColumn = "providerAccountId"
+	AccountsSelectColumnRefreshToken      AccountsSelectColumn = "refresh_token"
+	AccountsSelectColumnScope             AccountsSelectColumn = "scope"
+	AccountsSelectColumnSessionState      AccountsSelectColumn = "session_state"
+	AccountsSelectColumnTokenType         AccountsSelectColumn = "token_type"
+	AccountsSelectColumnType              AccountsSelectColumn = "type"
+	AccountsSelectColumnUserID            AccountsSelectColumn = "userId"
+)
+
+var AllAccountsSelectColumn = []AccountsSelectColumn{
+	AccountsSelectColumnAccessToken,
+	AccountsSelectColumnExpiresAt,
+	AccountsSelectColumnID,
+	AccountsSelectColumnIDToken,
+	AccountsSelectColumnProvider,
+	AccountsSelectColumnProviderAccountID,
+	AccountsSelectColumnRefreshToken,
+	AccountsSelectColumnScope,
+	AccountsSelectColumnSessionState,
+	AccountsSelectColumnTokenType,
+	AccountsSelectColumnType,
+	AccountsSelectColumnUserID,
+}
+
+func (e AccountsSelectColumn) IsValid() bool {
+	switch e {
+	case AccountsSelectColumnAccessToken, AccountsSelectColumnExpiresAt, AccountsSelectColumnID, AccountsSelectColumnIDToken, AccountsSelectColumnProvider, AccountsSelectColumnProviderAccountID, AccountsSelectColumnRefreshToken, AccountsSelectColumnScope, AccountsSelectColumnSessionState, AccountsSelectColumnTokenType, AccountsSelectColumnType, AccountsSelectColumnUserID:
+		return true
+	}
+	return false
+}
+
+func (e AccountsSelectColumn) String() string {
+	return string(e)
+}
+
+func (e *AccountsSelectColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AccountsSelectColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid accounts_select_column", str)
+	}
+	return nil
+}
+
+func (e AccountsSelectColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AccountsSelectColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AccountsSelectColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// update columns of table "accounts"
+type AccountsUpdateColumn string
+
+const (
+	AccountsUpdateColumnAccessToken       AccountsUpdateColumn = "access_token"
+	AccountsUpdateColumnExpiresAt         AccountsUpdateColumn = "expires_at"
+	AccountsUpdateColumnID                AccountsUpdateColumn = "id"
+	AccountsUpdateColumnIDToken           AccountsUpdateColumn = "id_token"
+	AccountsUpdateColumnProvider          AccountsUpdateColumn = "provider"
+	AccountsUpdateColumnProviderAccountID AccountsUpdateColumn = "providerAccountId"
+	AccountsUpdateColumnRefreshToken      AccountsUpdateColumn = "refresh_token"
+	AccountsUpdateColumnScope             AccountsUpdateColumn = "scope"
+	AccountsUpdateColumnSessionState      AccountsUpdateColumn = "session_state"
+	AccountsUpdateColumnTokenType         AccountsUpdateColumn = "token_type"
+	AccountsUpdateColumnType              AccountsUpdateColumn = "type"
+	AccountsUpdateColumnUserID            AccountsUpdateColumn = "userId"
+)
+
+var AllAccountsUpdateColumn = []AccountsUpdateColumn{
+	AccountsUpdateColumnAccessToken,
+	AccountsUpdateColumnExpiresAt,
+	AccountsUpdateColumnID,
+	AccountsUpdateColumnIDToken,
+	AccountsUpdateColumnProvider,
+	AccountsUpdateColumnProviderAccountID,
+	AccountsUpdateColumnRefreshToken,
+	AccountsUpdateColumnScope,
+	AccountsUpdateColumnSessionState,
+	AccountsUpdateColumnTokenType,
+	AccountsUpdateColumnType,
+	AccountsUpdateColumnUserID,
+}
+
+func (e AccountsUpdateColumn) IsValid() bool {
+	switch e {
+	case AccountsUpdateColumnAccessToken, AccountsUpdateColumnExpiresAt, AccountsUpdateColumnID, AccountsUpdateColumnIDToken, AccountsUpdateColumnProvider, AccountsUpdateColumnProviderAccountID, AccountsUpdateColumnRefreshToken, AccountsUpdateColumnScope, AccountsUpdateColumnSessionState, AccountsUpdateColumnTokenType, AccountsUpdateColumnType, AccountsUpdateColumnUserID:
+		return true
+	}
+	return false
+}
+
+func (e AccountsUpdateColumn) String() string {
+	return string(e)
+}
+
+func (e *AccountsUpdateColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AccountsUpdateColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid accounts_update_column", str)
+	}
+	return nil
+}
+
+func (e AccountsUpdateColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AccountsUpdateColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AccountsUpdateColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// column ordering options
+type OrderBy string
+
+const (
+	// in ascending order, nulls last
+	OrderByAsc OrderBy = "asc"
+	// in ascending order, nulls first
+	OrderByAscNullsFirst OrderBy = "asc_nulls_first"
+	// in ascending order, nulls last
+	OrderByAscNullsLast OrderBy = "asc_nulls_last"
+	// in descending order, nulls first
+	OrderByDesc OrderBy = "desc"
+	// in descending order, nulls first
+	OrderByDescNullsFirst OrderBy = "desc_nulls_first"
+	// in descending order, nulls last
+	OrderByDescNullsLast OrderBy = "desc_nulls_last"
+)
+
+var AllOrderBy = []OrderBy{
+	OrderByAsc,
+	OrderByAscNullsFirst,
+	OrderByAscNullsLast,
+	OrderByDesc,
+	OrderByDescNullsFirst,
+	OrderByDescNullsLast,
+}
+
+func (e OrderBy) IsValid() bool {
+	switch e {
+	case OrderByAsc, OrderByAscNullsFirst, OrderByAscNullsLast, OrderByDesc, OrderByDescNullsFirst, OrderByDescNullsLast:
+		return true
+	}
+	return false
+}
+
+func (e OrderBy) String() string {
+	return string(e)
+}
+
+func (e *OrderBy) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderBy(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid order_by", str)
+	}
+	return nil
+}
+
+func (e OrderBy) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderBy) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderBy) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// unique or primary key constraints on table "provider_type"
+type ProviderTypeConstraint string
+
+const (
+	ProviderTypeConstraintProviderTypePkey ProviderTypeConstraint = "provider_type_pkey"
+)
+
+var AllProviderTypeConstraint = []ProviderTypeConstraint{
+	ProviderTypeConstraintProviderTypePkey,
+}
+
+func (e ProviderTypeConstraint) IsValid() bool {
+	switch e {
+	case ProviderTypeConstraintProviderTypePkey:
+		return true
+	}
+	return false
+}
+
+func (e ProviderTypeConstraint) String() string {
+	return string(e)
+}
+
+func (e *ProviderTypeConstraint) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderTypeConstraint(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid provider_type_constraint", str)
+	}
+	return nil
+}
+
+func (e ProviderTypeConstraint) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderTypeConstraint) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderTypeConstraint) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ProviderTypeEnum string
+
+const (
+	ProviderTypeEnumCredentials ProviderTypeEnum = "credentials"
+	ProviderTypeEnumEmail       ProviderTypeEnum = "email"
+	ProviderTypeEnumOauth       ProviderTypeEnum = "oauth"
+	ProviderTypeEnumOidc        ProviderTypeEnum = "oidc"
+)
+
+var AllProviderTypeEnum = []ProviderTypeEnum{
+	ProviderTypeEnumCredentials,
+	ProviderTypeEnumEmail,
+	ProviderTypeEnumOauth,
+	ProviderTypeEnumOidc,
+}
+
+func (e ProviderTypeEnum) IsValid() bool {
+	switch e {
+	case ProviderTypeEnumCredentials, ProviderTypeEnumEmail, ProviderTypeEnumOauth, ProviderTypeEnumOidc:
+		return true
+	}
+	return false
+}
+
+func (e ProviderTypeEnum) String() string {
+	return string(e)
+}
+
+func (e *ProviderTypeEnum) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderTypeEnum(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid provider_type_enum", str)
+	}
+	return nil
+}
+
+func (e ProviderTypeEnum) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderTypeEnum) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderTypeEnum) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// select columns of table "provider_type"
+type ProviderTypeSelectColumn string
+
+const (
+	ProviderTypeSelectColumnValue ProviderTypeSelectColumn = "value"
+)
+
+var AllProviderTypeSelectColumn = []ProviderTypeSelectColumn{
+	ProviderTypeSelectColumnValue,
+}
+
+func (e ProviderTypeSelectColumn) IsValid() bool {
+	switch e {
+	case ProviderTypeSelectColumnValue:
+		return true
+	}
+	return false
+}
+
+func (e ProviderTypeSelectColumn) String() string {
+	return string(e)
+}
+
+func (e *ProviderTypeSelectColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderTypeSelectColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid provider_type_select_column", str)
+	}
+	return nil
+}
+
+func (e ProviderTypeSelectColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderTypeSelectColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderTypeSelectColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// update columns of table "provider_type"
+type ProviderTypeUpdateColumn string
+
+const (
+	ProviderTypeUpdateColumnValue ProviderTypeUpdateColumn = "value"
+)
+
+var AllProviderTypeUpdateColumn = []ProviderTypeUpdateColumn{
+	ProviderTypeUpdateColumnValue,
+}
+
+func (e ProviderTypeUpdateColumn) IsValid() bool {
+	switch e {
+	case ProviderTypeUpdateColumnValue:
+		return true
+	}
+	return false
+}
+
+func (e ProviderTypeUpdateColumn) String() string {
+	return string(e)
+}
+
+func (e *ProviderTypeUpdateColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderTypeUpdateColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid provider_type_update_column", str)
+	}
+	return nil
+}
+
+func (e ProviderTypeUpdateColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderTypeUpdateColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderTypeUpdateColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// unique or primary key constraints on table "sessions"
+type SessionsConstraint string
+
+const (
+	SessionsConstraintSessionsPkey SessionsConstraint = "sessions_pkey"
+)
+
+var AllSessionsConstraint = []SessionsConstraint{
+	SessionsConstraintSessionsPkey,
+}
+
+func (e SessionsConstraint) IsValid() bool {
+	switch e {
+	case SessionsConstraintSessionsPkey:
+		return true
+	}
+	return false
+}
+
+func (e SessionsConstraint) String() string {
+	return string(e)
+}
+
+func (e *SessionsConstraint) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionsConstraint(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid sessions_constraint", str)
+	}
+	return nil
+}
+
+func (e SessionsConstraint) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionsConstraint) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionsConstraint) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// select columns of table "sessions"
+type SessionsSelectColumn string
+
+const (
+	SessionsSelectColumnExpires      SessionsSelectColumn = "expires"
+	SessionsSelectColumnID           SessionsSelectColumn = "id"
+	SessionsSelectColumnSessionToken SessionsSelectColumn = "sessionToken"
+	SessionsSelectColumnUserID       SessionsSelectColumn = "userId"
+)
+
+var AllSessionsSelectColumn = []SessionsSelectColumn{
+	SessionsSelectColumnExpires,
+	SessionsSelectColumnID,
+	SessionsSelectColumnSessionToken,
+	SessionsSelectColumnUserID,
+}
+
+func (e SessionsSelectColumn) IsValid() bool {
+	switch e {
+	case SessionsSelectColumnExpires, SessionsSelectColumnID, SessionsSelectColumnSessionToken, SessionsSelectColumnUserID:
+		return true
+	}
+	return false
+}
+
+func (e SessionsSelectColumn) String() string {
+	return string(e)
+}
+
+func (e *SessionsSelectColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionsSelectColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid sessions_select_column", str)
+	}
+	return nil
+}
+
+func (e SessionsSelectColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionsSelectColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionsSelectColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// update columns of table "sessions"
+type SessionsUpdateColumn string
+
+const (
+	SessionsUpdateColumnExpires      SessionsUpdateColumn = "expires"
+	SessionsUpdateColumnID           SessionsUpdateColumn = "id"
+	SessionsUpdateColumnSessionToken SessionsUpdateColumn = "sessionToken"
+	SessionsUpdateColumnUserID       SessionsUpdateColumn = "userId"
+)
+
+var AllSessionsUpdateColumn = []SessionsUpdateColumn{
+	SessionsUpdateColumnExpires,
+	SessionsUpdateColumnID,
+	SessionsUpdateColumnSessionToken,
+	SessionsUpdateColumnUserID,
+}
+
+func (e SessionsUpdateColumn) IsValid() bool {
+	switch e {
+	case SessionsUpdateColumnExpires, SessionsUpdateColumnID, SessionsUpdateColumnSessionToken, SessionsUpdateColumnUserID:
+		return true
+	}
+	return false
+}
+
+func (e SessionsUpdateColumn) String() string {
+	return string(e)
+}
+
+func (e *SessionsUpdateColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionsUpdateColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid sessions_update_column", str)
+	}
+	return nil
+}
+
+func (e SessionsUpdateColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionsUpdateColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionsUpdateColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// unique or primary key constraints on table "users"
+type UsersConstraint string
+
+const (
+	UsersConstraintUsersEmailKey UsersConstraint = "users_email_key"
+	UsersConstraintUsersPkey     UsersConstraint = "users_pkey"
+)
+
+var AllUsersConstraint = []UsersConstraint{
+	UsersConstraintUsersEmailKey,
+	UsersConstraintUsersPkey,
+}
+
+func (e UsersConstraint) IsValid() bool {
+	switch e {
+	case UsersConstraintUsersEmailKey, UsersConstraintUsersPkey:
+		return true
+	}
+	return false
+}
+
+func (e UsersConstraint) String() string {
+	return string(e)
+}
+
+func (e *UsersConstraint) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UsersConstraint(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid users_constraint", str)
+	}
+	return nil
+}
+
+func (e UsersConstraint) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UsersConstraint) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UsersConstraint) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// select columns of table "users"
+type UsersSelectColumn string
+
+const (
+	UsersSelectColumnEmail         UsersSelectColumn = "email"
+	UsersSelectColumnEmailVerified UsersSelectColumn = "emailVerified"
+	UsersSelectColumnID            UsersSelectColumn = "id"
+	UsersSelectColumnImage         UsersSelectColumn = "image"
+	UsersSelectColumnName          UsersSelectColumn = "name"
+)
+
+var AllUsersSelectColumn = []UsersSelectColumn{
+	UsersSelectColumnEmail,
+	UsersSelectColumnEmailVerified,
+	UsersSelectColumnID,
+	UsersSelectColumnImage,
+	UsersSelectColumnName,
+}
+
+func (e UsersSelectColumn) IsValid() bool {
+	switch e {
+	case UsersSelectColumnEmail, UsersSelectColumnEmailVerified, UsersSelectColumnID, UsersSelectColumnImage, UsersSelectColumnName:
+		return true
+	}
+	return false
+}
+
+func (e UsersSelectColumn) String() string {
+	return string(e)
+}
+
+func (e *UsersSelectColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UsersSelectColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid users_select_column", str)
+	}
+	return nil
+}
+
+func (e UsersSelectColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UsersSelectColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UsersSelectColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// update columns of table "users"
+type UsersUpdateColumn string
+
+const (
+	UsersUpdateColumnEmail         UsersUpdateColumn = "email"
+	UsersUpdateColumnEmailVerified UsersUpdateColumn = "emailVerified"
+	UsersUpdateColumnID            UsersUpdateColumn = "id"
+	UsersUpdateColumnImage         UsersUpdateColumn = "image"
+	UsersUpdateColumnName          UsersUpdateColumn = "name"
+)
+
+var AllUsersUpdateColumn = []UsersUpdateColumn{
+	UsersUpdateColumnEmail,
+	UsersUpdateColumnEmailVerified,
+	UsersUpdateColumnID,
+	UsersUpdateColumnImage,
+	UsersUpdateColumnName,
+}
+
+func (e UsersUpdateColumn) IsValid() bool {
+	switch e {
+	case UsersUpdateColumnEmail, UsersUpdateColumnEmailVerified, UsersUpdateColumnID, UsersUpdateColumnImage, UsersUpdateColumnName:
+		return true
+	}
+	return false
+}
+
+func (e UsersUpdateColumn) String() string {
+	return string(e)
+}
+
+func (e *UsersUpdateColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UsersUpdateColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid users_update_column", str)
+	}
+	return nil
+}
+
+func (e UsersUpdateColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UsersUpdateColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UsersUpdateColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// unique or primary key constraints on table "verification_tokens"
+type VerificationTokensConstraint string
+
+const (
+	VerificationTokensConstraintVerificationTokensPkey VerificationTokensConstraint = "verification_tokens_pkey"
+)
+
+var AllVerificationTokensConstraint = []VerificationTokensConstraint{
+	VerificationTokensConstraintVerificationTokensPkey,
+}
+
+func (e VerificationTokensConstraint) IsValid() bool {
+	switch e {
+	case VerificationTokensConstraintVerificationTokensPkey:
+		return true
+	}
+	return false
+}
+
+func (e VerificationTokensConstraint) String() string {
+	return string(e)
+}
+
+func (e *VerificationTokensConstraint) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VerificationTokensConstraint(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid verification_tokens_constraint", str)
+	}
+	return nil
+}
+
+func (e VerificationTokensConstraint) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VerificationTokensConstraint) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VerificationTokensConstraint) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// select columns of table "verification_tokens"
+type VerificationTokensSelectColumn string
+
+const (
+	VerificationTokensSelectColumnExpires    VerificationTokensSelectColumn = "expires"
+	VerificationTokensSelectColumnIdentifier VerificationTokensSelectColumn = "identifier"
+	VerificationTokensSelectColumnToken      VerificationTokensSelectColumn = "token"
+)
+
+var AllVerificationTokensSelectColumn = []VerificationTokensSelectColumn{
+	VerificationTokensSelectColumnExpires,
+	VerificationTokensSelectColumnIdentifier,
+	VerificationTokensSelectColumnToken,
+}
+
+func (e VerificationTokensSelectColumn) IsValid() bool {
+	switch e {
+	case VerificationTokensSelectColumnExpires, VerificationTokensSelectColumnIdentifier, VerificationTokensSelectColumnToken:
+		return true
+	}
+	return false
+}
+
+func (e VerificationTokensSelectColumn) String() string {
+	return string(e)
+}
+
+func (e *VerificationTokensSelectColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VerificationTokensSelectColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid verification_tokens_select_column", str)
+	}
+	return nil
+}
+
+func (e VerificationTokensSelectColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VerificationTokensSelectColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VerificationTokensSelectColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// update columns of table "verification_tokens"
+type VerificationTokensUpdateColumn string
+
+const (
+	VerificationTokensUpdateColumnExpires    VerificationTokensUpdateColumn = "expires"
+	VerificationTokensUpdateColumnIdentifier VerificationTokensUpdateColumn = "identifier"
+	VerificationTokensUpdateColumnToken      VerificationTokensUpdateColumn = "token"
+)
+
+var AllVerificationTokensUpdateColumn = []VerificationTokensUpdateColumn{
+	VerificationTokensUpdateColumnExpires,
+	VerificationTokensUpdateColumnIdentifier,
+	VerificationTokensUpdateColumnToken,
+}
+
+func (e VerificationTokensUpdateColumn) IsValid() bool {
+	switch e {
+	case VerificationTokensUpdateColumnExpires, VerificationTokensUpdateColumnIdentifier, VerificationTokensUpdateColumnToken:
+		return true
+	}
+	return false
+}
+
+func (e VerificationTokensUpdateColumn) String() string {
+	return string(e)
+}
+
+func (e *VerificationTokensUpdateColumn) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VerificationTokensUpdateColumn(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid verification_tokens_update_column", str)
+	}
+	return nil
+}
+
+func (e VerificationTokensUpdateColumn) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VerificationTokensUpdateColumn) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VerificationTokensUpdateColumn) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

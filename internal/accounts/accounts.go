@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/password"
 	"github.com/freshgraph/freshgraph/internal/ratelimit"
@@ -32,7 +34,7 @@ const (
 
 // Service runs the session API.
 type Service struct {
-	db        authjs.DB
+	pool      database.Conn
 	sessions  *session.Store
 	passwords *password.Hasher
 	byEmail   *ratelimit.Limiter
@@ -41,9 +43,9 @@ type Service struct {
 }
 
 // NewService returns a Service over db keeping sessions in store.
-func NewService(db authjs.DB, store *session.Store) *Service {
+func NewService(pool database.Conn, store *session.Store) *Service {
 	return &Service{
-		db:        db,
+		pool:      pool,
 		sessions:  store,
 		passwords: password.NewHasher(),
 		byEmail:   ratelimit.New(EmailBurst, EmailEvery),
@@ -51,6 +53,10 @@ func NewService(db authjs.DB, store *session.Store) *Service {
 		now:       time.Now,
 	}
 }
+
+// conn is the request's transaction, if any, else the pool: a session API
+// mutation beside Hasura's in one request shares their transaction.
+func (s *Service) conn(ctx context.Context) database.Conn { return database.ConnFrom(ctx, s.pool) }
 
 var errBadCredentials = &hasura.Error{Code: hasura.CodeAccessDenied, Message: "invalid email or password"}
 
@@ -86,9 +92,16 @@ func clientAddress(r *http.Request) string {
 	return host
 }
 
+// Session is a live session: its user as the caller's selection renders it,
+// and its expiry.
+type Session struct {
+	UserJSON []byte
+	Expires  time.Time
+}
+
 // SignUp creates an account and signs it in: the user and its password in one
 // statement, then the session row and cookie.
-func (s *Service) SignUp(ctx context.Context, r *http.Request, w http.ResponseWriter, email, pw string, name *string, cols []string) (*authjs.Session, error) {
+func (s *Service) SignUp(ctx context.Context, r *http.Request, w http.ResponseWriter, email, pw string, name *string, user authjs.Projection) (*Session, error) {
 	const field = "signUp"
 	email, err := normalizeEmail(field, email)
 	if err != nil {
@@ -107,19 +120,19 @@ func (s *Service) SignUp(ctx context.Context, r *http.Request, w http.ResponseWr
 	if err != nil {
 		return nil, err
 	}
-	u, err := authjs.CreateUserWithPassword(ctx, s.db, email, name, hash, cols)
+	id, userJSON, err := authjs.CreateUserWithPassword(ctx, s.conn(ctx), email, name, hash, user)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.ConstraintName == "users_email_key" {
 		return nil, argError(field, "email", "an account with this email already exists")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.startSession(r, w, u)
+	return s.startSession(r, w, id, userJSON)
 }
 
 // SignIn checks the password and starts a new session under a new token. An
 // unknown email and a wrong password give the same error after the same work.
-func (s *Service) SignIn(ctx context.Context, r *http.Request, w http.ResponseWriter, email, pw string, cols []string) (*authjs.Session, error) {
+func (s *Service) SignIn(ctx context.Context, r *http.Request, w http.ResponseWriter, email, pw string, user authjs.Projection) (*Session, error) {
 	const field = "signIn"
 	email, err := normalizeEmail(field, email)
 	if err != nil {
@@ -128,7 +141,7 @@ func (s *Service) SignIn(ctx context.Context, r *http.Request, w http.ResponseWr
 	if err := s.limit(r, field, email); err != nil {
 		return nil, err
 	}
-	u, hash, err := authjs.UserWithPassword(ctx, s.db, email, cols)
+	id, hash, userJSON, err := authjs.UserWithPassword(ctx, s.conn(ctx), email, user)
 	if err != nil {
 		return nil, err
 	}
@@ -136,13 +149,13 @@ func (s *Service) SignIn(ctx context.Context, r *http.Request, w http.ResponseWr
 	if err != nil {
 		return nil, err
 	}
-	if !ok || u == nil {
+	if !ok || id == "" {
 		return nil, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
-	return s.startSession(r, w, u)
+	return s.startSession(r, w, id, userJSON)
 }
 
-func (s *Service) startSession(r *http.Request, w http.ResponseWriter, u *authjs.User) (*authjs.Session, error) {
+func (s *Service) startSession(r *http.Request, w http.ResponseWriter, userID string, userJSON []byte) (*Session, error) {
 	sess, err := s.sessions.New(r, session.CookieName)
 	if err != nil {
 		return nil, err
@@ -150,11 +163,11 @@ func (s *Service) startSession(r *http.Request, w http.ResponseWriter, u *authjs
 	// Always a new token: a session fixed by whoever set the old cookie must
 	// not become signed in.
 	sess.ID, sess.IsNew = "", true
-	sess.Values[session.UserIDKey] = u.ID
+	sess.Values[session.UserIDKey] = userID
 	if err := s.sessions.Save(r, w, sess); err != nil {
 		return nil, err
 	}
-	return &authjs.Session{User: u, Expires: sess.Values[session.ExpiresKey].(time.Time)}, nil
+	return &Session{UserJSON: userJSON, Expires: sess.Values[session.ExpiresKey].(time.Time)}, nil
 }
 
 // SignOut deletes the caller's session row, so every copy of its cookie is
@@ -176,15 +189,25 @@ func (s *Service) SignOut(ctx context.Context, r *http.Request, w http.ResponseW
 	return sess.Values[session.EndedKey] == true, nil
 }
 
-// Session reads the session of token and its user's columns cols in one
-// statement. Once a day of use (UpdateAge) it also pushes the expiry out,
-// with one more statement, and re-sends the cookie. A dead token gets its
-// cookie expired.
-func (s *Service) Session(ctx context.Context, r *http.Request, w http.ResponseWriter, token string, cols []string) (*authjs.Session, error) {
-	if token == "" {
-		return nil, nil
+// Session reads the caller's session and its user, fresh:
+//   - a cookie caller: the session row of its token joined to the user, in
+//     one statement. Once a day of use (UpdateAge) the expiry is pushed out,
+//     with one more statement, and the cookie re-sent; a dead token gets its
+//     cookie expired;
+//   - a JWT caller (or the admin posing with X-Hasura-User-Id): the user
+//     named by x-hasura-user-id, with the token's expiry (no exp: no session).
+func (s *Service) Session(ctx context.Context, r *http.Request, w http.ResponseWriter, caller auth.Caller, user authjs.Projection) (*Session, error) {
+	if caller.SessionToken == "" {
+		if caller.UserID == "" || caller.Expires.IsZero() {
+			return nil, nil
+		}
+		userJSON, found, err := authjs.UserByID(ctx, s.conn(ctx), caller.UserID, user)
+		if !found || err != nil {
+			return nil, err
+		}
+		return &Session{UserJSON: userJSON, Expires: caller.Expires}, nil
 	}
-	current, err := authjs.SessionByToken(ctx, s.db, token, cols)
+	userJSON, expires, found, err := authjs.SessionByToken(ctx, s.conn(ctx), caller.SessionToken, user)
 	if err != nil {
 		return nil, err
 	}
@@ -192,25 +215,25 @@ func (s *Service) Session(ctx context.Context, r *http.Request, w http.ResponseW
 	if err != nil {
 		return nil, err
 	}
-	if current == nil {
+	if !found {
 		sess.ID = "" // nothing left to delete: only the cookie goes
 		sess.Options.MaxAge = -1
 		return nil, s.sessions.Save(r, w, sess)
 	}
-	if s.sessions.NeedsExtending(current.Expires, s.now()) {
+	if s.sessions.NeedsExtending(expires, s.now()) {
 		if err := s.sessions.Save(r, w, sess); err != nil {
 			return nil, err
 		}
-		current.Expires = sess.Values[session.ExpiresKey].(time.Time)
+		expires = sess.Values[session.ExpiresKey].(time.Time)
 	}
-	return current, nil
+	return &Session{UserJSON: userJSON, Expires: expires}, nil
 }
 
-// UpdateProfile validates change and writes it to the user of token, and
+// UpdateProfile validates change and writes it to the caller's own row, and
 // returns the row as stored.
-func (s *Service) UpdateProfile(ctx context.Context, token string, change authjs.ProfileChange, cols []string) (*authjs.User, error) {
+func (s *Service) UpdateProfile(ctx context.Context, caller auth.Caller, change authjs.ProfileChange, user authjs.Projection) ([]byte, error) {
 	const field = "updateUserProfile"
-	if token == "" {
+	if caller.SessionToken == "" && (caller.UserID == "" || caller.Role != auth.RoleUser) {
 		return nil, errNotSignedIn(field)
 	}
 	var err error
@@ -224,12 +247,13 @@ func (s *Service) UpdateProfile(ctx context.Context, token string, change authjs
 			return nil, err
 		}
 	}
-	u, err := authjs.UpdateOwnProfile(ctx, s.db, token, change, cols)
+	owner := authjs.Owner{SessionToken: caller.SessionToken, UserID: caller.UserID}
+	userJSON, found, err := authjs.UpdateOwnProfile(ctx, s.conn(ctx), owner, change, user)
 	if err != nil {
 		return nil, err
 	}
-	if u == nil {
+	if !found {
 		return nil, errNotSignedIn(field)
 	}
-	return u, nil
+	return userJSON, nil
 }

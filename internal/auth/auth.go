@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"time"
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
 )
@@ -30,6 +31,11 @@ type Caller struct {
 	// user it belongs to, and whether it is still live, is decided in SQL by
 	// the statement that uses it, so there is no extra round trip for it.
 	SessionToken string
+	// UserID is X-Hasura-User-Id, from a JWT's claims or, for the admin
+	// posing as another role, from the request's headers.
+	UserID string
+	// Expires is when a JWT caller's token expires (zero: no exp claim).
+	Expires time.Time
 }
 
 type callerKey struct{}

@@ -19,7 +19,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
-	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/database"
 )
 
 // CookieName is the session cookie's name.
@@ -66,7 +66,7 @@ func ParseSecrets(s string) ([]string, error) {
 
 // Store is a sessions.Store over the sessions table.
 type Store struct {
-	db      authjs.DB
+	db      database.Conn
 	cfg     Config
 	codecs  []securecookie.Codec
 	options sessions.Options
@@ -75,7 +75,7 @@ type Store struct {
 var _ sessions.Store = (*Store)(nil)
 
 // NewStore returns a Store keeping sessions in db.
-func NewStore(db authjs.DB, cfg Config) (*Store, error) {
+func NewStore(db database.Conn, cfg Config) (*Store, error) {
 	if len(cfg.Secrets) == 0 {
 		return nil, errors.New("session: no secret")
 	}
@@ -155,7 +155,8 @@ func (s *Store) New(r *http.Request, name string) (*sessions.Session, error) {
 // ErrNoUser is returned by Save for a new session without Values[UserIDKey].
 var ErrNoUser = errors.New("session: a new session needs Values[UserIDKey]")
 
-// Save writes sess to the database and its cookie to w:
+// Save writes sess to the database (in the request's transaction, if its
+// context has one) and its cookie to w:
 //   - Options.MaxAge < 0 ends the session: its row is deleted, so a copy of
 //     the cookie is dead at once (Values[EndedKey] tells whether it was
 //     live), and the cookie is expired;
@@ -165,10 +166,11 @@ var ErrNoUser = errors.New("session: a new session needs Values[UserIDKey]")
 // Values[ExpiresKey] is set to the session's new expiry.
 func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
 	ctx := r.Context()
+	db := database.ConnFrom(ctx, s.db)
 	if sess.Options.MaxAge < 0 {
 		if sess.ID != "" {
 			var live bool
-			err := s.db.QueryRow(ctx, `WITH d AS (DELETE FROM sessions WHERE "sessionToken" = $1 RETURNING expires)
+			err := db.QueryRow(ctx, `WITH d AS (DELETE FROM sessions WHERE "sessionToken" = $1 RETURNING expires)
 				SELECT coalesce(bool_or(expires > now()), false) FROM d`, sess.ID).Scan(&live)
 			if err != nil {
 				return err
@@ -185,7 +187,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 			return ErrNoUser
 		}
 		token := newToken()
-		err := s.db.QueryRow(ctx, `INSERT INTO sessions ("sessionToken", "userId", expires)
+		err := db.QueryRow(ctx, `INSERT INTO sessions ("sessionToken", "userId", expires)
 			VALUES ($1, $2, now() + $3::interval) RETURNING expires`, token, userID, s.cfg.MaxAge).Scan(&expires)
 		if err != nil {
 			return err
@@ -193,7 +195,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 		sess.ID = token
 	} else {
 		var err error
-		if expires, err = s.extend(ctx, sess.ID); err != nil {
+		if expires, err = s.extend(ctx, db, sess.ID); err != nil {
 			return err
 		}
 	}
@@ -201,9 +203,9 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Sess
 	return s.writeCookie(w, sess)
 }
 
-func (s *Store) extend(ctx context.Context, token string) (time.Time, error) {
+func (s *Store) extend(ctx context.Context, db database.Conn, token string) (time.Time, error) {
 	var expires time.Time
-	err := s.db.QueryRow(ctx, `UPDATE sessions SET expires = now() + $2::interval
+	err := db.QueryRow(ctx, `UPDATE sessions SET expires = now() + $2::interval
 		WHERE "sessionToken" = $1 AND expires > now() RETURNING expires`, token, s.cfg.MaxAge).Scan(&expires)
 	return expires, err
 }

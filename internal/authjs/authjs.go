@@ -1,0 +1,160 @@
+// Package authjs reads and writes the Auth.js (NextAuth) tables for the
+// session API: users, sessions and the password table beside them. Every read
+// goes to PostgreSQL; nothing here caches a row. A user is returned as the
+// JSON the caller's selection asks for, built in the same statement by a
+// Projection (see internal/engine), so it reads exactly like users_by_pk.
+package authjs
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+)
+
+// DB is what this package needs of a connection: a *pgxpool.Pool, a
+// *pgx.Conn and a pgx.Tx all have it.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Projection writes the JSON of the users row called alias.
+type Projection func(b *sqlbuild.Builder, alias string) error
+
+// Owner names whose row a signed-in caller may touch: the user of a live
+// session token (cookie callers), or a user id (JWT callers).
+type Owner struct {
+	SessionToken string
+	UserID       string
+}
+
+// Filter writes "alias is the owner's users row", checked in the statement
+// that uses it: no extra round trip, and a session that has just ended or
+// expired matches nothing.
+func (o Owner) Filter(b *sqlbuild.Builder, alias string) {
+	if o.UserID != "" {
+		b.Col(alias, "id").S(" = ").TypedArg(o.UserID, "uuid")
+		return
+	}
+	b.Col(alias, "id").S(` = (SELECT s."userId" FROM sessions s WHERE s."sessionToken" = `).
+		Arg(o.SessionToken).S(" AND s.expires > now())")
+}
+
+// queryJSON runs b and scans its one row into dest; it reports false when
+// there is no row.
+func queryJSON(ctx context.Context, db DB, b *sqlbuild.Builder, dest ...any) (bool, error) {
+	err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SessionByToken reads the live session with token and its user's JSON in one
+// statement: the join on the token is the whole lookup. It reports false when
+// the session does not exist or has expired.
+func SessionByToken(ctx context.Context, db DB, token string, user Projection) ([]byte, time.Time, bool, error) {
+	b := &sqlbuild.Builder{}
+	b.S("SELECT ")
+	if err := user(b, "u"); err != nil {
+		return nil, time.Time{}, false, err
+	}
+	b.S(`, s.expires FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = `).
+		Arg(token).S(" AND s.expires > now()")
+	var userJSON []byte
+	var expires time.Time
+	found, err := queryJSON(ctx, db, b, &userJSON, &expires)
+	return userJSON, expires, found, err
+}
+
+// UserByID reads the JSON of the user with id, or reports false.
+func UserByID(ctx context.Context, db DB, id string, user Projection) ([]byte, bool, error) {
+	b := &sqlbuild.Builder{}
+	b.S("SELECT ")
+	if err := user(b, "u"); err != nil {
+		return nil, false, err
+	}
+	b.S(" FROM users u WHERE u.id = ").TypedArg(id, "uuid")
+	var userJSON []byte
+	found, err := queryJSON(ctx, db, b, &userJSON)
+	return userJSON, found, err
+}
+
+// CreateUserWithPassword inserts a user and its password hash in one
+// statement, so there is never a user without its password, and returns the
+// new id and row JSON. A taken email fails with PostgreSQL's unique violation
+// on users_email_key.
+func CreateUserWithPassword(ctx context.Context, db DB, email string, name *string, hash string, user Projection) (string, []byte, error) {
+	b := &sqlbuild.Builder{}
+	b.S("WITH u AS (INSERT INTO users (email, name) VALUES (").Arg(email).S(", ").Arg(name).S(") RETURNING *), ")
+	b.S(`p AS (INSERT INTO user_passwords ("userId", hash) SELECT id, `).Arg(hash).S(" FROM u) SELECT u.id::text, ")
+	if err := user(b, "u"); err != nil {
+		return "", nil, err
+	}
+	b.S(" FROM u")
+	var id string
+	var userJSON []byte
+	_, err := queryJSON(ctx, db, b, &id, &userJSON)
+	return id, userJSON, err
+}
+
+// UserWithPassword reads the user with email, its row JSON and its password
+// hash, in one statement. It returns "" as the id when there is no such user
+// or the user has no password (an OAuth-only account).
+func UserWithPassword(ctx context.Context, db DB, email string, user Projection) (id, hash string, userJSON []byte, err error) {
+	b := &sqlbuild.Builder{}
+	b.S("SELECT u.id::text, p.hash, ")
+	if err := user(b, "u"); err != nil {
+		return "", "", nil, err
+	}
+	b.S(` FROM users u JOIN user_passwords p ON p."userId" = u.id WHERE u.email = `).Arg(email)
+	_, err = queryJSON(ctx, db, b, &id, &hash, &userJSON)
+	return id, hash, userJSON, err
+}
+
+// ProfileChange is what updateUserProfile changes: only the fields whose Set
+// is true; a nil value with Set clears the column.
+type ProfileChange struct {
+	Name, Image       *string
+	SetName, SetImage bool
+}
+
+// UpdateOwnProfile applies change to the owner's row and returns the row's
+// JSON as written, in one statement (RETURNING), so the answer and the next
+// read agree. It reports false when the owner has no live row.
+func UpdateOwnProfile(ctx context.Context, db DB, owner Owner, change ProfileChange, user Projection) ([]byte, bool, error) {
+	b := &sqlbuild.Builder{}
+	if !change.SetName && !change.SetImage {
+		b.S("SELECT ")
+		if err := user(b, "u"); err != nil {
+			return nil, false, err
+		}
+		b.S(" FROM users u WHERE ")
+		owner.Filter(b, "u")
+	} else {
+		b.S("UPDATE users u SET ")
+		if change.SetName {
+			b.S("name = ").Arg(change.Name)
+		}
+		if change.SetImage {
+			if change.SetName {
+				b.S(", ")
+			}
+			b.S("image = ").Arg(change.Image)
+		}
+		b.S(" WHERE ")
+		owner.Filter(b, "u")
+		b.S(" RETURNING ")
+		if err := user(b, "u"); err != nil {
+			return nil, false, err
+		}
+	}
+	var userJSON []byte
+	found, err := queryJSON(ctx, db, b, &userJSON)
+	return userJSON, found, err
+}

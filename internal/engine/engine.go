@@ -1,0 +1,143 @@
+// Package engine answers Hasura's generated root fields for the tables of the
+// catalogue (internal/tables). It compiles one root field — its selection set
+// with every nested relationship, its where, order_by, limit, offset and
+// distinct_on — into one SQL statement that returns the field's JSON, built
+// by PostgreSQL as Hasura builds it. The JSON goes to the client as it is:
+// no rows are decoded into Go values and encoded again, and timestamps come
+// out exactly as PostgreSQL renders them.
+//
+// gqlgen has parsed and validated the operation and coerced its variables by
+// then; the engine still checks what depends on the caller's role (which
+// columns, relationships and rows it may use).
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+	"github.com/freshgraph/freshgraph/internal/tables"
+)
+
+// DB is what the engine needs of a connection: a pool or a transaction.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Handles reports whether the root field called name is the engine's.
+func Handles(name string) bool {
+	_, ok := tables.LookupRootField(name)
+	return ok
+}
+
+// compiler writes the SQL of one root field.
+type compiler struct {
+	op      *graphql.OperationContext
+	perms   *permissions
+	aliases int
+}
+
+func newCompiler(op *graphql.OperationContext, c auth.Caller) *compiler {
+	return &compiler{op: op, perms: permissionsFor(c)}
+}
+
+// alias returns a fresh table alias: t1, t2, …
+func (c *compiler) alias() string {
+	c.aliases++
+	return fmt.Sprintf("t%d", c.aliases)
+}
+
+// args returns the field's arguments, variables resolved; absent arguments
+// are absent keys, explicit nulls are nil values.
+func (c *compiler) args(f *ast.Field) map[string]any {
+	return f.ArgumentMap(c.op.Variables)
+}
+
+// collect resolves fragments and @skip/@include in a selection set.
+func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.CollectedField {
+	return graphql.CollectFields(c.op, sel, []string{typeName})
+}
+
+// Execute runs the root field f for caller and returns its JSON value.
+func Execute(ctx context.Context, db DB, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+	rf, ok := tables.LookupRootField(f.Name)
+	if !ok {
+		return nil, fmt.Errorf("engine: %s is not a table root field", f.Name)
+	}
+	c := newCompiler(op, caller)
+	if c.perms.err != nil {
+		return nil, c.perms.err
+	}
+	path := "$.selectionSet." + f.Name
+	if rf.Kind == tables.UpdateMany {
+		return c.updateMany(ctx, db, rf.Table, f.Field, path)
+	}
+	b := &sqlbuild.Builder{}
+	var err error
+	switch rf.Kind {
+	case tables.Select:
+		err = c.selectList(b, rf.Table, f.Field, path)
+	case tables.SelectByPK:
+		err = c.selectByPK(b, rf.Table, f.Field, path)
+	case tables.SelectAggregate:
+		err = c.selectAggregate(b, rf.Table, f.Field, path)
+	case tables.Insert, tables.InsertOne:
+		err = c.insert(b, rf.Table, f.Field, rf.Kind == tables.InsertOne, path)
+	case tables.Update, tables.UpdateByPK:
+		err = c.update(b, rf.Table, f.Field, c.args(f.Field), rf.Kind == tables.UpdateByPK, path)
+	case tables.Delete, tables.DeleteByPK:
+		err = c.delete(b, rf.Table, f.Field, rf.Kind == tables.DeleteByPK, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return run(ctx, db, b, mutationPath(rf, path))
+}
+
+// mutationPath is where Hasura points a database error of the field: the
+// input rows of an insert, the field itself otherwise.
+func mutationPath(rf tables.RootField, path string) string {
+	switch rf.Kind {
+	case tables.Insert:
+		return path + ".args.objects"
+	case tables.InsertOne:
+		return path + ".args.object"
+	}
+	return ""
+}
+
+// run executes a compiled statement and returns its one JSON value.
+func run(ctx context.Context, db DB, b *sqlbuild.Builder, errPath string) ([]byte, error) {
+	var out []byte
+	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&out); err != nil {
+		return nil, databaseError(err, errPath)
+	}
+	if out == nil {
+		return []byte("null"), nil
+	}
+	return out, nil
+}
+
+// UserProjection returns how the session API writes a users row for the
+// selection sel (e.g. the user of session { user { … } }). The row is the
+// caller's own, so every role sees all its columns; relationships to other
+// tables need the admin role, as they do through users_by_pk.
+func UserProjection(op *graphql.OperationContext, sel ast.SelectionSet, caller auth.Caller, path string) authjs.Projection {
+	c := newCompiler(op, caller)
+	if caller.Role != auth.RoleAdmin {
+		// The row is already the caller's: no filter to add.
+		c.perms = &permissions{role: auth.RoleUser, tables: userTables(nil)}
+	}
+	users, _ := tables.ByName("users")
+	return func(b *sqlbuild.Builder, alias string) error {
+		return c.row(b, users, alias, sel, path)
+	}
+}

@@ -1,0 +1,506 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+	"github.com/freshgraph/freshgraph/internal/tables"
+)
+
+// maxObjectFields bounds the fields of one selection set: json_build_object
+// takes at most 100 arguments, a key and a value per field.
+const maxObjectFields = 50
+
+// object writes json_build_object(key, value, …) for the fields of a
+// selection set; value writes one field's value.
+func (c *compiler) object(b *sqlbuild.Builder, sel ast.SelectionSet, typeName, path string,
+	value func(b *sqlbuild.Builder, name string, f *ast.Field, path string) error) error {
+	fields := c.collect(sel, typeName)
+	if len(fields) > maxObjectFields {
+		return invalid(path, "a selection set may have at most %d fields", maxObjectFields)
+	}
+	b.S("json_build_object(")
+	for i, f := range fields {
+		if i > 0 {
+			b.S(", ")
+		}
+		b.TypedArg(f.Alias, "text").S(", ")
+		p := path + ".selectionSet." + f.Name
+		if f.Name == "__typename" {
+			b.TypedArg(typeName, "text")
+			continue
+		}
+		if err := value(b, f.Name, f.Field, p); err != nil {
+			return err
+		}
+	}
+	b.S(")")
+	return nil
+}
+
+// row writes the JSON of the row alias of t, as the selection set asks.
+func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel ast.SelectionSet, path string) error {
+	perm := c.perms.table(t.Name).selectRows
+	return c.object(b, sel, t.Name, path, func(b *sqlbuild.Builder, name string, f *ast.Field, p string) error {
+		if col, ok := t.Column(name); ok && perm.column(name) {
+			b.Col(alias, col.Name)
+			return nil
+		}
+		relName, aggregate := strings.CutSuffix(name, "_aggregate")
+		if !aggregate {
+			relName = name
+		}
+		rel, ok := t.Relationship(relName)
+		if !ok || !perm.relationship(relName) || (aggregate && !rel.Array) {
+			return notFound(p, name, t.Name)
+		}
+		target, _ := tables.ByName(rel.Target)
+		inner := c.alias()
+		correlate := func(b *sqlbuild.Builder) { c.join(b, rel, alias, inner) }
+		switch {
+		case aggregate:
+			b.S("(")
+			err := c.aggregate(b, target, inner, f, correlate, p)
+			b.S(")")
+			return err
+		case rel.Array:
+			b.S("(")
+			err := c.list(b, target, inner, f, correlate, p)
+			b.S(")")
+			return err
+		}
+		b.S("(SELECT ")
+		if err := c.row(b, target, inner, f.SelectionSet, p); err != nil {
+			return err
+		}
+		b.S(" FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
+		correlate(b)
+		if err := c.visible(b, target, inner, p); err != nil {
+			return err
+		}
+		b.S(")")
+		return nil
+	})
+}
+
+// orderItem is one ORDER BY expression and its direction.
+type orderItem struct {
+	expr   func(b *sqlbuild.Builder)
+	dir    string
+	column string // set when expr is a plain column, for distinct_on
+}
+
+var directions = map[string]string{
+	"asc": "ASC NULLS LAST", "asc_nulls_first": "ASC NULLS FIRST", "asc_nulls_last": "ASC NULLS LAST",
+	"desc": "DESC NULLS FIRST", "desc_nulls_first": "DESC NULLS FIRST", "desc_nulls_last": "DESC NULLS LAST",
+}
+
+// orderBy reads order_by (one object or a list) into ORDER BY items over the
+// row alias of t.
+func (c *compiler) orderBy(t *tables.Table, alias string, v any, path string) ([]orderItem, error) {
+	var items []orderItem
+	for i, o := range list(v) {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if _, ok := v.([]any); !ok {
+			p = path
+		}
+		more, err := c.orderObject(t, alias, o, p)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, more...)
+	}
+	return items, nil
+}
+
+func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string) ([]orderItem, error) {
+	m, err := object(v, path, t.Name+"_order_by")
+	if err != nil {
+		return nil, err
+	}
+	perm := c.perms.table(t.Name).selectRows
+	var items []orderItem
+	for _, key := range sortedKeys(m) {
+		val := m[key]
+		p := path + "." + key
+		if val == nil {
+			continue
+		}
+		if col, ok := t.Column(key); ok && perm.column(key) {
+			dir, err := direction(val, p)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { b.Col(alias, col.Name) }, dir: dir, column: col.Name})
+			continue
+		}
+		relName, aggregate := strings.CutSuffix(key, "_aggregate")
+		if !aggregate {
+			relName = key
+		}
+		rel, ok := t.Relationship(relName)
+		if !ok || !perm.relationship(relName) || aggregate != rel.Array {
+			return nil, notFound(p, key, t.Name+"_order_by")
+		}
+		target, _ := tables.ByName(rel.Target)
+		inner := c.alias()
+		// Each item reads one value of the related rows in a subquery.
+		sub := func(value func(b *sqlbuild.Builder)) func(b *sqlbuild.Builder) {
+			return func(b *sqlbuild.Builder) {
+				b.S("(SELECT ")
+				value(b)
+				b.S(" FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
+				c.join(b, rel, alias, inner)
+				_ = c.visible(b, target, inner, p)
+				b.S(")")
+			}
+		}
+		if !aggregate {
+			nested, err := c.orderObject(target, inner, val, p)
+			if err != nil {
+				return nil, err
+			}
+			for _, n := range nested {
+				items = append(items, orderItem{expr: sub(n.expr), dir: n.dir})
+			}
+			continue
+		}
+		agg, err := object(val, p, target.Name+"_aggregate_order_by")
+		if err != nil {
+			return nil, err
+		}
+		for _, fn := range sortedKeys(agg) {
+			av, ap := agg[fn], p+"."+fn
+			if av == nil {
+				continue
+			}
+			if fn == "count" {
+				dir, err := direction(av, ap)
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { b.S("count(*)") }), dir: dir})
+				continue
+			}
+			cols, err := object(av, ap, target.Name+"_"+fn+"_order_by")
+			if err != nil || (fn != "max" && fn != "min") {
+				return nil, notFound(ap, fn, target.Name+"_aggregate_order_by")
+			}
+			for _, cn := range sortedKeys(cols) {
+				col, ok := target.Column(cn)
+				if !ok || !col.Type.Ordered || cols[cn] == nil {
+					continue
+				}
+				dir, err := direction(cols[cn], ap+"."+cn)
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { minMax(b, fn, inner, col) }), dir: dir})
+			}
+		}
+	}
+	return items, nil
+}
+
+func direction(v any, path string) (string, error) {
+	s, _ := v.(string)
+	dir, ok := directions[s]
+	if !ok {
+		return "", invalid(path, "expected a value of type 'order_by'")
+	}
+	return dir, nil
+}
+
+// minMax writes max(col) or min(col); uuid has no ordering aggregate in
+// PostgreSQL, so it goes through text, which orders uuids the same way.
+func minMax(b *sqlbuild.Builder, fn, alias string, col tables.Column) {
+	b.S(fn+"(").Col(alias, col.Name)
+	if col.Type == tables.UUID {
+		b.S("::text)::uuid")
+		return
+	}
+	b.S(")")
+}
+
+func writeOrder(b *sqlbuild.Builder, items []orderItem) {
+	for i, it := range items {
+		if i > 0 {
+			b.S(", ")
+		}
+		it.expr(b)
+		b.S(" " + it.dir)
+	}
+}
+
+// rowsQuery is what a list field's arguments ask for.
+type rowsQuery struct {
+	args     map[string]any
+	order    []orderItem
+	distinct []string
+}
+
+// parseRows reads a list field's arguments: order_by and distinct_on here,
+// the rest as the subquery is written.
+func (c *compiler) parseRows(t *tables.Table, alias string, args map[string]any, path string) (*rowsQuery, error) {
+	p := path + ".args"
+	q := &rowsQuery{args: args}
+	if v, ok := args["order_by"]; ok && v != nil {
+		var err error
+		if q.order, err = c.orderBy(t, alias, v, p+".order_by"); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := args["distinct_on"]; ok && v != nil {
+		cols, err := stringsOf(v, p+".distinct_on")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range cols {
+			if _, ok := t.Column(name); !ok || !c.perms.table(t.Name).selectRows.column(name) {
+				return nil, notFound(p+".distinct_on", name, t.Name+"_select_column")
+			}
+		}
+		if err := distinctMatchesOrder(cols, q.order, p); err != nil {
+			return nil, err
+		}
+		q.distinct = cols
+	}
+	return q, nil
+}
+
+// writeRows writes the subquery that picks the rows of t for a list: where
+// (ANDed with the caller's row filter, and correlate for a relationship),
+// distinct_on, order_by, limit and offset.
+func (c *compiler) writeRows(b *sqlbuild.Builder, t *tables.Table, alias string, q *rowsQuery,
+	correlate func(*sqlbuild.Builder), path string) error {
+	p := path + ".args"
+	b.S("SELECT ")
+	if len(q.distinct) > 0 {
+		b.S("DISTINCT ON (")
+		for i, name := range q.distinct {
+			if i > 0 {
+				b.S(", ")
+			}
+			b.Col(alias, name)
+		}
+		b.S(") ")
+	}
+	b.S(alias + ".* FROM ").Ident(t.Name).S(" " + alias + " WHERE true")
+	if correlate != nil {
+		b.S(" AND ")
+		correlate(b)
+	}
+	if err := c.visible(b, t, alias, path); err != nil {
+		return err
+	}
+	if v, ok := q.args["where"]; ok {
+		if v == nil {
+			return invalid(p+".where", "unexpected null value for type '%s_bool_exp'", t.Name)
+		}
+		b.S(" AND ")
+		if err := c.where(b, t, alias, v, p+".where"); err != nil {
+			return err
+		}
+	}
+	if len(q.order) > 0 {
+		b.S(" ORDER BY ")
+		writeOrder(b, q.order)
+	}
+	for _, clause := range []string{"limit", "offset"} {
+		if v, ok := q.args[clause]; ok && v != nil {
+			n, err := intValue(v, p+"."+clause)
+			if err != nil {
+				return err
+			}
+			b.S(" " + strings.ToUpper(clause) + " ").Arg(n)
+		}
+	}
+	return nil
+}
+
+// distinctMatchesOrder enforces PostgreSQL's rule, in Hasura's words.
+func distinctMatchesOrder(cols []string, order []orderItem, path string) error {
+	if len(order) == 0 {
+		return nil
+	}
+	mismatch := invalid(path, `"distinct_on" columns must match initial "order_by" columns`)
+	if len(order) < len(cols) {
+		return mismatch
+	}
+	want := map[string]bool{}
+	for _, col := range cols {
+		want[col] = true
+	}
+	for _, it := range order[:len(cols)] {
+		if !want[it.column] {
+			return mismatch
+		}
+	}
+	return nil
+}
+
+// list writes a statement (or subquery) giving the JSON array of the rows a
+// list field selects, in the order it asks for.
+func (c *compiler) list(b *sqlbuild.Builder, t *tables.Table, alias string, f *ast.Field,
+	correlate func(*sqlbuild.Builder), path string) error {
+	q, err := c.parseRows(t, alias, c.args(f), path)
+	if err != nil {
+		return err
+	}
+	b.S("SELECT coalesce(json_agg(")
+	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
+		return err
+	}
+	if len(q.order) > 0 {
+		b.S(" ORDER BY ")
+		writeOrder(b, q.order)
+	}
+	b.S("), '[]'::json) FROM (")
+	if err := c.writeRows(b, t, alias, q, correlate, path); err != nil {
+		return err
+	}
+	b.S(") " + alias)
+	return nil
+}
+
+// aggregate writes a statement (or subquery) giving the JSON of an
+// <t>_aggregate field: {aggregate: {count, max, min}, nodes: […]}, computed
+// over the rows its arguments pick.
+func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string, f *ast.Field,
+	correlate func(*sqlbuild.Builder), path string) error {
+	q, err := c.parseRows(t, alias, c.args(f), path)
+	if err != nil {
+		return err
+	}
+	perm := c.perms.table(t.Name).selectRows
+	b.S("SELECT ")
+	err = c.object(b, f.SelectionSet, t.Name+"_aggregate", path, func(b *sqlbuild.Builder, name string, af *ast.Field, p string) error {
+		switch name {
+		case "nodes":
+			b.S("coalesce(json_agg(")
+			if err := c.row(b, t, alias, af.SelectionSet, p); err != nil {
+				return err
+			}
+			if len(q.order) > 0 {
+				b.S(" ORDER BY ")
+				writeOrder(b, q.order)
+			}
+			b.S("), '[]'::json)")
+			return nil
+		case "aggregate":
+			return c.object(b, af.SelectionSet, t.Name+"_aggregate_fields", p, func(b *sqlbuild.Builder, fn string, ff *ast.Field, fp string) error {
+				if fn == "count" {
+					args := c.args(ff)
+					return c.count(b, t, alias, args["columns"], args["distinct"], fp)
+				}
+				if fn != "max" && fn != "min" {
+					return notFound(fp, fn, t.Name+"_aggregate_fields")
+				}
+				return c.object(b, ff.SelectionSet, t.Name+"_"+fn+"_fields", fp, func(b *sqlbuild.Builder, cn string, _ *ast.Field, cp string) error {
+					col, ok := t.Column(cn)
+					if !ok || !col.Type.Ordered || !perm.column(cn) {
+						return notFound(cp, cn, t.Name+"_"+fn+"_fields")
+					}
+					minMax(b, fn, alias, col)
+					return nil
+				})
+			})
+		}
+		return notFound(p, name, t.Name+"_aggregate")
+	})
+	if err != nil {
+		return err
+	}
+	b.S(" FROM (")
+	if err := c.writeRows(b, t, alias, q, correlate, path); err != nil {
+		return err
+	}
+	b.S(") " + alias)
+	return nil
+}
+
+// count writes count(*), or count([DISTINCT] columns).
+func (c *compiler) count(b *sqlbuild.Builder, t *tables.Table, alias string, columns, distinct any, path string) error {
+	cols, err := stringsOf(columns, path+".args.columns")
+	if err != nil {
+		return err
+	}
+	if len(cols) == 0 {
+		b.S("count(*)")
+		return nil
+	}
+	b.S("count(")
+	if distinct != nil {
+		d, err := boolValue(distinct, path+".args.distinct")
+		if err != nil {
+			return err
+		}
+		if d {
+			b.S("DISTINCT ")
+		}
+	}
+	if len(cols) > 1 {
+		b.S("(")
+	}
+	for i, name := range cols {
+		if _, ok := t.Column(name); !ok || !c.perms.table(t.Name).selectRows.column(name) {
+			return notFound(path+".args.columns", name, t.Name+"_select_column")
+		}
+		if i > 0 {
+			b.S(", ")
+		}
+		b.Col(alias, name)
+	}
+	if len(cols) > 1 {
+		b.S(")")
+	}
+	b.S(")")
+	return nil
+}
+
+// selectList answers <t>(where, order_by, …): a JSON array.
+func (c *compiler) selectList(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string) error {
+	return c.list(b, t, c.alias(), f, nil, path)
+}
+
+// selectAggregate answers <t>_aggregate.
+func (c *compiler) selectAggregate(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string) error {
+	return c.aggregate(b, t, c.alias(), f, nil, path)
+}
+
+// pkFilter writes "alias.pk = $n AND …" for the primary key values in m.
+func (c *compiler) pkFilter(b *sqlbuild.Builder, t *tables.Table, alias string, m map[string]any, path string) error {
+	for i, k := range t.PrimaryKey {
+		col, _ := t.Column(k)
+		v, err := scalar(m[k], col.Type, path+"."+k)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			b.S(" AND ")
+		}
+		b.Col(alias, k).S(" = ").TypedArg(v, col.Type.SQL)
+	}
+	return nil
+}
+
+// selectByPK answers <t>_by_pk(pk…): one row's JSON, or null.
+func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string) error {
+	alias := c.alias()
+	b.S("SELECT (SELECT ")
+	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
+		return err
+	}
+	b.S(" FROM ").Ident(t.Name).S(" " + alias + " WHERE ")
+	if err := c.pkFilter(b, t, alias, c.args(f), path+".args"); err != nil {
+		return err
+	}
+	if err := c.visible(b, t, alias, path); err != nil {
+		return err
+	}
+	b.S(")")
+	return nil
+}

@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/tables"
+)
+
+// invalid is a validation-failed error at path.
+func invalid(path, format string, args ...any) *hasura.Error {
+	return &hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf(format, args...), Path: path}
+}
+
+// notFound is Hasura's error for a field a role's schema does not have.
+func notFound(path, field, typ string) *hasura.Error {
+	return invalid(path, "field '%s' not found in type: '%s'", field, typ)
+}
+
+// object reads an input object value.
+func object(v any, path, typ string) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalid(path, "expected an object for type '%s'", typ)
+	}
+	return m, nil
+}
+
+// list reads a list value; GraphQL coerces a single value to a list of one.
+func list(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// sortedKeys returns m's keys in order. Input object fields carry no order
+// (Hasura: "key order in input objects is not preserved"), so a fixed order
+// keeps the SQL text, and so the prepared statement, the same per shape.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// scalar converts a GraphQL input value for a column of type typ into a query
+// argument. Text, uuid and timestamptz go to PostgreSQL as text, which parses
+// them and reports bad input in its own words (data-exception), as Hasura does.
+func scalar(v any, typ tables.Type, path string) (any, error) {
+	if v == nil {
+		return nil, invalid(path, "unexpected null value for type '%s'", typ.GraphQL)
+	}
+	switch typ {
+	case tables.Int:
+		var n int64
+		switch x := v.(type) {
+		case json.Number:
+			i, err := strconv.ParseInt(string(x), 10, 64)
+			if err != nil {
+				return nil, invalid(path, "expected a 32-bit integer for type 'Int', got %s", x)
+			}
+			n = i
+		case int64:
+			n = x
+		case int:
+			n = int64(x)
+		default:
+			return nil, invalid(path, "expected a 32-bit integer for type 'Int'")
+		}
+		if n < math.MinInt32 || n > math.MaxInt32 {
+			return nil, invalid(path, "expected a 32-bit integer for type 'Int', got %d", n)
+		}
+		return n, nil
+	case tables.ProviderType:
+		s, ok := v.(string)
+		if !ok || !isProviderType(s) {
+			return nil, invalid(path, "expected one of the values %v for type 'provider_type_enum'", tables.ProviderTypes)
+		}
+		return s, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, invalid(path, "expected a string for type '%s'", typ.GraphQL)
+	}
+	return s, nil
+}
+
+func isProviderType(s string) bool {
+	for _, p := range tables.ProviderTypes {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scalarList converts a list value for _in/_nin.
+func scalarList(v any, typ tables.Type, path string) ([]any, error) {
+	if v == nil {
+		return nil, invalid(path, "unexpected null value for type '[%s!]'", typ.GraphQL)
+	}
+	items := list(v)
+	out := make([]any, len(items))
+	for i, item := range items {
+		x, err := scalar(item, typ, fmt.Sprintf("%s[%d]", path, i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// intValue reads an Int argument such as limit.
+func intValue(v any, path string) (int64, error) {
+	n, err := scalar(v, tables.Int, path)
+	if err != nil {
+		return 0, err
+	}
+	return n.(int64), nil
+}
+
+// boolValue reads a Boolean argument.
+func boolValue(v any, path string) (bool, error) {
+	b, ok := v.(bool)
+	if !ok {
+		return false, invalid(path, "expected a boolean for type 'Boolean'")
+	}
+	return b, nil
+}
+
+// stringsOf reads a list of enum values (column names, constraints).
+func stringsOf(v any, path string) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var out []string
+	for i, item := range list(v) {
+		s, ok := item.(string)
+		if !ok {
+			return nil, invalid(fmt.Sprintf("%s[%d]", path, i), "expected an enum value")
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
