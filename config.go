@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -18,7 +19,8 @@ type config struct {
 	Port        int
 	DatabaseURL string // empty: start the embedded PostgreSQL under DataDir
 	DataDir     string
-	AdminSecret string // empty: admin access is off, except in embedded mode
+	AdminSecret string            // empty: admin access is off, except in embedded mode
+	JWT         *jwtauth.Verifier // nil: no JWT mode
 	BodyLimit   int64
 	Timeout     time.Duration // longest a GraphQL request may run
 	// Session is how sessions are kept; its Secrets are empty until run
@@ -88,6 +90,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = ".freshgraph"
+	}
+	if v := first("HASURA_GRAPHQL_JWT_SECRET"); v != "" {
+		verifier, err := jwtauth.ParseConfig(v)
+		if err != nil {
+			return config{}, err
+		}
+		cfg.JWT = verifier
 	}
 	if p := first("PORT", "HASURA_GRAPHQL_SERVER_PORT"); p != "" {
 		n, err := strconv.Atoi(p)

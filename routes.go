@@ -36,7 +36,7 @@ func NewServer(logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handle
 	}
 	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store)}
 	mux := http.NewServeMux()
-	authenticator := auth.NewAuthenticator(cfg.AdminSecret, store.Token)
+	authenticator := auth.NewAuthenticator(cfg.AdminSecret, cfg.JWT, store.Token)
 	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(logger, cfg, resolver))))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())

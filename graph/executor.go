@@ -97,3 +97,9 @@ func needsTransaction(op *graphql.OperationContext) bool {
 	name := fields[0].Name
 	return multiStatement[name] || strings.HasSuffix(name, "_many")
 }
+
+// AnsweredByExecutor reports whether the Executor answers root field name
+// itself (every field but introspection must be).
+func AnsweredByExecutor(name string) bool {
+	return engine.Handles(name) || sessionAPI[name] != nil
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/jwtauth"
 )
 
 // Role is a Hasura role name.
@@ -62,14 +63,15 @@ const legacyAdminSecretHeader = "X-Hasura-Access-Key"
 // Authenticator identifies callers.
 type Authenticator struct {
 	adminSecretHash *[sha256.Size]byte // nil: admin access is off
+	jwt             *jwtauth.Verifier  // nil: no JWT mode
 	sessionToken    func(*http.Request) (string, bool)
 }
 
 // NewAuthenticator returns an Authenticator. An empty adminSecret turns admin
-// access off (Hasura's default would be an open admin API). sessionToken
-// reads a valid session cookie's token.
-func NewAuthenticator(adminSecret string, sessionToken func(*http.Request) (string, bool)) *Authenticator {
-	a := &Authenticator{sessionToken: sessionToken}
+// access off (Hasura's default would be an open admin API); a nil jwt turns
+// JWT mode off. sessionToken reads a valid session cookie's token.
+func NewAuthenticator(adminSecret string, jwt *jwtauth.Verifier, sessionToken func(*http.Request) (string, bool)) *Authenticator {
+	a := &Authenticator{jwt: jwt, sessionToken: sessionToken}
 	if adminSecret != "" {
 		h := sha256.Sum256([]byte(adminSecret))
 		a.adminSecretHash = &h
@@ -82,8 +84,17 @@ var errInvalidAdminSecret = &hasura.Error{
 	Message: "invalid x-hasura-admin-secret/x-hasura-access-key",
 }
 
-// Identify returns the caller of r, or a Hasura access-denied error when r
-// presents credentials that are wrong.
+// RoleHeader picks the role a request runs as, among those its credentials
+// allow; UserIDHeader names the user when the admin poses as a user.
+const (
+	RoleHeader   = "X-Hasura-Role"
+	UserIDHeader = "X-Hasura-User-Id"
+)
+
+// Identify returns the caller of r, or Hasura's error when r presents
+// credentials that are wrong. As in Hasura, the admin secret is checked first,
+// then a JWT in Authorization (in JWT mode); after those, freshgraph's own
+// session cookie, and else the caller is anonymous.
 func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 	secret, sent := adminSecretOf(r)
 	if sent {
@@ -93,7 +104,20 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 		if a.adminSecretHash == nil || subtle.ConstantTimeCompare(got[:], a.adminSecretHash[:]) != 1 {
 			return Caller{}, errInvalidAdminSecret
 		}
-		return Caller{Role: RoleAdmin}, nil
+		// The admin may pose as any role, with its session variables taken
+		// from the request's x-hasura-* headers.
+		role := Role(r.Header.Get(RoleHeader))
+		if role == "" {
+			role = RoleAdmin
+		}
+		return Caller{Role: role, UserID: r.Header.Get(UserIDHeader)}, nil
+	}
+	if header, ok := r.Header["Authorization"]; ok && a.jwt != nil {
+		role, claims, err := a.jwt.Verify(header[0], r.Header.Get(RoleHeader))
+		if err != nil {
+			return Caller{}, err
+		}
+		return Caller{Role: Role(role), UserID: claims.UserID, Expires: claims.Expires}, nil
 	}
 	if token, ok := a.sessionToken(r); ok {
 		return Caller{Role: RoleUser, SessionToken: token}, nil

@@ -3,8 +3,8 @@ package database_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
