@@ -136,19 +136,6 @@ func benchSetup(b *testing.B) (s *testServer, cookie *http.Cookie, userID, token
 	return s, cookie, userID, token, bare
 }
 
-// capturedSQL runs one request and returns the one statement it sent.
-func capturedSQL(b *testing.B, s *testServer, req *http.Request) string {
-	b.Helper()
-	s.sql.take()
-	doWith(b, s.Client(), req)
-	sqls := s.sql.take()
-	if len(sqls) != 1 {
-		b.Fatalf("%d statements, want 1: %q", len(sqls), sqls)
-	}
-	s.sql.stop()
-	return sqls[0]
-}
-
 func graphqlRequest(url, query string, vars map[string]any, cookie *http.Cookie) func() *http.Request {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	return func() *http.Request {
@@ -159,81 +146,123 @@ func graphqlRequest(url, query string, vars map[string]any, cookie *http.Cookie)
 	}
 }
 
+// BenchmarkSessionLoad: session with the cookie, next to the same statement
+// through bare pgx (token from a query parameter: no cookie cryptography).
 func BenchmarkSessionLoad(b *testing.B) {
 	s, cookie, _, token, pool := benchSetup(b)
 	query := `{ session { user { id name email image emailVerified } expires } }`
 	fg := graphqlRequest(s.URL, query, nil, cookie)
-	sql := capturedSQL(b, s, fg())
-
-	// The bare handler: the session token in a plain cookie, the same
-	// statement, encoding/json.
+	sql, args, at := capturedStatement(b, s, fg(), token)
+	// The statement returns the user's JSON and the expiry; the bare handler
+	// writes the session object around them, as the server does.
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie("token")
-		if err != nil {
-			http.Error(w, "no token", http.StatusUnauthorized)
-			return
-		}
-		var u struct {
-			ID            string     `json:"id"`
-			Name          *string    `json:"name"`
-			Email         string     `json:"email"`
-			Image         *string    `json:"image"`
-			EmailVerified *time.Time `json:"emailVerified"`
-		}
+		a := slices.Clone(args)
+		a[at] = r.URL.Query().Get("arg")
+		var user []byte
 		var expires time.Time
-		if err := pool.QueryRow(r.Context(), sql, c.Value).Scan(&u.ID, &u.Name, &u.Email, &u.Image, &u.EmailVerified, &expires); err != nil {
+		if err := pool.QueryRow(r.Context(), sql, a...).Scan(&user, &expires); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"session": map[string]any{"user": u, "expires": expires}}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"session": map[string]any{
+			"user": json.RawMessage(user), "expires": expires}}})
 	}))
 	defer bare.Close()
 	bareReq := func() *http.Request {
-		req, _ := http.NewRequest(http.MethodPost, bare.URL, nil)
-		req.AddCookie(&http.Cookie{Name: "token", Value: token})
+		req, _ := http.NewRequest(http.MethodGet, bare.URL+"?arg="+token, nil)
 		return req
 	}
-	check := func(body []byte) bool { return strings.Contains(string(body), `"name":"Bench User"`) }
-	for range b.N {
-		compareLoad(b, "session (cookie)", fg, bareReq, check)
-	}
+	compareLoad(b, "session (cookie)", fg, bareReq, benchUserSeen)
 }
 
+// BenchmarkUsersByPkLoad: the seed's GetUser as the signed-in user (role
+// user: the row filter is part of the statement).
 func BenchmarkUsersByPkLoad(b *testing.B) {
 	s, cookie, userID, token, pool := benchSetup(b)
 	query := `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`
 	fg := graphqlRequest(s.URL, query, map[string]any{"userId": userID}, cookie)
-	sql := capturedSQL(b, s, fg())
+	sql, args, at := capturedStatement(b, s, fg(), token)
+	compareLoad(b, "users_by_pk (cookie, role user)", fg, bareRequest(b, pool, sql, args, at, token), benchUserSeen)
+}
 
-	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie("token")
-		if err != nil {
-			http.Error(w, "no token", http.StatusUnauthorized)
-			return
-		}
-		var u struct {
-			ID            string     `json:"id"`
-			Name          *string    `json:"name"`
-			Email         string     `json:"email"`
-			Image         *string    `json:"image"`
-			EmailVerified *time.Time `json:"emailVerified"`
-		}
-		if err := pool.QueryRow(r.Context(), sql, r.URL.Query().Get("id"), c.Value).Scan(&u.ID, &u.Name, &u.Email, &u.Image, &u.EmailVerified); err != nil {
+func benchUserSeen(body []byte) bool { return strings.Contains(string(body), `"Bench User"`) }
+
+// bareRequest serves bareJSONHandler for the benchmark and returns its request.
+func bareRequest(b *testing.B, pool *pgxpool.Pool, sql string, args []any, at int, value string) func() *http.Request {
+	bare := httptest.NewServer(bareJSONHandler(pool, sql, args, at))
+	b.Cleanup(bare.Close)
+	return func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, bare.URL+"?arg="+value, nil)
+		return req
+	}
+}
+
+// bareJSONHandler runs the engine's own statement, with its own arguments but
+// the compared value taken from the "arg" query parameter, and writes the
+// JSON: what a hand-written endpoint for the same query would at least do.
+func bareJSONHandler(pool *pgxpool.Pool, sql string, args []any, valueAt int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := slices.Clone(args)
+		a[valueAt] = r.URL.Query().Get("arg")
+		var out []byte
+		if err := pool.QueryRow(r.Context(), sql, a...).Scan(&out); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"users_by_pk": u}})
-	}))
-	defer bare.Close()
-	bareReq := func() *http.Request {
-		req, _ := http.NewRequest(http.MethodGet, bare.URL+"?id="+userID, nil)
-		req.AddCookie(&http.Cookie{Name: "token", Value: token})
-		return req
+		_, _ = w.Write(out)
+	})
+}
+
+// capturedStatement runs one request and returns its one statement, its
+// arguments, and the position of value among them.
+func capturedStatement(b *testing.B, s *testServer, req *http.Request, value string) (string, []any, int) {
+	b.Helper()
+	s.sql.take()
+	doWith(b, s.Client(), req)
+	sqls, args := s.sql.take(), s.sql.lastArgs()
+	if len(sqls) != 1 {
+		b.Fatalf("%d statements, want 1: %q", len(sqls), sqls)
 	}
-	check := func(body []byte) bool { return strings.Contains(string(body), `"name":"Bench User"`) }
-	for range b.N {
-		compareLoad(b, "users_by_pk (cookie, role user)", fg, bareReq, check)
+	s.sql.stop()
+	for i, a := range args {
+		if a == value {
+			return sqls[0], args, i
+		}
+	}
+	b.Fatalf("%q is not an argument of %s", value, sqls[0])
+	return "", nil, 0
+}
+
+// BenchmarkHasuraUsersWhereLoad: users(where: {email: {_eq: …}}) as admin,
+// the adapter's getUserByEmail, next to its SQL through bare pgx.
+func BenchmarkHasuraUsersWhereLoad(b *testing.B) {
+	s, _, _, _, pool := benchSetup(b)
+	query := `query GetUsers($where: users_bool_exp!) { users(where: $where) { id name email image emailVerified } }`
+	const email = "bench@example.com"
+	fg := adminRequest(s.URL, query, map[string]any{"where": map[string]any{"email": map[string]any{"_eq": email}}})
+	sql, args, at := capturedStatement(b, s, fg(), email)
+	compareLoad(b, "users(where: email) (admin)", fg, bareRequest(b, pool, sql, args, at, email), benchUserSeen)
+}
+
+// BenchmarkHasuraSessionsWithUserLoad: the adapter's getSessionAndUser,
+// sessions(where: {sessionToken: {_eq: …}}) { … user { … } }.
+func BenchmarkHasuraSessionsWithUserLoad(b *testing.B) {
+	s, _, _, token, pool := benchSetup(b)
+	query := `query GetSessionAndUser($sessionToken: String!) { sessions(where: {sessionToken: {_eq: $sessionToken}}) {
+		id userId expires sessionToken user { id name email image emailVerified } } }`
+	fg := adminRequest(s.URL, query, map[string]any{"sessionToken": token})
+	sql, args, at := capturedStatement(b, s, fg(), token)
+	compareLoad(b, "sessions(where: token) { user } (admin)", fg, bareRequest(b, pool, sql, args, at, token), benchUserSeen)
+}
+
+func adminRequest(url, query string, vars map[string]any) func() *http.Request {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return func() *http.Request {
+		req, _ := http.NewRequest(http.MethodPost, url+"/v1/graphql", strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Hasura-Admin-Secret", testAdminSecret)
+		return req
 	}
 }

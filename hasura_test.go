@@ -74,7 +74,7 @@ func TestHasuraWhereOperators(t *testing.T) {
 		{`{_and: [{email: {_like: "%example.com"}}, {name: {_eq: "Bob"}}]}`, `bob`},
 		{`{_or: [{name: {_eq: "Alice"}}, {name: {_is_null: true}}]}`, `alice carol`},
 		{`{_or: {name: {_eq: "Alice"}}}`, `alice`}, // an object for a list is a list of one
-		{`{_not: {name: {_eq: "Alice"}}}`, `bob`}, // SQL NOT: a NULL name is neither
+		{`{_not: {name: {_eq: "Alice"}}}`, `bob`},  // SQL NOT: a NULL name is neither
 		{`{_and: []}`, `alice bob carol`},
 		{`{_or: []}`, ``},
 		{`{email: {_like: "%example.com"}, name: {_eq: "Alice"}}`, `alice`}, // keys are ANDed

@@ -177,7 +177,8 @@ func assertJSON(t testing.TB, got []byte, want string) {
 type sqlRecorder struct {
 	mu   sync.Mutex
 	sqls []string
-	off  bool // benchmarks stop recording once they know their SQL
+	args []any // of the last statement
+	off  bool  // benchmarks stop recording once they know their SQL
 }
 
 func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
@@ -188,10 +189,18 @@ func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx
 	}
 	defer r.mu.Unlock()
 	r.sqls = append(r.sqls, data.SQL)
+	r.args = data.Args
 	return ctx
 }
 
 func (r *sqlRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// lastArgs returns the arguments of the last statement recorded.
+func (r *sqlRecorder) lastArgs() []any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.args
+}
 
 // stop stops recording.
 func (r *sqlRecorder) stop() {

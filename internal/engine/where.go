@@ -196,29 +196,31 @@ func (c *compiler) relationshipFilter(b *sqlbuild.Builder, t *tables.Table, alia
 	if !ok {
 		return invalid(path+".count", "missing required field 'predicate'")
 	}
-	var subquery error
-	counted := func(b *sqlbuild.Builder) {
-		b.S("(SELECT ")
-		if err := c.count(b, target, inner, countExp["arguments"], countExp["distinct"], path+".count"); err != nil {
-			subquery = err
-		}
-		b.S(" FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
-		c.join(b, rel, alias, inner)
-		if err := c.visible(b, target, inner, path); err != nil {
-			subquery = err
-		}
-		if f, ok := countExp["filter"]; ok && f != nil {
-			b.S(" AND ")
-			if err := c.where(b, target, inner, f, path+".count.filter"); err != nil {
-				subquery = err
-			}
-		}
-		b.S(")")
+	// The count is written once and compared as an Int column: EXISTS over
+	// the one row of the count, filtered by the predicate.
+	cnt := c.alias()
+	b.S("EXISTS (SELECT 1 FROM (SELECT ")
+	if err := c.count(b, target, inner, countExp["arguments"], countExp["distinct"], path+".count"); err != nil {
+		return err
 	}
+	b.S(" AS n FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
+	c.join(b, rel, alias, inner)
+	if err := c.visible(b, target, inner, path); err != nil {
+		return err
+	}
+	if f, ok := countExp["filter"]; ok && f != nil {
+		b.S(" AND ")
+		if err := c.where(b, target, inner, f, path+".count.filter"); err != nil {
+			return err
+		}
+	}
+	b.S(") " + cnt + " WHERE ")
+	counted := func(b *sqlbuild.Builder) { b.S(cnt + ".n") }
 	if err := c.compare(b, tables.Int, counted, predicate, path+".count.predicate"); err != nil {
 		return err
 	}
-	return subquery
+	b.S(")")
+	return nil
 }
 
 // join writes the join condition of rel between the rows outer and inner.
