@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
@@ -21,8 +22,11 @@ type config struct {
 	DataDir     string
 	AdminSecret string            // empty: admin access is off, except in embedded mode
 	JWT         *jwtauth.Verifier // nil: no JWT mode
-	BodyLimit   int64
-	Timeout     time.Duration // longest a GraphQL request may run
+	// AllowedOrigins are the hosts (patterns such as "*.example.com") whose
+	// pages may open a WebSocket; same-origin is always allowed.
+	AllowedOrigins []string
+	BodyLimit      int64
+	Timeout        time.Duration // longest a GraphQL request may run
 	// Session is how sessions are kept; its Secrets are empty until run
 	// generates them in embedded mode.
 	Session session.Config
@@ -90,6 +94,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = ".freshgraph"
+	}
+	for _, o := range strings.Split(first("CORS_ALLOWED_ORIGINS", "HASURA_GRAPHQL_CORS_DOMAIN"), ",") {
+		o = strings.TrimSpace(o)
+		if _, host, ok := strings.Cut(o, "://"); ok {
+			o = host // patterns match the origin's host[:port]
+		}
+		if o != "" {
+			cfg.AllowedOrigins = append(cfg.AllowedOrigins, o)
+		}
 	}
 	if v := first("HASURA_GRAPHQL_JWT_SECRET"); v != "" {
 		verifier, err := jwtauth.ParseConfig(v)

@@ -62,7 +62,7 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	t.Cleanup(pool.Close)
 	logs := &syncBuffer{}
 	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(logs, nil)})
-	handler, err := NewServer(logger, cfg, pool)
+	handler, err := NewServer(t.Context(), logger, cfg, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func (b *syncBuffer) String() string {
 // newTestServerOnPool serves NewServer on a pool the test made.
 func newTestServerOnPool(t testing.TB, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
-	handler, err := NewServer(slog.New(slog.DiscardHandler), testConfig(t), pool)
+	handler, err := NewServer(t.Context(), slog.New(slog.DiscardHandler), testConfig(t), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,3 +246,5 @@ func newTestServerOnPool(t testing.TB, pool *pgxpool.Pool) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

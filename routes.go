@@ -11,7 +11,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
@@ -29,15 +32,19 @@ import (
 //	     /v1/graphql  GraphQL, as Hasura answers it
 //	GET  /healthz     "OK" when PostgreSQL answers, 500 "ERROR" otherwise
 //	GET  /v1/version  {"version": "…"}
-func NewServer(logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handler, error) {
+//
+// The live-session hub runs until ctx ends.
+func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handler, error) {
 	store, err := session.NewStore(pool, cfg.Session)
 	if err != nil {
 		return nil, err
 	}
-	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store)}
+	hub := live.NewHub(pool, logger)
+	go hub.Run(ctx)
+	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: hub}
 	mux := http.NewServeMux()
 	authenticator := auth.NewAuthenticator(cfg.AdminSecret, cfg.JWT, store.Token)
-	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(logger, cfg, resolver))))
+	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(logger, cfg, resolver, authenticator))))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	mux.Handle("GET /{$}", playground.Handler("freshgraph", "/v1/graphql",
@@ -45,8 +52,16 @@ func NewServer(logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handle
 	return requestlog.Middleware(logger)(mux), nil
 }
 
-func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver) http.Handler {
+func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: resolver}))
+	srv.AddTransport(transport.Websocket{
+		// Both graphql-transport-ws and the legacy graphql-ws. Cross-origin
+		// upgrades are refused unless the origin is allowed: the session
+		// cookie rides on them.
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.AllowedOrigins}},
+		KeepAlivePingInterval: 25 * time.Second,
+		InitFunc:              initPayloadAuth(authenticator),
+	})
 	srv.AddTransport(hasura.Transport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetErrorPresenter(hasura.ErrorPresenter(logger))
@@ -55,11 +70,39 @@ func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver) h
 	srv.Use(graph.RoleSchema{})
 	srv.Use(graph.Executor{Resolver: resolver})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			// A WebSocket lives as long as its client keeps it.
+			srv.ServeHTTP(w, r)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, cfg.BodyLimit)
 		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
 		defer cancel()
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// initPayloadAuth lets a WebSocket client authenticate as Hasura's clients
+// do, with headers in connection_init's payload ({"headers": {…}}), instead
+// of on the upgrade request; without them the upgrade's caller stands.
+func initPayloadAuth(authenticator *auth.Authenticator) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		headers, _ := payload["headers"].(map[string]any)
+		if len(headers) == 0 {
+			return ctx, &payload, nil
+		}
+		r := (&http.Request{Header: http.Header{}}).WithContext(ctx)
+		for k, v := range headers {
+			if s, ok := v.(string); ok {
+				r.Header.Set(k, s)
+			}
+		}
+		caller, err := authenticator.Identify(r)
+		if err != nil {
+			return ctx, nil, err
+		}
+		return auth.WithCaller(ctx, caller), &payload, nil
+	}
 }
 
 func healthz(pool *pgxpool.Pool) http.Handler {

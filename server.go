@@ -89,12 +89,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	if err != nil {
 		return err
 	}
-	handler, err := NewServer(logger, cfg, pool)
+	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServing()
+	handler, err := NewServer(serveCtx, logger, cfg, pool)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler: handler,
+		// Requests, WebSockets included, live in serveCtx: Shutdown drains
+		// plain requests, then cancelling it ends the WebSockets, which
+		// Shutdown does not track.
+		BaseContext:       func(net.Listener) context.Context { return serveCtx },
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -115,7 +121,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	stopServing()
+	if err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil

@@ -33,6 +33,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation_root() Mutation_rootResolver
 	Query_root() Query_rootResolver
+	Subscription_root() Subscription_rootResolver
 }
 
 type DirectiveRoot struct {
@@ -231,6 +232,10 @@ type ComplexityRoot struct {
 		Returning    func(childComplexity int) int
 	}
 
+	Subscription_root struct {
+		Session func(childComplexity int) int
+	}
+
 	Users struct {
 		Accounts          func(childComplexity int, distinctOn []model.AccountsSelectColumn, limit *int, offset *int, orderBy []*model.AccountsOrderBy, where *model.AccountsBoolExp) int
 		AccountsAggregate func(childComplexity int, distinctOn []model.AccountsSelectColumn, limit *int, offset *int, orderBy []*model.AccountsOrderBy, where *model.AccountsBoolExp) int
@@ -372,6 +377,9 @@ type Query_rootResolver interface {
 	VerificationTokens(ctx context.Context, distinctOn []model.VerificationTokensSelectColumn, limit *int, offset *int, orderBy []*model.VerificationTokensOrderBy, where *model.VerificationTokensBoolExp) ([]*model.VerificationTokens, error)
 	VerificationTokensAggregate(ctx context.Context, distinctOn []model.VerificationTokensSelectColumn, limit *int, offset *int, orderBy []*model.VerificationTokensOrderBy, where *model.VerificationTokensBoolExp) (*model.VerificationTokensAggregate, error)
 	VerificationTokensByPk(ctx context.Context, token string) (*model.VerificationTokens, error)
+}
+type Subscription_rootResolver interface {
+	Session(ctx context.Context) (<-chan *model.Session, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1468,6 +1476,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Sessions_mutation_response.Returning(childComplexity), true
 
+	case "subscription_root.session":
+		if e.ComplexityRoot.Subscription_root.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription_root.Session(childComplexity), true
+
 	case "users.accounts":
 		if e.ComplexityRoot.Users.Accounts == nil {
 			break
@@ -1872,6 +1887,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._subscription_root(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -1918,6 +1950,7 @@ var sources = []*ast.Source{
 schema {
   query: query_root
   mutation: mutation_root
+  subscription: subscription_root
 }
 
 scalar uuid
@@ -1964,6 +1997,15 @@ type mutation_root {
   left out leaves its column alone, an explicit null clears it
   """
   updateUserProfile(name: String, image: String): users!
+}
+
+type subscription_root {
+  """
+  the caller's session, pushed at once and again whenever its user's row
+  changes (whoever changes it); null when the session ends (sign-out, expiry,
+  the user deleted)
+  """
+  session: Session
 }
 `, BuiltIn: false},
 	{Name: "hasura.graphqls", Input: sourceData("hasura.graphqls"), BuiltIn: false},
@@ -9616,6 +9658,38 @@ func (ec *executionContext) fieldContext_sessions_mutation_response_returning(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _subscription_root_session(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_subscription_root_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription_root().Session(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_subscription_root_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "subscription_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _users_accounts(ctx context.Context, field graphql.CollectedField, obj *model.Users) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16100,6 +16174,26 @@ func (ec *executionContext) _sessions_mutation_response(ctx context.Context, sel
 	}
 
 	return out
+}
+
+var subscription_rootImplementors = []string{"subscription_root"}
+
+func (ec *executionContext) _subscription_root(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscription_rootImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "subscription_root",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "session":
+		return ec._subscription_root_session(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var usersImplementors = []string{"users"}

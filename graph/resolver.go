@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/live"
 )
 
 // Resolver holds the dependencies of the GraphQL layer; it keeps no state
@@ -20,6 +21,7 @@ import (
 type Resolver struct {
 	DB       *pgxpool.Pool
 	Accounts *accounts.Service
+	Live     *live.Hub
 }
 
 // errNotIntercepted is what the generated resolvers report if Executor ever

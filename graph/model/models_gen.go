@@ -495,6 +495,9 @@ type SessionsUpdates struct {
 	Where *SessionsBoolExp `json:"where"`
 }
 
+type SubscriptionRoot struct {
+}
+
 // Boolean expression to compare columns of type "timestamptz". All fields are combined with logical 'AND'.
 type TimestamptzComparisonExp struct {
 	Eq     *time.Time   `json:"_eq,omitempty"`

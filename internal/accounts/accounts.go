@@ -207,10 +207,11 @@ func (s *Service) Session(ctx context.Context, r *http.Request, w http.ResponseW
 		}
 		return &Session{UserJSON: userJSON, Expires: caller.Expires}, nil
 	}
-	userJSON, expires, found, err := authjs.SessionByToken(ctx, s.conn(ctx), caller.SessionToken, user)
+	row, err := authjs.SessionByToken(ctx, s.conn(ctx), caller.SessionToken, user)
 	if err != nil {
 		return nil, err
 	}
+	userJSON, expires, found := row.UserJSON, row.Expires, row.Found
 	sess, err := s.sessions.New(r, session.CookieName)
 	if err != nil {
 		return nil, err

@@ -55,21 +55,29 @@ func queryJSON(ctx context.Context, db DB, b *sqlbuild.Builder, dest ...any) (bo
 	return err == nil, err
 }
 
-// SessionByToken reads the live session with token and its user's JSON in one
-// statement: the join on the token is the whole lookup. It reports false when
-// the session does not exist or has expired.
-func SessionByToken(ctx context.Context, db DB, token string, user Projection) ([]byte, time.Time, bool, error) {
+// SessionByToken reads the live session with token, its user's id and JSON,
+// in one statement: the join on the token is the whole lookup.
+func SessionByToken(ctx context.Context, db DB, token string, user Projection) (SessionRow, error) {
 	b := &sqlbuild.Builder{}
-	b.S("SELECT ")
+	b.S("SELECT u.id::text, ")
 	if err := user(b, "u"); err != nil {
-		return nil, time.Time{}, false, err
+		return SessionRow{}, err
 	}
 	b.S(`, s.expires FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = `).
 		Arg(token).S(" AND s.expires > now()")
-	var userJSON []byte
-	var expires time.Time
-	found, err := queryJSON(ctx, db, b, &userJSON, &expires)
-	return userJSON, expires, found, err
+	var row SessionRow
+	found, err := queryJSON(ctx, db, b, &row.UserID, &row.UserJSON, &row.Expires)
+	row.Found = found
+	return row, err
+}
+
+// SessionRow is a session as SessionByToken reads it; Found is false when
+// the session does not exist or has expired.
+type SessionRow struct {
+	Found    bool
+	UserID   string
+	UserJSON []byte
+	Expires  time.Time
 }
 
 // UserByID reads the JSON of the user with id, or reports false.
