@@ -21,7 +21,13 @@ import (
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(wsClientEnv) != "" {
+		// The load client of BenchmarkLiveSessions needs no database.
+		os.Exit(m.Run())
+	}
+	os.Exit(pgtest.Main(m))
+}
 
 const testAdminSecret = "test-admin-secret-0123456789abcdef"
 

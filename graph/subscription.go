@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -42,8 +43,9 @@ func (r *subscription_rootResolver) Session(ctx context.Context) (<-chan *model.
 	if err := src.User(b, "u"); err != nil {
 		return nil, err
 	}
-	shape, _ := json.Marshal(b.Args())
-	src.Shape = b.SQL() + string(shape)
+	args, _ := json.Marshal(b.Args())
+	shape := sha256.Sum256([]byte(b.SQL() + string(args)))
+	src.Shape = string(shape[:])
 
 	ch := make(chan *model.Session, 1)
 	r.Live.Subscribe(ctx, src, func(up *live.Update) {

@@ -126,6 +126,9 @@ func run(ctx context.Context, db DB, b *sqlbuild.Builder, errPath string) ([]byt
 	return out, nil
 }
 
+// ownRowPermissions are role user's, without a row filter.
+var ownRowPermissions = &permissions{role: auth.RoleUser, tables: userTables(nil)}
+
 // UserProjection returns how the session API writes a users row for the
 // selection sel (e.g. the user of session { user { … } }). The row is the
 // caller's own, so every role sees all its columns; relationships to other
@@ -134,7 +137,7 @@ func UserProjection(op *graphql.OperationContext, sel ast.SelectionSet, caller a
 	c := newCompiler(op, caller)
 	if caller.Role != auth.RoleAdmin {
 		// The row is already the caller's: no filter to add.
-		c.perms = &permissions{role: auth.RoleUser, tables: userTables(nil)}
+		c.perms = ownRowPermissions
 	}
 	users, _ := tables.ByName("users")
 	return func(b *sqlbuild.Builder, alias string) error {

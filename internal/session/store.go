@@ -210,8 +210,14 @@ func (s *Store) extend(ctx context.Context, db database.Conn, token string) (tim
 	return expires, err
 }
 
+// EncodeCookie returns the cookie value that carries token, signed and
+// encrypted with the newest secret.
+func (s *Store) EncodeCookie(token string) (string, error) {
+	return securecookie.EncodeMulti(CookieName, []byte(token), s.codecs...)
+}
+
 func (s *Store) writeCookie(w http.ResponseWriter, sess *sessions.Session) error {
-	encoded, err := securecookie.EncodeMulti(CookieName, []byte(sess.ID), s.codecs...)
+	encoded, err := s.EncodeCookie(sess.ID)
 	if err != nil {
 		return err
 	}
