@@ -25,6 +25,7 @@ type config struct {
 	// AllowedOrigins are the hosts (patterns such as "*.example.com") whose
 	// pages may open a WebSocket; same-origin is always allowed.
 	AllowedOrigins []string
+	KeepAlive      time.Duration // how often idle WebSockets are pinged
 	BodyLimit      int64
 	Timeout        time.Duration // longest a GraphQL request may run
 	// Session is how sessions are kept; its Secrets are empty until run
@@ -62,6 +63,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:        8080,
 		BodyLimit:   1 << 20,
 		Timeout:     30 * time.Second,
+		KeepAlive:   25 * time.Second,
 	}
 	cfg.Session = session.Config{MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, Secure: true}
 	if v := first("SESSION_SECRET"); v != "" {

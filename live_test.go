@@ -303,3 +303,42 @@ func TestLiveSessionSurvivesAPostgresRestart(t *testing.T) {
 	}
 	_ = pgtest.ServerURL
 }
+
+func TestWebsocketKeepAliveQueriesAndErrors(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(c *config) { c.KeepAlive = 50 * time.Millisecond })
+	tab := newBrowser(t)
+	signUpAs(t, tab, s, "ws@example.com", "Sock")
+	c, _, err := dialWS(t, s, "graphql-transport-ws", cookieHeader(t, tab, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send(map[string]any{"type": "connection_init"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var sawAck, sawPing bool
+	for !sawAck || !sawPing {
+		var msg map[string]any
+		if err := wsjson.Read(ctx, c.conn, &msg); err != nil {
+			t.Fatalf("ack %v, ping %v: %v", sawAck, sawPing, err)
+		}
+		sawAck = sawAck || msg["type"] == "connection_ack"
+		sawPing = sawPing || msg["type"] == "ping"
+	}
+	// A query over the socket: one result, then complete.
+	c.send(map[string]any{"id": "q", "type": "subscribe", "payload": map[string]any{"query": `{ session { user { name } } }`}})
+	if msg := c.next(5 * time.Second); msg["type"] != "next" || msg["id"] != "q" {
+		t.Fatalf("query result: %v", msg)
+	} else if b, _ := json.Marshal(msg["payload"]); string(b) != `{"data":{"session":{"user":{"name":"Sock"}}}}` {
+		t.Errorf("query payload %s", b)
+	}
+	if msg := c.next(5 * time.Second); msg["type"] != "complete" || msg["id"] != "q" {
+		t.Errorf("after the query: %v", msg)
+	}
+	// An invalid operation gets graphql-transport-ws's error message.
+	c.send(map[string]any{"id": "bad", "type": "subscribe", "payload": map[string]any{"query": `subscription { nope }`}})
+	msg := c.next(5 * time.Second)
+	if b, _ := json.Marshal(msg); msg["type"] != "error" || !strings.Contains(string(b), `field 'nope' not found in type: 'subscription_root'`) {
+		t.Errorf("invalid subscription: %s", b)
+	}
+}

@@ -11,9 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -44,7 +42,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: hub}
 	mux := http.NewServeMux()
 	authenticator := auth.NewAuthenticator(cfg.AdminSecret, cfg.JWT, store.Token)
-	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(logger, cfg, resolver, authenticator))))
+	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(ctx, logger, cfg, resolver, authenticator))))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	mux.Handle("GET /{$}", playground.Handler("freshgraph", "/v1/graphql",
@@ -52,15 +50,14 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	return requestlog.Middleware(logger)(mux), nil
 }
 
-func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) http.Handler {
+func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: resolver}))
-	srv.AddTransport(transport.Websocket{
-		// Both graphql-transport-ws and the legacy graphql-ws. Cross-origin
-		// upgrades are refused unless the origin is allowed: the session
-		// cookie rides on them.
-		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: cfg.AllowedOrigins}},
-		KeepAlivePingInterval: 25 * time.Second,
-		InitFunc:              initPayloadAuth(authenticator),
+	srv.AddTransport(&graph.Websocket{
+		Ctx:            ctx,
+		Identify:       authenticator.Identify,
+		AllowedOrigins: cfg.AllowedOrigins,
+		KeepAlive:      cfg.KeepAlive,
+		Resolver:       resolver,
 	})
 	srv.AddTransport(hasura.Transport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -80,29 +77,6 @@ func graphqlHandler(logger *slog.Logger, cfg config, resolver *graph.Resolver, a
 		defer cancel()
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// initPayloadAuth lets a WebSocket client authenticate as Hasura's clients
-// do, with headers in connection_init's payload ({"headers": {…}}), instead
-// of on the upgrade request; without them the upgrade's caller stands.
-func initPayloadAuth(authenticator *auth.Authenticator) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		headers, _ := payload["headers"].(map[string]any)
-		if len(headers) == 0 {
-			return ctx, &payload, nil
-		}
-		r := (&http.Request{Header: http.Header{}}).WithContext(ctx)
-		for k, v := range headers {
-			if s, ok := v.(string); ok {
-				r.Header.Set(k, s)
-			}
-		}
-		caller, err := authenticator.Identify(r)
-		if err != nil {
-			return ctx, nil, err
-		}
-		return auth.WithCaller(ctx, caller), &payload, nil
-	}
 }
 
 func healthz(pool *pgxpool.Pool) http.Handler {

@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"sync"
 )
@@ -82,5 +84,10 @@ func (w *cookieWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach the connection (WebSocket upgrades).
+// Unwrap lets http.ResponseController reach the connection.
 func (w *cookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the connection to a WebSocket upgrade.
+func (w *cookieWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}

@@ -12,288 +12,240 @@ import (
 //
 // gqlgen's execution needs a resolver for every field with arguments and
 // every root field. freshgraph answers the query and mutation root fields in
-// graph.Executor, which intercepts each before gqlgen would call these, so
-// each one only reports that it was reached. The subscription root's
-// resolvers are written by hand (subscription.go).
+// graph.Executor, which intercepts each before gqlgen would call these, and
+// subscriptions in graph.Websocket, which never hands them to gqlgen's
+// execution; so each of these only reports that it was reached.
 
 func (r *mutation_rootResolver) SignUp(ctx context.Context, email string, password string, name *string) (*model.Session, error) {
 	var zero *model.Session
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) SignIn(ctx context.Context, email string, password string) (*model.Session, error) {
 	var zero *model.Session
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) SignOut(ctx context.Context) (bool, error) {
 	var zero bool
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateUserProfile(ctx context.Context, name *string, image *string) (*model.Users, error) {
 	var zero *model.Users
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteAccounts(ctx context.Context, where model.AccountsBoolExp) (*model.AccountsMutationResponse, error) {
 	var zero *model.AccountsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteAccountsByPk(ctx context.Context, id string) (*model.Accounts, error) {
 	var zero *model.Accounts
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteProviderType(ctx context.Context, where model.ProviderTypeBoolExp) (*model.ProviderTypeMutationResponse, error) {
 	var zero *model.ProviderTypeMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteProviderTypeByPk(ctx context.Context, value string) (*model.ProviderType, error) {
 	var zero *model.ProviderType
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteSessions(ctx context.Context, where model.SessionsBoolExp) (*model.SessionsMutationResponse, error) {
 	var zero *model.SessionsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteSessionsByPk(ctx context.Context, sessionToken string) (*model.Sessions, error) {
 	var zero *model.Sessions
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteUsers(ctx context.Context, where model.UsersBoolExp) (*model.UsersMutationResponse, error) {
 	var zero *model.UsersMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteUsersByPk(ctx context.Context, id string) (*model.Users, error) {
 	var zero *model.Users
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteVerificationTokens(ctx context.Context, where model.VerificationTokensBoolExp) (*model.VerificationTokensMutationResponse, error) {
 	var zero *model.VerificationTokensMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) DeleteVerificationTokensByPk(ctx context.Context, token string) (*model.VerificationTokens, error) {
 	var zero *model.VerificationTokens
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertAccounts(ctx context.Context, objects []*model.AccountsInsertInput, onConflict *model.AccountsOnConflict) (*model.AccountsMutationResponse, error) {
 	var zero *model.AccountsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertAccountsOne(ctx context.Context, object model.AccountsInsertInput, onConflict *model.AccountsOnConflict) (*model.Accounts, error) {
 	var zero *model.Accounts
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertProviderType(ctx context.Context, objects []*model.ProviderTypeInsertInput, onConflict *model.ProviderTypeOnConflict) (*model.ProviderTypeMutationResponse, error) {
 	var zero *model.ProviderTypeMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertProviderTypeOne(ctx context.Context, object model.ProviderTypeInsertInput, onConflict *model.ProviderTypeOnConflict) (*model.ProviderType, error) {
 	var zero *model.ProviderType
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertSessions(ctx context.Context, objects []*model.SessionsInsertInput, onConflict *model.SessionsOnConflict) (*model.SessionsMutationResponse, error) {
 	var zero *model.SessionsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertSessionsOne(ctx context.Context, object model.SessionsInsertInput, onConflict *model.SessionsOnConflict) (*model.Sessions, error) {
 	var zero *model.Sessions
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertUsers(ctx context.Context, objects []*model.UsersInsertInput, onConflict *model.UsersOnConflict) (*model.UsersMutationResponse, error) {
 	var zero *model.UsersMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertUsersOne(ctx context.Context, object model.UsersInsertInput, onConflict *model.UsersOnConflict) (*model.Users, error) {
 	var zero *model.Users
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertVerificationTokens(ctx context.Context, objects []*model.VerificationTokensInsertInput, onConflict *model.VerificationTokensOnConflict) (*model.VerificationTokensMutationResponse, error) {
 	var zero *model.VerificationTokensMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) InsertVerificationTokensOne(ctx context.Context, object model.VerificationTokensInsertInput, onConflict *model.VerificationTokensOnConflict) (*model.VerificationTokens, error) {
 	var zero *model.VerificationTokens
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateAccounts(ctx context.Context, inc *model.AccountsIncInput, set *model.AccountsSetInput, where model.AccountsBoolExp) (*model.AccountsMutationResponse, error) {
 	var zero *model.AccountsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateAccountsByPk(ctx context.Context, inc *model.AccountsIncInput, set *model.AccountsSetInput, pkColumns model.AccountsPkColumnsInput) (*model.Accounts, error) {
 	var zero *model.Accounts
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateAccountsMany(ctx context.Context, updates []*model.AccountsUpdates) ([]*model.AccountsMutationResponse, error) {
 	var zero []*model.AccountsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateProviderType(ctx context.Context, set *model.ProviderTypeSetInput, where model.ProviderTypeBoolExp) (*model.ProviderTypeMutationResponse, error) {
 	var zero *model.ProviderTypeMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateProviderTypeByPk(ctx context.Context, set *model.ProviderTypeSetInput, pkColumns model.ProviderTypePkColumnsInput) (*model.ProviderType, error) {
 	var zero *model.ProviderType
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateProviderTypeMany(ctx context.Context, updates []*model.ProviderTypeUpdates) ([]*model.ProviderTypeMutationResponse, error) {
 	var zero []*model.ProviderTypeMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateSessions(ctx context.Context, set *model.SessionsSetInput, where model.SessionsBoolExp) (*model.SessionsMutationResponse, error) {
 	var zero *model.SessionsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateSessionsByPk(ctx context.Context, set *model.SessionsSetInput, pkColumns model.SessionsPkColumnsInput) (*model.Sessions, error) {
 	var zero *model.Sessions
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateSessionsMany(ctx context.Context, updates []*model.SessionsUpdates) ([]*model.SessionsMutationResponse, error) {
 	var zero []*model.SessionsMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateUsers(ctx context.Context, set *model.UsersSetInput, where model.UsersBoolExp) (*model.UsersMutationResponse, error) {
 	var zero *model.UsersMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateUsersByPk(ctx context.Context, set *model.UsersSetInput, pkColumns model.UsersPkColumnsInput) (*model.Users, error) {
 	var zero *model.Users
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateUsersMany(ctx context.Context, updates []*model.UsersUpdates) ([]*model.UsersMutationResponse, error) {
 	var zero []*model.UsersMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateVerificationTokens(ctx context.Context, set *model.VerificationTokensSetInput, where model.VerificationTokensBoolExp) (*model.VerificationTokensMutationResponse, error) {
 	var zero *model.VerificationTokensMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateVerificationTokensByPk(ctx context.Context, set *model.VerificationTokensSetInput, pkColumns model.VerificationTokensPkColumnsInput) (*model.VerificationTokens, error) {
 	var zero *model.VerificationTokens
 	return zero, errNotIntercepted
 }
-
 func (r *mutation_rootResolver) UpdateVerificationTokensMany(ctx context.Context, updates []*model.VerificationTokensUpdates) ([]*model.VerificationTokensMutationResponse, error) {
 	var zero []*model.VerificationTokensMutationResponse
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) Session(ctx context.Context) (*model.Session, error) {
 	var zero *model.Session
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) Accounts(ctx context.Context, distinctOn []model.AccountsSelectColumn, limit *int, offset *int, orderBy []*model.AccountsOrderBy, where *model.AccountsBoolExp) ([]*model.Accounts, error) {
 	var zero []*model.Accounts
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) AccountsAggregate(ctx context.Context, distinctOn []model.AccountsSelectColumn, limit *int, offset *int, orderBy []*model.AccountsOrderBy, where *model.AccountsBoolExp) (*model.AccountsAggregate, error) {
 	var zero *model.AccountsAggregate
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) AccountsByPk(ctx context.Context, id string) (*model.Accounts, error) {
 	var zero *model.Accounts
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) ProviderType(ctx context.Context, distinctOn []model.ProviderTypeSelectColumn, limit *int, offset *int, orderBy []*model.ProviderTypeOrderBy, where *model.ProviderTypeBoolExp) ([]*model.ProviderType, error) {
 	var zero []*model.ProviderType
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) ProviderTypeAggregate(ctx context.Context, distinctOn []model.ProviderTypeSelectColumn, limit *int, offset *int, orderBy []*model.ProviderTypeOrderBy, where *model.ProviderTypeBoolExp) (*model.ProviderTypeAggregate, error) {
 	var zero *model.ProviderTypeAggregate
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) ProviderTypeByPk(ctx context.Context, value string) (*model.ProviderType, error) {
 	var zero *model.ProviderType
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) Sessions(ctx context.Context, distinctOn []model.SessionsSelectColumn, limit *int, offset *int, orderBy []*model.SessionsOrderBy, where *model.SessionsBoolExp) ([]*model.Sessions, error) {
 	var zero []*model.Sessions
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) SessionsAggregate(ctx context.Context, distinctOn []model.SessionsSelectColumn, limit *int, offset *int, orderBy []*model.SessionsOrderBy, where *model.SessionsBoolExp) (*model.SessionsAggregate, error) {
 	var zero *model.SessionsAggregate
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) SessionsByPk(ctx context.Context, sessionToken string) (*model.Sessions, error) {
 	var zero *model.Sessions
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) Users(ctx context.Context, distinctOn []model.UsersSelectColumn, limit *int, offset *int, orderBy []*model.UsersOrderBy, where *model.UsersBoolExp) ([]*model.Users, error) {
 	var zero []*model.Users
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) UsersAggregate(ctx context.Context, distinctOn []model.UsersSelectColumn, limit *int, offset *int, orderBy []*model.UsersOrderBy, where *model.UsersBoolExp) (*model.UsersAggregate, error) {
 	var zero *model.UsersAggregate
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) UsersByPk(ctx context.Context, id string) (*model.Users, error) {
 	var zero *model.Users
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) VerificationTokens(ctx context.Context, distinctOn []model.VerificationTokensSelectColumn, limit *int, offset *int, orderBy []*model.VerificationTokensOrderBy, where *model.VerificationTokensBoolExp) ([]*model.VerificationTokens, error) {
 	var zero []*model.VerificationTokens
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) VerificationTokensAggregate(ctx context.Context, distinctOn []model.VerificationTokensSelectColumn, limit *int, offset *int, orderBy []*model.VerificationTokensOrderBy, where *model.VerificationTokensBoolExp) (*model.VerificationTokensAggregate, error) {
 	var zero *model.VerificationTokensAggregate
 	return zero, errNotIntercepted
 }
-
 func (r *query_rootResolver) VerificationTokensByPk(ctx context.Context, token string) (*model.VerificationTokens, error) {
 	var zero *model.VerificationTokens
 	return zero, errNotIntercepted
 }
+func (r *subscription_rootResolver) Session(ctx context.Context) (<-chan *model.Session, error) {
+	var zero <-chan *model.Session
+	return zero, errNotIntercepted
+}
 
 func (r *Resolver) Mutation_root() Mutation_rootResolver { return &mutation_rootResolver{r} }
-
-func (r *Resolver) Query_root() Query_rootResolver { return &query_rootResolver{r} }
+func (r *Resolver) Query_root() Query_rootResolver       { return &query_rootResolver{r} }
+func (r *Resolver) Subscription_root() Subscription_rootResolver {
+	return &subscription_rootResolver{r}
+}
 
 type (
 	mutation_rootResolver     struct{ *Resolver }

@@ -37,15 +37,15 @@ func (Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 	case http.MethodGet:
 		params, err := paramsFromURL(r)
 		if err != nil {
-			out = appendResponse(out, errorResponse(ctx, exec, err))
+			out = AppendResponse(out, errorResponse(ctx, exec, err))
 			break
 		}
-		out = appendResponse(out, execute(ctx, exec, params, false))
+		out = AppendResponse(out, execute(ctx, exec, params, false))
 	case http.MethodPost:
 		out = doPost(ctx, r, exec)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		out = appendResponse(out, errorResponse(ctx, exec,
+		out = AppendResponse(out, errorResponse(ctx, exec,
 			&Error{Code: "method-not-allowed", Message: "only GET and POST are supported on this endpoint"}))
 	}
 	_, _ = w.Write(out)
@@ -55,7 +55,7 @@ func doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		// Browsers send form and text/plain bodies cross-site without a
 		// preflight; refusing them keeps cookie-authenticated calls safe from CSRF.
-		return appendResponse(nil, errorResponse(ctx, exec,
+		return AppendResponse(nil, errorResponse(ctx, exec,
 			&Error{Code: CodeInvalidHeaders, Message: "Content-Type must be application/json"}))
 	}
 	body, err := io.ReadAll(r.Body)
@@ -65,24 +65,24 @@ func doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []
 		} else {
 			err = &Error{Code: CodeBadRequest, Message: "could not read the request body"}
 		}
-		return appendResponse(nil, errorResponse(ctx, exec, err))
+		return AppendResponse(nil, errorResponse(ctx, exec, err))
 	}
 	body = bytes.TrimLeft(body, " \t\r\n")
 	if len(body) > 0 && body[0] == '[' {
 		var batch []json.RawMessage
 		if err := decodeJSON(body, &batch); err != nil {
-			return appendResponse(nil, errorResponse(ctx, exec, err))
+			return AppendResponse(nil, errorResponse(ctx, exec, err))
 		}
 		out := []byte{'['}
 		for i, raw := range batch {
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = appendResponse(out, executeRaw(ctx, exec, raw))
+			out = AppendResponse(out, executeRaw(ctx, exec, raw))
 		}
 		return append(out, ']')
 	}
-	return appendResponse(nil, executeRaw(ctx, exec, body))
+	return AppendResponse(nil, executeRaw(ctx, exec, body))
 }
 
 func executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
@@ -163,9 +163,9 @@ func errorResponse(ctx context.Context, exec graphql.GraphExecutor, err error) *
 	return exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(nil, err)})
 }
 
-// appendResponse writes resp as Hasura does: {"data": …} or {"errors": […]}.
+// AppendResponse writes resp as Hasura does: {"data": …} or {"errors": […]}.
 // The data is gqlgen's own valid JSON and is copied as is, not re-encoded.
-func appendResponse(out []byte, resp *graphql.Response) []byte {
+func AppendResponse(out []byte, resp *graphql.Response) []byte {
 	if len(resp.Errors) > 0 {
 		b, err := json.Marshal(struct {
 			Errors gqlerror.List `json:"errors"`
@@ -188,5 +188,5 @@ func WriteError(w http.ResponseWriter, err error) {
 		he = internalError
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, _ = w.Write(appendResponse(nil, &graphql.Response{Errors: gqlerror.List{he.gqlError()}}))
+	_, _ = w.Write(AppendResponse(nil, &graphql.Response{Errors: gqlerror.List{he.gqlError()}}))
 }

@@ -1,0 +1,489 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/gorilla/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/live"
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+)
+
+// Websocket is the GraphQL-over-WebSocket transport of /v1/graphql: the
+// graphql-transport-ws protocol and the legacy graphql-ws (Apollo's
+// subscriptions-transport-ws), for `subscription { session }` and for queries
+// and mutations. It is written for many idle connections: after the upgrade
+// a connection keeps one goroutine (its reader, on a shallow stack), small
+// buffers, and no goroutine per subscription; its writer runs only while
+// there is something to send, and pings for every connection come from one
+// ticker. A client whose queue of unsent messages fills up is closed, so a
+// slow client never holds up the others.
+type Websocket struct {
+	// Ctx ends every connection when the server stops.
+	Ctx context.Context
+	// Identify authenticates the headers a client sends in connection_init.
+	Identify func(*http.Request) (auth.Caller, error)
+	// AllowedOrigins are host patterns ("app.example.com", "*.example.com")
+	// whose pages may connect; same-origin pages always may.
+	AllowedOrigins []string
+	// KeepAlive is how often idle connections are pinged.
+	KeepAlive time.Duration
+	Resolver  *Resolver
+
+	start sync.Once
+	mu    sync.Mutex
+	conns map[*wsConn]struct{}
+}
+
+var _ graphql.Transport = (*Websocket)(nil)
+
+const (
+	protocolTransportWS = "graphql-transport-ws"
+	protocolLegacy      = "graphql-ws"
+	// maxQueued is how many messages may wait for a slow client.
+	maxQueued   = 64
+	initTimeout = 10 * time.Second
+	writeWait   = 10 * time.Second
+)
+
+// Supports takes WebSocket upgrades.
+func (t *Websocket) Supports(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// checkOrigin admits clients without an Origin (not browsers), same-origin
+// pages, and the allowed origins: the session cookie rides on the upgrade,
+// so another site's page must not open one.
+func (t *Websocket) checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, pattern := range t.AllowedOrigins {
+		if ok, _ := path.Match(strings.ToLower(pattern), strings.ToLower(u.Host)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Do upgrades the connection and hands it to a reader goroutine of its own;
+// the HTTP handler's deep stack is not kept for the connection's lifetime.
+func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.start.Do(func() {
+		t.conns = map[*wsConn]struct{}{}
+		go t.ping()
+	})
+	upgrader := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferPool: writeBuffers, // idle connections hold no write buffer
+		Subprotocols:    []string{protocolTransportWS, protocolLegacy},
+		CheckOrigin:     t.checkOrigin,
+	}
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered (403 for a foreign origin)
+	}
+	ws.SetReadLimit(1 << 20)
+	ctx, cancel := context.WithCancel(t.Ctx)
+	c := &wsConn{
+		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel,
+		legacy: ws.Subprotocol() == protocolLegacy,
+		caller: auth.CallerFrom(r.Context()),
+		subs:   map[string]context.CancelFunc{},
+	}
+	if ws.Subprotocol() == "" {
+		c.closeWith(4406, "Subprotocol not acceptable")
+		return
+	}
+	t.mu.Lock()
+	t.conns[c] = struct{}{}
+	t.mu.Unlock()
+	context.AfterFunc(ctx, c.shut)
+	go c.read()
+}
+
+var writeBuffers = &sync.Pool{}
+
+// ping sends every connection a keep-alive message each KeepAlive.
+func (t *Websocket) ping() {
+	tick := time.NewTicker(t.KeepAlive)
+	defer tick.Stop()
+	ping, ka := []byte(`{"type":"ping"}`), []byte(`{"type":"ka"}`)
+	for {
+		select {
+		case <-t.Ctx.Done():
+			return
+		case <-tick.C:
+		}
+		t.mu.Lock()
+		conns := make([]*wsConn, 0, len(t.conns))
+		for c := range t.conns {
+			conns = append(conns, c)
+		}
+		t.mu.Unlock()
+		for _, c := range conns {
+			if c.legacy {
+				c.send(ka)
+			} else {
+				c.send(ping)
+			}
+		}
+	}
+}
+
+// wsConn is one client connection.
+type wsConn struct {
+	t      *Websocket
+	ws     *websocket.Conn
+	exec   graphql.GraphExecutor
+	ctx    context.Context
+	cancel context.CancelFunc
+	legacy bool
+
+	mu          sync.Mutex
+	caller      auth.Caller
+	initialised bool
+	subs        map[string]context.CancelFunc
+	queue       [][]byte
+	writing     bool
+	closed      bool
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+func (c *wsConn) read() {
+	defer c.cancel()
+	timer := time.AfterFunc(initTimeout, func() {
+		c.mu.Lock()
+		ok := c.initialised
+		c.mu.Unlock()
+		if !ok {
+			c.closeWith(4408, "Connection initialisation timeout")
+		}
+	})
+	defer timer.Stop()
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var m wsMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.closeWith(4400, "Invalid message")
+			return
+		}
+		switch m.Type {
+		case "connection_init":
+			if !c.init(m.Payload) {
+				return
+			}
+		case "ping":
+			c.sendJSON(wsMessage{Type: "pong"})
+		case "pong":
+		case "subscribe", "start":
+			c.mu.Lock()
+			ok := c.initialised
+			c.mu.Unlock()
+			if !ok {
+				c.closeWith(4401, "Unauthorized")
+				return
+			}
+			if !c.start(m.ID, m.Payload) {
+				return
+			}
+		case "complete", "stop":
+			c.stop(m.ID)
+		case "connection_terminate":
+			return
+		default:
+			c.closeWith(4400, "Unknown message type "+m.Type)
+			return
+		}
+	}
+}
+
+// init answers connection_init. Headers in its payload ({"headers": {…}},
+// as Hasura's clients send them) authenticate the connection; without them
+// the caller of the upgrade request stands.
+func (c *wsConn) init(payload json.RawMessage) bool {
+	c.mu.Lock()
+	again := c.initialised
+	c.mu.Unlock()
+	if again {
+		c.closeWith(4429, "Too many initialisation requests")
+		return false
+	}
+	var p struct {
+		Headers map[string]any `json:"headers"`
+	}
+	_ = json.Unmarshal(payload, &p)
+	if len(p.Headers) > 0 {
+		r := (&http.Request{Header: http.Header{}}).WithContext(c.ctx)
+		for k, v := range p.Headers {
+			if s, ok := v.(string); ok {
+				r.Header.Set(k, s)
+			}
+		}
+		caller, err := c.t.Identify(r)
+		if err != nil {
+			if c.legacy {
+				c.sendJSON(map[string]any{"type": "connection_error", "payload": map[string]any{"message": err.Error()}})
+			}
+			c.closeWith(4403, "Forbidden")
+			return false
+		}
+		c.mu.Lock()
+		c.caller = caller
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	c.initialised = true
+	c.mu.Unlock()
+	c.sendJSON(wsMessage{Type: "connection_ack"})
+	if c.legacy {
+		c.send([]byte(`{"type":"ka"}`))
+	}
+	return true
+}
+
+// start runs an operation: the session subscription through the live hub,
+// queries and mutations once.
+func (c *wsConn) start(id string, payload json.RawMessage) bool {
+	c.mu.Lock()
+	if _, dup := c.subs[id]; dup {
+		c.mu.Unlock()
+		c.closeWith(4409, "Subscriber for "+id+" already exists")
+		return false
+	}
+	ctx, cancel := context.WithCancel(auth.WithCaller(c.ctx, c.caller))
+	c.subs[id] = cancel
+	c.mu.Unlock()
+
+	var params graphql.RawParams
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil {
+		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeInvalidJSON, Message: "invalid subscribe payload"})
+		return true
+	}
+	start := graphql.Now()
+	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
+	ctx = graphql.StartOperationTrace(ctx)
+	opCtx, errs := c.exec.CreateOperationContext(ctx, &params)
+	if errs != nil {
+		c.sendErrors(id, c.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
+		c.stop(id)
+		return true
+	}
+	if opCtx.Operation.Operation != ast.Subscription {
+		go func() {
+			responses, ctx := c.exec.DispatchOperation(ctx, opCtx)
+			c.sendResult(id, responses(ctx))
+			c.complete(id)
+		}()
+		return true
+	}
+	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil)
+	if len(fields) != 1 || fields[0].Name != "session" {
+		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeValidationFailed, Message: "subscriptions must select exactly one field: session"})
+		return true
+	}
+	c.followSession(graphql.WithOperationContext(ctx, opCtx), opCtx, fields[0], id)
+	return true
+}
+
+// followSession subscribes id to the caller's session: its user is read by
+// the hub (once per change and selection), and each state is rendered as the
+// session query renders it.
+func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, id string) {
+	caller := auth.CallerFrom(ctx)
+	shape := newSessionShape(op, f, caller)
+	src := live.Source{SessionToken: caller.SessionToken, User: shape.projection}
+	if caller.SessionToken == "" {
+		src.UserID, src.Expires = caller.UserID, caller.Expires
+	}
+	for _, sf := range shape.fields {
+		src.WithExpires = src.WithExpires || sf.Name == "expires"
+	}
+	b := &sqlbuild.Builder{}
+	if err := shape.projection(b, "u"); err != nil {
+		c.fail(ctx, id, err)
+		return
+	}
+	args, _ := json.Marshal(b.Args())
+	key := sha256.Sum256([]byte(b.SQL() + string(args)))
+	src.Shape = string(key[:])
+	alias, _ := json.Marshal(f.Alias)
+	c.t.Resolver.Live.Subscribe(ctx, src, func(up *live.Update) {
+		data := []byte("null")
+		if up != nil {
+			var err error
+			if data, err = shape.render(&accounts.Session{UserJSON: up.UserJSON, Expires: up.Expires}); err != nil {
+				return
+			}
+		}
+		var msg bytes.Buffer
+		idJSON, _ := json.Marshal(id)
+		msg.WriteString(`{"id":`)
+		msg.Write(idJSON)
+		msg.WriteString(`,"type":"` + c.resultType() + `","payload":{"data":{`)
+		msg.Write(alias)
+		msg.WriteByte(':')
+		msg.Write(data)
+		msg.WriteString("}}}")
+		c.send(msg.Bytes())
+	})
+}
+
+func (c *wsConn) resultType() string {
+	if c.legacy {
+		return "data"
+	}
+	return "next"
+}
+
+// sendResult sends one response in Hasura's shape (data or errors).
+func (c *wsConn) sendResult(id string, resp *graphql.Response) {
+	if resp == nil {
+		return
+	}
+	idJSON, _ := json.Marshal(id)
+	msg := []byte(`{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":`)
+	msg = hasura.AppendResponse(msg, resp)
+	c.send(append(msg, '}'))
+}
+
+// sendErrors reports a request that could not run: graphql-transport-ws has
+// an error message for it; the legacy protocol gets the errors as data.
+func (c *wsConn) sendErrors(id string, resp *graphql.Response) {
+	if c.legacy {
+		c.sendResult(id, resp)
+		c.sendJSON(wsMessage{ID: id, Type: "complete"})
+		return
+	}
+	payload, _ := json.Marshal(resp.Errors)
+	c.sendJSON(wsMessage{ID: id, Type: "error", Payload: payload})
+}
+
+func (c *wsConn) fail(ctx context.Context, id string, err error) {
+	resp := c.exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(nil, err)})
+	c.sendErrors(id, resp)
+	c.stop(id)
+}
+
+// complete ends id from the server's side.
+func (c *wsConn) complete(id string) {
+	c.sendJSON(wsMessage{ID: id, Type: "complete"})
+	c.stop(id)
+}
+
+// stop ends the operation id.
+func (c *wsConn) stop(id string) {
+	c.mu.Lock()
+	cancel := c.subs[id]
+	delete(c.subs, id)
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (c *wsConn) sendJSON(v any) {
+	b, err := json.Marshal(v)
+	if err == nil {
+		c.send(b)
+	}
+}
+
+// send queues msg and starts the writer if it is not running. It never
+// blocks; a client with maxQueued messages unsent is too slow and is closed.
+func (c *wsConn) send(msg []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= maxQueued {
+		c.mu.Unlock()
+		c.closeWith(websocket.ClosePolicyViolation, "client too slow: messages not read")
+		return
+	}
+	c.queue = append(c.queue, msg)
+	if !c.writing {
+		c.writing = true
+		go c.write()
+	}
+	c.mu.Unlock()
+}
+
+// write sends the queue until it is empty, then stops.
+func (c *wsConn) write() {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		if len(batch) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		for _, m := range batch {
+			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, m); err != nil {
+				c.cancel()
+				return
+			}
+		}
+	}
+}
+
+// closeWith closes the connection with a protocol close code.
+func (c *wsConn) closeWith(code int, reason string) {
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	c.cancel()
+}
+
+// shut releases the connection once its context ends (client gone, server
+// stopping, or closed by the server): its operations end with it.
+func (c *wsConn) shut() {
+	c.mu.Lock()
+	c.closed = true
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+	for _, cancel := range subs {
+		cancel()
+	}
+	_ = c.ws.Close()
+	c.t.mu.Lock()
+	delete(c.t.conns, c)
+	c.t.mu.Unlock()
+}
