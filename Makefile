@@ -1,5 +1,5 @@
 # The two commands the README promises, and the developer's helpers.
-.PHONY: run test bench generate lint check
+.PHONY: run test bench generate lint check graphiql-assets
 
 # Start the server; with no DATABASE_URL it runs its own PostgreSQL.
 run:
@@ -24,3 +24,8 @@ lint:
 	go tool staticcheck ./...
 
 check: lint test
+
+# GraphiQL's scripts (pinned in web/graphiql/package-lock.json) for serving
+# GraphiQL without a CDN: GRAPHIQL_ASSETS_DIR=.freshgraph/graphiql make run
+graphiql-assets:
+	bash web/graphiql/install.sh .freshgraph/graphiql

@@ -26,8 +26,11 @@ type config struct {
 	// pages may open a WebSocket; same-origin is always allowed.
 	AllowedOrigins []string
 	KeepAlive      time.Duration // how often idle WebSockets are pinged
-	BodyLimit      int64
-	Timeout        time.Duration // longest a GraphQL request may run
+	// GraphiQLAssetsDir serves GraphiQL's scripts from this directory instead
+	// of a CDN (make graphiql-assets fills one).
+	GraphiQLAssetsDir string
+	BodyLimit         int64
+	Timeout           time.Duration // longest a GraphQL request may run
 	// Session is how sessions are kept; its Secrets are empty until run
 	// generates them in embedded mode.
 	Session session.Config
@@ -56,14 +59,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return ""
 	}
 	cfg := config{
-		Host:        first("HOST"),
-		DatabaseURL: first("DATABASE_URL", "HASURA_GRAPHQL_DATABASE_URL"),
-		DataDir:     first("FRESHGRAPH_DATA_DIR"),
-		AdminSecret: first("HASURA_GRAPHQL_ADMIN_SECRET"),
-		Port:        8080,
-		BodyLimit:   1 << 20,
-		Timeout:     30 * time.Second,
-		KeepAlive:   25 * time.Second,
+		Host:              first("HOST"),
+		DatabaseURL:       first("DATABASE_URL", "HASURA_GRAPHQL_DATABASE_URL"),
+		DataDir:           first("FRESHGRAPH_DATA_DIR"),
+		GraphiQLAssetsDir: first("GRAPHIQL_ASSETS_DIR", "HASURA_GRAPHQL_CONSOLE_ASSETS_DIR"),
+		AdminSecret:       first("HASURA_GRAPHQL_ADMIN_SECRET"),
+		Port:              8080,
+		BodyLimit:         1 << 20,
+		Timeout:           30 * time.Second,
+		KeepAlive:         25 * time.Second,
 	}
 	cfg.Session = session.Config{MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, Secure: true}
 	if v := first("SESSION_SECRET"); v != "" {

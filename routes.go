@@ -11,13 +11,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/graph"
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/demo"
+	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
@@ -30,6 +31,7 @@ import (
 //	     /v1/graphql  GraphQL, as Hasura answers it
 //	GET  /healthz     "OK" when PostgreSQL answers, 500 "ERROR" otherwise
 //	GET  /v1/version  {"version": "…"}
+//	GET  /demo        the demo page: profile form and user menu, live
 //
 // The live-session hub runs until ctx ends.
 func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handler, error) {
@@ -45,8 +47,16 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(ctx, logger, cfg, resolver, authenticator))))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
-	mux.Handle("GET /{$}", playground.Handler("freshgraph", "/v1/graphql",
-		playground.WithStoragePrefix("freshgraph:")))
+	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /{$}", graphiQL.Page)
+	if graphiQL.Assets != nil {
+		mux.Handle("GET "+graphiql.AssetsPath, graphiQL.Assets)
+	}
+	mux.Handle("GET /demo", demo.Handler())
+	mux.Handle("GET /demo/", demo.Handler())
 	return requestlog.Middleware(logger)(mux), nil
 }
 

@@ -135,7 +135,7 @@ func printBanner(w io.Writer, cfg config, addr *net.TCPAddr, dbURL string) {
 		host = addr.IP.String()
 	}
 	base := fmt.Sprintf("http://%s/", net.JoinHostPort(host, fmt.Sprint(addr.Port)))
-	fmt.Fprintf(w, "freshgraph is ready\n  GraphiQL: %s\n  GraphQL:  %sv1/graphql\n", base, base)
+	fmt.Fprintf(w, "freshgraph is ready\n  GraphiQL: %s\n  demo:     %sdemo\n  GraphQL:  %sv1/graphql\n", base, base, base)
 	if cfg.embedded() {
 		// Printed, never logged: this is the developer's own machine and a
 		// generated secret is useless unless they can read it.

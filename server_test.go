@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -247,4 +251,41 @@ func get(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+func TestDemoPageAndLocalGraphiQLAssets(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	for path, want := range map[string]string{"/demo": "<title>freshgraph demo", "/demo/demo.js": "subscription { session", "/demo/demo.css": "#user-button"} {
+		status, body := get(t, s.URL+path)
+		if status != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d %.80q", path, status, body)
+		}
+	}
+
+	dir := t.TempDir()
+	for _, name := range []string{"graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("/* "+name+" */"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local := newTestServerOn(t, s.dbURL, func(c *config) { c.GraphiQLAssetsDir = dir })
+	_, page := get(t, local.URL+"/")
+	sum := sha256.Sum256([]byte("/* graphiql.min.js */"))
+	if !strings.Contains(page, `src="/graphiql/assets/graphiql.min.js"`) ||
+		!strings.Contains(page, "sha256-"+base64.StdEncoding.EncodeToString(sum[:])) || strings.Contains(page, "cdn.jsdelivr.net/npm/graphiql") {
+		t.Errorf("the GraphiQL page does not load its local assets with their integrity:\n%.600s", page)
+	}
+	if status, body := get(t, local.URL+"/graphiql/assets/graphiql.min.js"); status != http.StatusOK || body != "/* graphiql.min.js */" {
+		t.Errorf("asset: %d %q", status, body)
+	}
+	if status, _ := get(t, local.URL+"/graphiql/assets/../config.go"); status != http.StatusNotFound {
+		t.Errorf("a file that is not an asset: %d, want 404", status)
+	}
+
+	cfg := testConfig(t)
+	cfg.GraphiQLAssetsDir = filepath.Join(dir, "missing")
+	if _, err := NewServer(t.Context(), discardLogger(), cfg, s.pool); err == nil || !strings.Contains(err.Error(), "make graphiql-assets") {
+		t.Errorf("a missing assets directory: %v", err)
+	}
 }
