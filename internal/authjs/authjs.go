@@ -11,17 +11,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
-
-// DB is what this package needs of a connection: a *pgxpool.Pool, a
-// *pgx.Conn and a pgx.Tx all have it.
-type DB interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
 
 // Projection writes the JSON of the users row called alias.
 type Projection func(b *sqlbuild.Builder, alias string) error
@@ -47,7 +40,7 @@ func (o Owner) Filter(b *sqlbuild.Builder, alias string) {
 
 // queryJSON runs b and scans its one row into dest; it reports false when
 // there is no row.
-func queryJSON(ctx context.Context, db DB, b *sqlbuild.Builder, dest ...any) (bool, error) {
+func queryJSON(ctx context.Context, db database.Conn, b *sqlbuild.Builder, dest ...any) (bool, error) {
 	err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(dest...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -57,7 +50,7 @@ func queryJSON(ctx context.Context, db DB, b *sqlbuild.Builder, dest ...any) (bo
 
 // SessionByToken reads the live session with token, its user's id and JSON,
 // in one statement: the join on the token is the whole lookup.
-func SessionByToken(ctx context.Context, db DB, token string, user Projection) (SessionRow, error) {
+func SessionByToken(ctx context.Context, db database.Conn, token string, user Projection) (SessionRow, error) {
 	b := &sqlbuild.Builder{}
 	b.S("SELECT u.id::text, ")
 	if err := user(b, "u"); err != nil {
@@ -81,7 +74,7 @@ type SessionRow struct {
 }
 
 // UserByID reads the JSON of the user with id, or reports false.
-func UserByID(ctx context.Context, db DB, id string, user Projection) ([]byte, bool, error) {
+func UserByID(ctx context.Context, db database.Conn, id string, user Projection) ([]byte, bool, error) {
 	b := &sqlbuild.Builder{}
 	b.S("SELECT ")
 	if err := user(b, "u"); err != nil {
@@ -97,7 +90,7 @@ func UserByID(ctx context.Context, db DB, id string, user Projection) ([]byte, b
 // statement, so there is never a user without its password, and returns the
 // new id and row JSON. A taken email fails with PostgreSQL's unique violation
 // on users_email_key.
-func CreateUserWithPassword(ctx context.Context, db DB, email string, name *string, hash string, user Projection) (string, []byte, error) {
+func CreateUserWithPassword(ctx context.Context, db database.Conn, email string, name *string, hash string, user Projection) (string, []byte, error) {
 	b := &sqlbuild.Builder{}
 	b.S("WITH u AS (INSERT INTO users (email, name) VALUES (").Arg(email).S(", ").Arg(name).S(") RETURNING *), ")
 	b.S(`p AS (INSERT INTO user_passwords ("userId", hash) SELECT id, `).Arg(hash).S(" FROM u) SELECT u.id::text, ")
@@ -114,7 +107,7 @@ func CreateUserWithPassword(ctx context.Context, db DB, email string, name *stri
 // UserWithPassword reads the user with email, its row JSON and its password
 // hash, in one statement. It returns "" as the id when there is no such user
 // or the user has no password (an OAuth-only account).
-func UserWithPassword(ctx context.Context, db DB, email string, user Projection) (id, hash string, userJSON []byte, err error) {
+func UserWithPassword(ctx context.Context, db database.Conn, email string, user Projection) (id, hash string, userJSON []byte, err error) {
 	b := &sqlbuild.Builder{}
 	b.S("SELECT u.id::text, p.hash, ")
 	if err := user(b, "u"); err != nil {
@@ -135,7 +128,7 @@ type ProfileChange struct {
 // UpdateOwnProfile applies change to the owner's row and returns the row's
 // JSON as written, in one statement (RETURNING), so the answer and the next
 // read agree. It reports false when the owner has no live row.
-func UpdateOwnProfile(ctx context.Context, db DB, owner Owner, change ProfileChange, user Projection) ([]byte, bool, error) {
+func UpdateOwnProfile(ctx context.Context, db database.Conn, owner Owner, change ProfileChange, user Projection) ([]byte, bool, error) {
 	b := &sqlbuild.Builder{}
 	if !change.SetName && !change.SetImage {
 		b.S("SELECT ")

@@ -16,21 +16,14 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
-
-// DB is what the engine needs of a connection: a pool or a transaction.
-type DB interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
 
 // Handles reports whether the root field called name is the engine's.
 func Handles(name string) bool {
@@ -67,7 +60,7 @@ func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.Coll
 }
 
 // Execute runs the root field f for caller and returns its JSON value.
-func Execute(ctx context.Context, db DB, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
 	rf, ok := tables.LookupRootField(f.Name)
 	if !ok {
 		return nil, fmt.Errorf("engine: %s is not a table root field", f.Name)
@@ -115,7 +108,7 @@ func mutationPath(rf tables.RootField, path string) string {
 }
 
 // run executes a compiled statement and returns its one JSON value.
-func run(ctx context.Context, db DB, b *sqlbuild.Builder, errPath string) ([]byte, error) {
+func run(ctx context.Context, db database.Conn, b *sqlbuild.Builder, errPath string) ([]byte, error) {
 	var out []byte
 	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&out); err != nil {
 		return nil, databaseError(err, errPath)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -250,14 +251,8 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 		if err := c.pkFilter(b, t, "t0", pk, p+".pk_columns"); err != nil {
 			return err
 		}
-	} else {
-		w, ok := args["where"]
-		if !ok || w == nil {
-			return invalid(p+".where", "unexpected null value for type '%s_bool_exp'", t.Name)
-		}
-		if err := c.where(b, t, "t0", w, p+".where"); err != nil {
-			return err
-		}
+	} else if err := c.requiredWhere(b, t, args, p); err != nil {
+		return err
 	}
 	if perm := c.perms.table(t.Name).updateRows; perm.filter != nil {
 		b.S(" AND ")
@@ -269,7 +264,7 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 
 // updateMany answers update_<t>_many(updates): each update runs in turn, one
 // statement each, and the answer is the list of their responses.
-func (c *compiler) updateMany(ctx context.Context, db DB, t *tables.Table, f *ast.Field, path string) ([]byte, error) {
+func (c *compiler) updateMany(ctx context.Context, db database.Conn, t *tables.Table, f *ast.Field, path string) ([]byte, error) {
 	updates := list(c.args(f)["updates"])
 	var out bytes.Buffer
 	out.WriteByte('[')
@@ -305,15 +300,19 @@ func (c *compiler) delete(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, by
 		if err := c.pkFilter(b, t, "t0", args, p); err != nil {
 			return err
 		}
-	} else {
-		w, ok := args["where"]
-		if !ok || w == nil {
-			return invalid(p+".where", "unexpected null value for type '%s_bool_exp'", t.Name)
-		}
-		if err := c.where(b, t, "t0", w, p+".where"); err != nil {
-			return err
-		}
+	} else if err := c.requiredWhere(b, t, args, p); err != nil {
+		return err
 	}
 	b.S(" RETURNING t0.*) ")
 	return c.mutationResult(b, t, f, byPK, path)
+}
+
+// requiredWhere writes the where argument that update_<t> and delete_<t>
+// require (where: <t>_bool_exp!) over the row t0.
+func (c *compiler) requiredWhere(b *sqlbuild.Builder, t *tables.Table, args map[string]any, path string) error {
+	w, ok := args["where"]
+	if !ok || w == nil {
+		return invalid(path+".where", "unexpected null value for type '%s_bool_exp'", t.Name)
+	}
+	return c.where(b, t, "t0", w, path+".where")
 }

@@ -3,8 +3,9 @@ package engine
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
@@ -41,14 +42,7 @@ func list(v any) []any {
 // sortedKeys returns m's keys in order. Input object fields carry no order
 // (Hasura: "key order in input objects is not preserved"), so a fixed order
 // keeps the SQL text, and so the prepared statement, the same per shape.
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // scalar converts a GraphQL input value for a column of type typ into a query
 // argument. Text, uuid and timestamptz go to PostgreSQL as text, which parses
@@ -92,14 +86,7 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 	return s, nil
 }
 
-func isProviderType(s string) bool {
-	for _, p := range tables.ProviderTypes {
-		if p == s {
-			return true
-		}
-	}
-	return false
-}
+func isProviderType(s string) bool { return slices.Contains(tables.ProviderTypes, s) }
 
 // scalarList converts a list value for _in/_nin.
 func scalarList(v any, typ tables.Type, path string) ([]any, error) {
