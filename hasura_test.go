@@ -404,3 +404,44 @@ func TestEveryRootFieldIsAnsweredByTheExecutor(t *testing.T) {
 		t.Errorf("%d root fields, want %d (ten per table and five of the session API)", n, 5*10+5)
 	}
 }
+
+func TestIntrospectionShowsEachRoleItsOwnSchema(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	const q = `{ __schema { queryType { fields { name } } mutationType { fields { name } } }
+		users: __type(name: "users") { fields { name } } }`
+	names := func(headers map[string]string) (query, mutation, users string) {
+		var out struct {
+			Data struct {
+				Schema struct {
+					QueryType, MutationType struct{ Fields []struct{ Name string } }
+				} `json:"__schema"`
+				Users struct{ Fields []struct{ Name string } }
+			}
+		}
+		if err := json.Unmarshal(s.gql(t, q, nil, headers), &out); err != nil {
+			t.Fatal(err)
+		}
+		join := func(fs []struct{ Name string }) string {
+			var n []string
+			for _, f := range fs {
+				n = append(n, f.Name)
+			}
+			return strings.Join(n, " ")
+		}
+		return join(out.Data.Schema.QueryType.Fields), join(out.Data.Schema.MutationType.Fields), join(out.Data.Users.Fields)
+	}
+	query, mutation, users := names(nil)
+	if query != "session" || mutation != "signUp signIn signOut updateUserProfile" || users != "email emailVerified id image name" {
+		t.Errorf("anonymous sees query_root %q, mutation_root %q, users %q", query, mutation, users)
+	}
+	query, _, users = names(adminHeaders)
+	if !strings.Contains(query, "users_by_pk") || !strings.Contains(query, "verification_tokens_aggregate") || !strings.Contains(users, "accounts_aggregate") {
+		t.Errorf("admin sees query_root %q, users %q", query, users)
+	}
+	posing := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": aliceID}
+	query, mutation, _ = names(posing)
+	if query != "session users users_by_pk" || mutation != "signUp signIn signOut updateUserProfile update_users update_users_by_pk update_users_many" {
+		t.Errorf("role user sees query_root %q, mutation_root %q", query, mutation)
+	}
+}

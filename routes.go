@@ -75,6 +75,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 	srv.SetRecoverFunc(hasura.RecoverFunc(logger))
 	srv.Use(extension.Introspection{})
 	srv.Use(graph.RoleSchema{})
+	srv.AroundFields(graph.RoleIntrospection)
 	srv.Use(graph.Executor{Resolver: resolver})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -68,4 +69,51 @@ func rootTypeName(op ast.Operation) string {
 		return "subscription_root"
 	}
 	return "query_root"
+}
+
+// RoleIntrospection is a field middleware that shows each role its own
+// schema in introspection, as Hasura does: root fields and table fields the
+// role may not use are left out of __Type.fields, so GraphiQL's docs and
+// completion offer a role only what it can run.
+func RoleIntrospection(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	fc := graphql.GetFieldContext(ctx)
+	if err != nil || fc.Object != "__Type" || fc.Field.Name != "fields" {
+		return res, err
+	}
+	caller := auth.CallerFrom(ctx)
+	fields, ok := res.([]introspection.Field)
+	if !ok || caller.Role == auth.RoleAdmin {
+		return res, err
+	}
+	typeName := introspectedTypeName(fc.Parent)
+	kept := fields[:0:0]
+	for _, f := range fields {
+		visible := engine.FieldVisible(caller, typeName, f.Name)
+		if typeName == "query_root" || typeName == "mutation_root" || typeName == "subscription_root" {
+			visible = rootFieldAllowed(caller, f.Name)
+		}
+		if visible {
+			kept = append(kept, f)
+		}
+	}
+	return kept, nil
+}
+
+// introspectedTypeName is the name of the __Type whose fields are resolved.
+func introspectedTypeName(parent *graphql.FieldContext) string {
+	if parent == nil {
+		return ""
+	}
+	var name *string
+	switch t := parent.Result.(type) {
+	case *introspection.Type:
+		name = t.Name()
+	case introspection.Type:
+		name = t.Name()
+	}
+	if name == nil {
+		return ""
+	}
+	return *name
 }

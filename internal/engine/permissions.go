@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"strings"
+
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/hasura"
@@ -123,4 +125,27 @@ func Allowed(c auth.Caller, name string) bool {
 		return p.delete
 	}
 	return false
+}
+
+// FieldVisible reports whether the caller's role sees field of the object
+// type typeName in its schema: the columns and relationships its select
+// permission has. A role's own users row shows through the session API, so
+// every role sees the users columns there. Types that are not tables are
+// not the engine's to hide.
+func FieldVisible(c auth.Caller, typeName, field string) bool {
+	if c.Role == auth.RoleAdmin {
+		return true
+	}
+	t, ok := tables.ByName(typeName)
+	if !ok {
+		return true
+	}
+	perm := permissionsFor(c).table(t.Name).selectRows
+	if perm == nil && t.Name == "users" {
+		perm = ownRowPermissions.table("users").selectRows
+	}
+	if _, isColumn := t.Column(field); isColumn {
+		return perm.column(field)
+	}
+	return perm.relationship(strings.TrimSuffix(field, "_aggregate"))
 }
