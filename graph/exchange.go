@@ -16,6 +16,8 @@ type exchange struct {
 	r       *http.Request
 	mu      sync.Mutex
 	cookies []string
+	// noCookies: a WebSocket cannot set cookies, so none are kept.
+	noCookies bool
 }
 
 type exchangeKey struct{}
@@ -51,6 +53,9 @@ func (ex *exchange) sink() *cookieSink { return &cookieSink{header: http.Header{
 
 // keep queues the cookies s collected for the response.
 func (ex *exchange) keep(s *cookieSink) {
+	if ex.noCookies {
+		return
+	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	ex.cookies = append(ex.cookies, s.header.Values("Set-Cookie")...)

@@ -107,7 +107,9 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return // the upgrader has answered (403 for a foreign origin)
 	}
 	ws.SetReadLimit(1 << 20)
-	ctx, cancel := context.WithCancel(t.Ctx)
+	// Operations on the socket see the upgrade request (its client address
+	// counts for the sign-in limits); cookies cannot be set over a socket.
+	ctx, cancel := context.WithCancel(context.WithValue(t.Ctx, exchangeKey{}, &exchange{r: r, noCookies: true}))
 	c := &wsConn{
 		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel,
 		legacy: ws.Subprotocol() == protocolLegacy,
