@@ -153,14 +153,15 @@ func BenchmarkSessionLoad(b *testing.B) {
 	query := `{ session { user { id name email image emailVerified } expires } }`
 	fg := graphqlRequest(s.URL, query, nil, cookie)
 	sql, args, at := capturedStatement(b, s, fg(), token)
-	// The statement returns the user's JSON and the expiry; the bare handler
-	// writes the session object around them, as the server does.
+	// The statement returns the user's id, JSON and the expiry; the bare
+	// handler writes the session object around them, as the server does.
 	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := slices.Clone(args)
 		a[at] = r.URL.Query().Get("arg")
+		var id string
 		var user []byte
 		var expires time.Time
-		if err := pool.QueryRow(r.Context(), sql, a...).Scan(&user, &expires); err != nil {
+		if err := pool.QueryRow(r.Context(), sql, a...).Scan(&id, &user, &expires); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

@@ -107,9 +107,11 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 		return // the upgrader has answered (403 for a foreign origin)
 	}
 	ws.SetReadLimit(1 << 20)
-	// Operations on the socket see the upgrade request (its client address
-	// counts for the sign-in limits); cookies cannot be set over a socket.
-	ctx, cancel := context.WithCancel(context.WithValue(t.Ctx, exchangeKey{}, &exchange{r: r, noCookies: true}))
+	// Operations on the socket see the client's address (it counts for the
+	// sign-in limits), not the whole upgrade request, which an idle
+	// connection need not keep; cookies cannot be set over a socket.
+	client := &http.Request{RemoteAddr: r.RemoteAddr, Header: http.Header{}}
+	ctx, cancel := context.WithCancel(context.WithValue(t.Ctx, exchangeKey{}, &exchange{r: client, noCookies: true}))
 	c := &wsConn{
 		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel,
 		legacy: ws.Subprotocol() == protocolLegacy,
