@@ -120,7 +120,7 @@ func run(ctx context.Context, db database.Conn, b *sqlbuild.Builder, errPath str
 }
 
 // ownRowPermissions are role user's, without a row filter.
-var ownRowPermissions = &permissions{role: auth.RoleUser, tables: userTables(nil)}
+var ownRowPermissions = &permissions{role: auth.RoleUser, tables: userTables}
 
 // UserProjection returns how the session API writes a users row for the
 // selection sel (e.g. the user of session { user { … } }). The row is the

@@ -254,10 +254,7 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	} else if err := c.requiredWhere(b, t, args, p); err != nil {
 		return err
 	}
-	if perm := c.perms.table(t.Name).updateRows; perm.filter != nil {
-		b.S(" AND ")
-		perm.filter(b, "t0")
-	}
+	c.perms.filterRows(b, c.perms.table(t.Name).updateRows, "t0")
 	b.S(" RETURNING t0.*) ")
 	return c.mutationResult(b, t, f, byPK, path)
 }

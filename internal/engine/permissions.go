@@ -23,12 +23,12 @@ type tablePermission struct {
 	aggregations bool
 }
 
-// rowPermission lists the columns and relationships a role may use and the
-// rows it may touch (a nil filter: every row).
+// rowPermission lists the columns and relationships a role may use and
+// whether it may touch only the caller's own row (else every row).
 type rowPermission struct {
 	columns       map[string]bool
 	relationships map[string]bool
-	filter        filter
+	ownRowOnly    bool
 }
 
 // column and relationship are false on a nil permission: nothing is allowed.
@@ -44,6 +44,8 @@ func (p *rowPermission) relationship(name string) bool {
 type permissions struct {
 	role   auth.Role
 	tables map[string]tablePermission
+	// own writes "this is the caller's own users row", for ownRowOnly.
+	own filter
 	// err is reported when a permission needs a session variable the caller
 	// lacks (e.g. role user posed by the admin without X-Hasura-User-Id).
 	err error
@@ -73,23 +75,32 @@ func permissionsFor(c auth.Caller) *permissions {
 		return &permissions{role: c.Role, tables: adminPermissions}
 	case auth.RoleUser:
 		own, err := ownRow(c)
-		return &permissions{role: c.Role, err: err, tables: userTables(own)}
+		return &permissions{role: c.Role, err: err, tables: userTables, own: own}
 	}
 	return &permissions{role: c.Role, tables: map[string]tablePermission{}}
 }
 
-// userTables are role user's permissions, with own as the row filter.
-func userTables(own filter) map[string]tablePermission {
+// userTables are role user's permissions: the same for every caller, so
+// built once.
+var userTables = func() map[string]tablePermission {
 	none := map[string]bool{}
 	return map[string]tablePermission{
 		"users": {
 			selectRows: &rowPermission{
 				columns:       map[string]bool{"id": true, "name": true, "email": true, "image": true, "emailVerified": true},
 				relationships: none,
-				filter:        own,
+				ownRowOnly:    true,
 			},
-			updateRows: &rowPermission{columns: map[string]bool{"name": true, "image": true}, relationships: none, filter: own},
+			updateRows: &rowPermission{columns: map[string]bool{"name": true, "image": true}, relationships: none, ownRowOnly: true},
 		},
+	}
+}()
+
+// filterRows ANDs the caller's row filter for perm, if it has one.
+func (p *permissions) filterRows(b *sqlbuild.Builder, perm *rowPermission, alias string) {
+	if perm.ownRowOnly && p.own != nil {
+		b.S(" AND ")
+		p.own(b, alias)
 	}
 }
 

@@ -234,9 +234,6 @@ func (c *compiler) visible(b *sqlbuild.Builder, t *tables.Table, alias, path str
 	if perm == nil {
 		return invalid(path, "no permission to read table '%s'", t.Name)
 	}
-	if perm.filter != nil {
-		b.S(" AND ")
-		perm.filter(b, alias)
-	}
+	c.perms.filterRows(b, perm, alias)
 	return nil
 }
