@@ -158,10 +158,19 @@ func (t *Websocket) ping() {
 	}
 }
 
+// frames is what a connection needs of its socket (*websocket.Conn).
+type frames interface {
+	ReadMessage() (int, []byte, error)
+	WriteMessage(messageType int, data []byte) error
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetWriteDeadline(t time.Time) error
+	Close() error
+}
+
 // wsConn is one client connection.
 type wsConn struct {
 	t      *Websocket
-	ws     *websocket.Conn
+	ws     frames
 	exec   graphql.GraphExecutor
 	ctx    context.Context
 	cancel context.CancelFunc
