@@ -445,3 +445,48 @@ func TestIntrospectionShowsEachRoleItsOwnSchema(t *testing.T) {
 		t.Errorf("role user sees query_root %q, mutation_root %q", query, mutation)
 	}
 }
+
+func TestHasuraNestedInserts(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	// A user with its accounts and sessions (array relationships): one
+	// statement writes them all, one more reads the answer.
+	s.sql.take()
+	got := s.admin(t, `mutation { insert_users_one(object: {
+			email: "nested@example.com", name: "Nested",
+			accounts: {data: [{type: oauth, provider: "github", providerAccountId: "n-gh"}, {type: email, provider: "email", providerAccountId: "n-em"}]},
+			sessions: {data: [{sessionToken: "n-tok", expires: "2030-01-01T00:00:00Z"}]}
+		}) { email } }`, nil)
+	assertJSON(t, got, `{"data":{"insert_users_one":{"email":"nested@example.com"}}}`)
+	if n := len(s.sql.take()); n != 2 {
+		t.Errorf("a nested insert took %d statements, want 2", n)
+	}
+	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "nested@example.com"}}) {
+			accounts(order_by: {provider: asc}) { provider } sessions { sessionToken } } }`, nil),
+		`{"data":{"users":[{"accounts":[{"provider":"email"},{"provider":"github"}],"sessions":[{"sessionToken":"n-tok"}]}]}}`)
+
+	// A session with its user (object relationship), and affected_rows counting both.
+	assertJSON(t, s.admin(t, `mutation { insert_sessions(objects: [
+			{sessionToken: "o-tok", expires: "2030-01-01T00:00:00Z", user: {data: {email: "owner@example.com", name: "Owner"}}}
+		]) { affected_rows returning { sessionToken user { name } } } }`, nil),
+		`{"data":{"insert_sessions":{"affected_rows":2,"returning":[{"sessionToken":"o-tok","user":{"name":"Owner"}}]}}}`)
+	assertJSON(t, s.admin(t, `{ sessions_by_pk(sessionToken: "o-tok") { user { name } } }`, nil),
+		`{"data":{"sessions_by_pk":{"user":{"name":"Owner"}}}}`)
+
+	// An object relationship's row that already exists, through on_conflict.
+	assertJSON(t, s.admin(t, `mutation { insert_accounts_one(object: {type: oauth, provider: "gitlab", providerAccountId: "o-gl",
+			user: {data: {email: "owner@example.com", name: "Owner Again"}, on_conflict: {constraint: users_email_key, update_columns: [name]}}}) { provider } }`, nil),
+		`{"data":{"insert_accounts_one":{"provider":"gitlab"}}}`)
+	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "owner@example.com"}}) { name accounts { provider } } }`, nil),
+		`{"data":{"users":[{"name":"Owner Again","accounts":[{"provider":"gitlab"}]}]}}`)
+
+	// A failure anywhere in the chain writes nothing.
+	assertJSON(t, s.admin(t, `mutation { insert_users_one(object: {email: "half@example.com",
+			sessions: {data: [{sessionToken: "n-tok", expires: "2030-01-01T00:00:00Z"}]}}) { id } }`, nil),
+		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_users_one.args.object"}}]}`)
+	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "half@example.com"}}) { id } }`, nil), `{"data":{"users":[]}}`)
+	// One level deep.
+	assertJSON(t, s.admin(t, `mutation { insert_sessions_one(object: {sessionToken: "deep", expires: "2030-01-01T00:00:00Z",
+			user: {data: {email: "deep@example.com", accounts: {data: []}}}}) { id } }`, nil),
+		`{"errors":[{"message":"nested inserts go one level deep","extensions":{"code":"not-supported","path":"$.selectionSet.insert_sessions_one.args.object.user.data.accounts"}}]}`)
+}

@@ -1791,6 +1791,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("accounts_aggregate_bool_exp", ec.unmarshalInputaccounts_aggregate_bool_exp),
 			graphql.NewInputUnmarshaler("accounts_aggregate_bool_exp_count", ec.unmarshalInputaccounts_aggregate_bool_exp_count),
 			graphql.NewInputUnmarshaler("accounts_aggregate_order_by", ec.unmarshalInputaccounts_aggregate_order_by),
+			graphql.NewInputUnmarshaler("accounts_arr_rel_insert_input", ec.unmarshalInputaccounts_arr_rel_insert_input),
 			graphql.NewInputUnmarshaler("accounts_bool_exp", ec.unmarshalInputaccounts_bool_exp),
 			graphql.NewInputUnmarshaler("accounts_inc_input", ec.unmarshalInputaccounts_inc_input),
 			graphql.NewInputUnmarshaler("accounts_insert_input", ec.unmarshalInputaccounts_insert_input),
@@ -1812,6 +1813,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("sessions_aggregate_bool_exp", ec.unmarshalInputsessions_aggregate_bool_exp),
 			graphql.NewInputUnmarshaler("sessions_aggregate_bool_exp_count", ec.unmarshalInputsessions_aggregate_bool_exp_count),
 			graphql.NewInputUnmarshaler("sessions_aggregate_order_by", ec.unmarshalInputsessions_aggregate_order_by),
+			graphql.NewInputUnmarshaler("sessions_arr_rel_insert_input", ec.unmarshalInputsessions_arr_rel_insert_input),
 			graphql.NewInputUnmarshaler("sessions_bool_exp", ec.unmarshalInputsessions_bool_exp),
 			graphql.NewInputUnmarshaler("sessions_insert_input", ec.unmarshalInputsessions_insert_input),
 			graphql.NewInputUnmarshaler("sessions_max_order_by", ec.unmarshalInputsessions_max_order_by),
@@ -1824,6 +1826,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("timestamptz_comparison_exp", ec.unmarshalInputtimestamptz_comparison_exp),
 			graphql.NewInputUnmarshaler("users_bool_exp", ec.unmarshalInputusers_bool_exp),
 			graphql.NewInputUnmarshaler("users_insert_input", ec.unmarshalInputusers_insert_input),
+			graphql.NewInputUnmarshaler("users_obj_rel_insert_input", ec.unmarshalInputusers_obj_rel_insert_input),
 			graphql.NewInputUnmarshaler("users_on_conflict", ec.unmarshalInputusers_on_conflict),
 			graphql.NewInputUnmarshaler("users_order_by", ec.unmarshalInputusers_order_by),
 			graphql.NewInputUnmarshaler("users_pk_columns_input", ec.unmarshalInputusers_pk_columns_input),
@@ -11297,6 +11300,55 @@ func Unmarshalaccounts_aggregate_order_by(ctx context.Context, raw any) (model.A
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputaccounts_arr_rel_insert_input(ctx context.Context, obj any) (model.AccountsArrRelInsertInput, error) {
+	var it model.AccountsArrRelInsertInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"data", "on_conflict"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "data":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("data"))
+			data, err := ec.unmarshalNaccounts_insert_input2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsInsertInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Data = data
+		case "on_conflict":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on_conflict"))
+			data, err := ec.unmarshalOaccounts_on_conflict2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsOnConflict(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnConflict = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_arr_rel_insert_input unmarshals raw into the accounts_arr_rel_insert_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_arr_rel_insert_input(ctx context.Context, raw any) (model.AccountsArrRelInsertInput, error) {
+	var out model.AccountsArrRelInsertInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_arr_rel_insert_input", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputaccounts_bool_exp(ctx context.Context, obj any) (model.AccountsBoolExp, error) {
 	var it model.AccountsBoolExp
 	if obj == nil {
@@ -11497,7 +11549,7 @@ func (ec *executionContext) unmarshalInputaccounts_insert_input(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"access_token", "expires_at", "id", "id_token", "provider", "providerAccountId", "refresh_token", "scope", "session_state", "token_type", "type", "userId"}
+	fieldsInOrder := [...]string{"access_token", "expires_at", "id", "id_token", "provider", "providerAccountId", "refresh_token", "scope", "session_state", "token_type", "type", "user", "userId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11581,6 +11633,13 @@ func (ec *executionContext) unmarshalInputaccounts_insert_input(ctx context.Cont
 				return it, err
 			}
 			it.Type = data
+		case "user":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("user"))
+			data, err := ec.unmarshalOusers_obj_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐUsersObjRelInsertInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.User = data
 		case "userId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
 			data, err := ec.unmarshalOuuid2ᚖstring(ctx, v)
@@ -12803,6 +12862,55 @@ func Unmarshalsessions_aggregate_order_by(ctx context.Context, raw any) (model.S
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputsessions_arr_rel_insert_input(ctx context.Context, obj any) (model.SessionsArrRelInsertInput, error) {
+	var it model.SessionsArrRelInsertInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"data", "on_conflict"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "data":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("data"))
+			data, err := ec.unmarshalNsessions_insert_input2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐSessionsInsertInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Data = data
+		case "on_conflict":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on_conflict"))
+			data, err := ec.unmarshalOsessions_on_conflict2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐSessionsOnConflict(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnConflict = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalsessions_arr_rel_insert_input unmarshals raw into the sessions_arr_rel_insert_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalsessions_arr_rel_insert_input(ctx context.Context, raw any) (model.SessionsArrRelInsertInput, error) {
+	var out model.SessionsArrRelInsertInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "sessions_arr_rel_insert_input", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputsessions_bool_exp(ctx context.Context, obj any) (model.SessionsBoolExp, error) {
 	var it model.SessionsBoolExp
 	if obj == nil {
@@ -12905,7 +13013,7 @@ func (ec *executionContext) unmarshalInputsessions_insert_input(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"expires", "id", "sessionToken", "userId"}
+	fieldsInOrder := [...]string{"expires", "id", "sessionToken", "user", "userId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -12933,6 +13041,13 @@ func (ec *executionContext) unmarshalInputsessions_insert_input(ctx context.Cont
 				return it, err
 			}
 			it.SessionToken = data
+		case "user":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("user"))
+			data, err := ec.unmarshalOusers_obj_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐUsersObjRelInsertInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.User = data
 		case "userId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
 			data, err := ec.unmarshalOuuid2ᚖstring(ctx, v)
@@ -13595,13 +13710,20 @@ func (ec *executionContext) unmarshalInputusers_insert_input(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"email", "emailVerified", "id", "image", "name"}
+	fieldsInOrder := [...]string{"accounts", "email", "emailVerified", "id", "image", "name", "sessions"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "accounts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("accounts"))
+			data, err := ec.unmarshalOaccounts_arr_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsArrRelInsertInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Accounts = data
 		case "email":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -13637,6 +13759,13 @@ func (ec *executionContext) unmarshalInputusers_insert_input(ctx context.Context
 				return it, err
 			}
 			it.Name = data
+		case "sessions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessions"))
+			data, err := ec.unmarshalOsessions_arr_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐSessionsArrRelInsertInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sessions = data
 		}
 	}
 	return it, nil
@@ -13651,6 +13780,55 @@ func (ec *executionContext) unmarshalInputusers_insert_input(ctx context.Context
 func Unmarshalusers_insert_input(ctx context.Context, raw any) (model.UsersInsertInput, error) {
 	var out model.UsersInsertInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "users_insert_input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputusers_obj_rel_insert_input(ctx context.Context, obj any) (model.UsersObjRelInsertInput, error) {
+	var it model.UsersObjRelInsertInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"data", "on_conflict"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "data":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("data"))
+			data, err := ec.unmarshalNusers_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐUsersInsertInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Data = data
+		case "on_conflict":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("on_conflict"))
+			data, err := ec.unmarshalOusers_on_conflict2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐUsersOnConflict(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnConflict = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalusers_obj_rel_insert_input unmarshals raw into the users_obj_rel_insert_input input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalusers_obj_rel_insert_input(ctx context.Context, raw any) (model.UsersObjRelInsertInput, error) {
+	var out model.UsersObjRelInsertInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "users_obj_rel_insert_input", raw, &out)
 	return out, err
 }
 
@@ -18054,6 +18232,14 @@ func (ec *executionContext) unmarshalOaccounts_aggregate_order_by2ᚖgithubᚗco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOaccounts_arr_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsArrRelInsertInput(ctx context.Context, v any) (*model.AccountsArrRelInsertInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_arr_rel_insert_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOaccounts_bool_exp2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsBoolExpᚄ(ctx context.Context, v any) ([]*model.AccountsBoolExp, error) {
 	if v == nil {
 		return nil, nil
@@ -18462,6 +18648,14 @@ func (ec *executionContext) unmarshalOsessions_aggregate_order_by2ᚖgithubᚗco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOsessions_arr_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐSessionsArrRelInsertInput(ctx context.Context, v any) (*model.SessionsArrRelInsertInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputsessions_arr_rel_insert_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOsessions_bool_exp2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐSessionsBoolExpᚄ(ctx context.Context, v any) ([]*model.SessionsBoolExp, error) {
 	if v == nil {
 		return nil, nil
@@ -18738,6 +18932,14 @@ func (ec *executionContext) marshalOusers_mutation_response2ᚖgithubᚗcomᚋfr
 		return graphql.Null
 	}
 	return ec._users_mutation_response(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOusers_obj_rel_insert_input2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐUsersObjRelInsertInput(ctx context.Context, v any) (*model.UsersObjRelInsertInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputusers_obj_rel_insert_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOusers_on_conflict2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐUsersOnConflict(ctx context.Context, v any) (*model.UsersOnConflict, error) {

@@ -102,6 +102,13 @@ type AccountsAggregateOrderBy struct {
 	Min   *AccountsMinOrderBy `json:"min,omitempty"`
 }
 
+// input type for inserting array relation for remote table "accounts"
+type AccountsArrRelInsertInput struct {
+	Data []*AccountsInsertInput `json:"data"`
+	// upsert condition
+	OnConflict *AccountsOnConflict `json:"on_conflict,omitempty"`
+}
+
 // Boolean expression to filter rows from the table "accounts". All fields are combined with a logical 'AND'.
 type AccountsBoolExp struct {
 	And               []*AccountsBoolExp             `json:"_and,omitempty"`
@@ -129,18 +136,19 @@ type AccountsIncInput struct {
 
 // input type for inserting data into table "accounts"
 type AccountsInsertInput struct {
-	AccessToken       *string           `json:"access_token,omitempty"`
-	ExpiresAt         *int              `json:"expires_at,omitempty"`
-	ID                *string           `json:"id,omitempty"`
-	IDToken           *string           `json:"id_token,omitempty"`
-	Provider          *string           `json:"provider,omitempty"`
-	ProviderAccountID *string           `json:"providerAccountId,omitempty"`
-	RefreshToken      *string           `json:"refresh_token,omitempty"`
-	Scope             *string           `json:"scope,omitempty"`
-	SessionState      *string           `json:"session_state,omitempty"`
-	TokenType         *string           `json:"token_type,omitempty"`
-	Type              *ProviderTypeEnum `json:"type,omitempty"`
-	UserID            *string           `json:"userId,omitempty"`
+	AccessToken       *string                 `json:"access_token,omitempty"`
+	ExpiresAt         *int                    `json:"expires_at,omitempty"`
+	ID                *string                 `json:"id,omitempty"`
+	IDToken           *string                 `json:"id_token,omitempty"`
+	Provider          *string                 `json:"provider,omitempty"`
+	ProviderAccountID *string                 `json:"providerAccountId,omitempty"`
+	RefreshToken      *string                 `json:"refresh_token,omitempty"`
+	Scope             *string                 `json:"scope,omitempty"`
+	SessionState      *string                 `json:"session_state,omitempty"`
+	TokenType         *string                 `json:"token_type,omitempty"`
+	Type              *ProviderTypeEnum       `json:"type,omitempty"`
+	User              *UsersObjRelInsertInput `json:"user,omitempty"`
+	UserID            *string                 `json:"userId,omitempty"`
 }
 
 // aggregate max on columns
@@ -399,6 +407,13 @@ type SessionsAggregateOrderBy struct {
 	Min   *SessionsMinOrderBy `json:"min,omitempty"`
 }
 
+// input type for inserting array relation for remote table "sessions"
+type SessionsArrRelInsertInput struct {
+	Data []*SessionsInsertInput `json:"data"`
+	// upsert condition
+	OnConflict *SessionsOnConflict `json:"on_conflict,omitempty"`
+}
+
 // Boolean expression to filter rows from the table "sessions". All fields are combined with a logical 'AND'.
 type SessionsBoolExp struct {
 	And          []*SessionsBoolExp        `json:"_and,omitempty"`
@@ -413,10 +428,11 @@ type SessionsBoolExp struct {
 
 // input type for inserting data into table "sessions"
 type SessionsInsertInput struct {
-	Expires      *time.Time `json:"expires,omitempty"`
-	ID           *string    `json:"id,omitempty"`
-	SessionToken *string    `json:"sessionToken,omitempty"`
-	UserID       *string    `json:"userId,omitempty"`
+	Expires      *time.Time              `json:"expires,omitempty"`
+	ID           *string                 `json:"id,omitempty"`
+	SessionToken *string                 `json:"sessionToken,omitempty"`
+	User         *UsersObjRelInsertInput `json:"user,omitempty"`
+	UserID       *string                 `json:"userId,omitempty"`
 }
 
 // aggregate max on columns
@@ -559,11 +575,13 @@ type UsersBoolExp struct {
 
 // input type for inserting data into table "users"
 type UsersInsertInput struct {
-	Email         *string    `json:"email,omitempty"`
-	EmailVerified *time.Time `json:"emailVerified,omitempty"`
-	ID            *string    `json:"id,omitempty"`
-	Image         *string    `json:"image,omitempty"`
-	Name          *string    `json:"name,omitempty"`
+	Accounts      *AccountsArrRelInsertInput `json:"accounts,omitempty"`
+	Email         *string                    `json:"email,omitempty"`
+	EmailVerified *time.Time                 `json:"emailVerified,omitempty"`
+	ID            *string                    `json:"id,omitempty"`
+	Image         *string                    `json:"image,omitempty"`
+	Name          *string                    `json:"name,omitempty"`
+	Sessions      *SessionsArrRelInsertInput `json:"sessions,omitempty"`
 }
 
 // aggregate max on columns
@@ -590,6 +608,13 @@ type UsersMutationResponse struct {
 	AffectedRows int `json:"affected_rows"`
 	// data from the rows affected by the mutation
 	Returning []*Users `json:"returning"`
+}
+
+// input type for inserting object relation for remote table "users"
+type UsersObjRelInsertInput struct {
+	Data *UsersInsertInput `json:"data"`
+	// upsert condition
+	OnConflict *UsersOnConflict `json:"on_conflict,omitempty"`
 }
 
 // on_conflict condition type for table "users"

@@ -73,6 +73,19 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	if rf.Kind == tables.UpdateMany {
 		return c.updateMany(ctx, db, rf.Table, f.Field, path)
 	}
+	var objects []map[string]any
+	var paths []string
+	if rf.Kind == tables.Insert || rf.Kind == tables.InsertOne {
+		var nested bool
+		var err error
+		objects, paths, nested, err = c.insertArgs(rf.Table, f.Field, rf.Kind == tables.InsertOne, path)
+		if err != nil {
+			return nil, err
+		}
+		if nested {
+			return c.insertNested(ctx, db, rf.Table, f.Field, rf.Kind == tables.InsertOne, objects, paths, path)
+		}
+	}
 	b := &sqlbuild.Builder{}
 	var err error
 	switch rf.Kind {
@@ -83,7 +96,7 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	case tables.SelectAggregate:
 		err = c.selectAggregate(b, rf.Table, f.Field, path)
 	case tables.Insert, tables.InsertOne:
-		err = c.insert(b, rf.Table, f.Field, rf.Kind == tables.InsertOne, path)
+		err = c.insert(b, rf.Table, f.Field, rf.Kind == tables.InsertOne, objects, paths, path)
 	case tables.Update, tables.UpdateByPK:
 		err = c.update(b, rf.Table, f.Field, c.args(f.Field), rf.Kind == tables.UpdateByPK, path)
 	case tables.Delete, tables.DeleteByPK:

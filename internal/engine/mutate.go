@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -17,7 +18,9 @@ import (
 // row (or null) for *_one and *_by_pk.
 
 // mutationResult writes the SELECT over the CTE m for the field's selection.
-func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string) error {
+// affected, if not -1, is the affected_rows already known (nested inserts,
+// which count the related rows too); else it is the rows of m.
+func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string, affected int64) error {
 	alias := c.alias()
 	if single {
 		b.S("SELECT (SELECT ")
@@ -31,7 +34,11 @@ func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.F
 	return c.object(b, f.SelectionSet, t.Name+"_mutation_response", path, func(b *sqlbuild.Builder, name string, rf *ast.Field, p string) error {
 		switch name {
 		case "affected_rows":
-			b.S("(SELECT count(*) FROM m)")
+			if affected >= 0 {
+				b.TypedArg(affected, "integer")
+			} else {
+				b.S("(SELECT count(*) FROM m)")
+			}
 			return nil
 		case "returning":
 			b.S("(SELECT coalesce(json_agg(")
@@ -45,60 +52,207 @@ func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.F
 	})
 }
 
-// insert answers insert_<t>(objects, on_conflict) and insert_<t>_one(object,
-// on_conflict). Columns an object leaves out get their DEFAULT; rows go in
-// one INSERT.
-func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, one bool, path string) error {
-	args := c.args(f)
+// insertArgs reads the objects of insert_<t> or insert_<t>_one, each with
+// its path for errors, and whether any carries rows of a related table.
+func (c *compiler) insertArgs(t *tables.Table, f *ast.Field, one bool, path string) (objects []map[string]any, paths []string, nested bool, err error) {
 	argName := "objects"
 	if one {
 		argName = "object"
 	}
 	p := path + ".args." + argName
-	var objects []map[string]any
-	for i, o := range list(args[argName]) {
+	for i, o := range list(c.args(f)[argName]) {
 		op := p
 		if !one {
 			op = fmt.Sprintf("%s[%d]", p, i)
 		}
 		m, err := object(o, op, t.Name+"_insert_input")
 		if err != nil {
-			return err
+			return nil, nil, false, err
 		}
-		objects = append(objects, m)
+		for k := range m {
+			if _, ok := t.Relationship(k); ok {
+				nested = true
+			}
+		}
+		objects, paths = append(objects, m), append(paths, op)
 	}
+	return objects, paths, nested, nil
+}
+
+// insert answers insert_<t>(objects, on_conflict) and insert_<t>_one(object,
+// on_conflict) without nested rows: one INSERT, DEFAULT where an object
+// leaves a column out.
+func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, one bool, objects []map[string]any, paths []string, path string) error {
 	if len(objects) == 0 {
 		// Nothing to insert: Hasura answers with no rows.
 		b.S("WITH m AS (SELECT * FROM ").Ident(t.Name).S(" WHERE false) ")
-		return c.mutationResult(b, t, f, one, path)
+		return c.mutationResult(b, t, f, one, path, -1)
 	}
-	// The union of the columns the objects name, in catalogue order.
+	b.S("WITH m AS (")
+	if err := c.writeInsert(b, t, objects, paths, nil, c.args(f)["on_conflict"], path+".args.on_conflict"); err != nil {
+		return err
+	}
+	b.S(") ")
+	return c.mutationResult(b, t, f, one, path, -1)
+}
+
+// insertNested answers an insert whose objects carry rows of related tables,
+// in two statements however many rows: the first writes everything — per
+// object a chain of CTEs: the rows of its object relationships (their keys
+// fill its foreign keys), the object, the rows of its array relationships
+// (its key fills theirs) — and returns the new keys; the second reads the
+// answer, so that it sees the related rows the first one wrote.
+func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables.Table, f *ast.Field, one bool,
+	objects []map[string]any, paths []string, path string) ([]byte, error) {
+	if len(t.PrimaryKey) != 1 {
+		return nil, invalid(path, "nested inserts need a single-column primary key")
+	}
+	pk := t.PrimaryKey[0]
+	onConflict := c.args(f)["on_conflict"]
+	b := &sqlbuild.Builder{}
+	var counted []string
+	b.S("WITH ")
+	for i, o := range objects {
+		columns, fks := map[string]any{}, map[string]func(*sqlbuild.Builder){}
+		var arrays []string
+		for _, k := range sortedKeys(o) {
+			rel, ok := t.Relationship(k)
+			if !ok {
+				columns[k] = o[k]
+				continue
+			}
+			if rel.Array {
+				arrays = append(arrays, k)
+				continue
+			}
+			name := fmt.Sprintf("n%d_%s", i, rel.Name)
+			if err := c.nestedInsert(b, rel, o[k], name, nil, paths[i]+"."+k); err != nil {
+				return nil, err
+			}
+			counted = append(counted, name)
+			fks[rel.From] = func(b *sqlbuild.Builder) { b.S("(SELECT ").Ident(rel.To).S(" FROM " + name + ")") }
+		}
+		parent := fmt.Sprintf("p%d", i)
+		b.S(parent + " AS (")
+		if err := c.writeInsert(b, t, []map[string]any{columns}, paths[i:i+1], fks, onConflict, path+".args.on_conflict"); err != nil {
+			return nil, err
+		}
+		b.S("), ")
+		for _, k := range arrays {
+			rel, _ := t.Relationship(k)
+			name := fmt.Sprintf("n%d_%s", i, rel.Name)
+			fk := map[string]func(*sqlbuild.Builder){rel.To: func(b *sqlbuild.Builder) {
+				b.S("(SELECT ").Ident(rel.From).S(" FROM " + parent + ")")
+			}}
+			if err := c.nestedInsert(b, rel, o[k], name, fk, paths[i]+"."+k); err != nil {
+				return nil, err
+			}
+			counted = append(counted, name)
+		}
+	}
+	b.S("m AS (")
+	for i := range objects {
+		if i > 0 {
+			b.S(" UNION ALL ")
+		}
+		b.S(fmt.Sprintf("SELECT * FROM p%d", i))
+	}
+	b.S(") SELECT (SELECT count(*) FROM m)")
+	for _, n := range counted {
+		b.S(" + (SELECT count(*) FROM " + n + ")")
+	}
+	b.S(", coalesce((SELECT array_agg(").Ident(pk).S("::text) FROM m), '{}')")
+	var affected int64
+	var keys []string
+	errPath := path + ".args.objects"
+	if one {
+		errPath = path + ".args.object"
+	}
+	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&affected, &keys); err != nil {
+		return nil, databaseError(err, errPath)
+	}
+	read := &sqlbuild.Builder{}
+	read.S("WITH m AS (SELECT t0.* FROM ").Ident(t.Name).S(" t0 JOIN unnest(").Arg(keys).S("::text[]) WITH ORDINALITY k(key, n) ON t0.").
+		Ident(pk).S("::text = k.key ORDER BY k.n) ")
+	if err := c.mutationResult(read, t, f, one, path, affected); err != nil {
+		return nil, err
+	}
+	return run(ctx, db, read, "")
+}
+
+// nestedInsert writes "name AS (INSERT …), " for the rows of an object
+// ({data, on_conflict}) or array ({data: […], on_conflict}) relationship
+// insert. Nesting goes one level deep.
+func (c *compiler) nestedInsert(b *sqlbuild.Builder, rel tables.Relationship, v any, name string,
+	fks map[string]func(*sqlbuild.Builder), path string) error {
+	target, _ := tables.ByName(rel.Target)
+	kind := "_obj_rel_insert_input"
+	if rel.Array {
+		kind = "_arr_rel_insert_input"
+	}
+	m, err := object(v, path, target.Name+kind)
+	if err != nil {
+		return err
+	}
+	var rows []map[string]any
+	var paths []string
+	for i, d := range list(m["data"]) {
+		dp := path + ".data"
+		if rel.Array {
+			dp = fmt.Sprintf("%s[%d]", dp, i)
+		}
+		row, err := object(d, dp, target.Name+"_insert_input")
+		if err != nil {
+			return err
+		}
+		for k := range row {
+			if _, isRel := target.Relationship(k); isRel {
+				return &hasura.Error{Code: hasura.CodeNotSupported, Message: "nested inserts go one level deep", Path: dp + "." + k}
+			}
+		}
+		rows, paths = append(rows, row), append(paths, dp)
+	}
+	if len(rows) == 0 {
+		b.S(name + " AS (SELECT * FROM ").Ident(target.Name).S(" WHERE false), ")
+		return nil
+	}
+	b.S(name + " AS (")
+	if err := c.writeInsert(b, target, rows, paths, fks, m["on_conflict"], path+".on_conflict"); err != nil {
+		return err
+	}
+	b.S("), ")
+	return nil
+}
+
+// writeInsert writes INSERT INTO t AS t0 (…) VALUES (…), … [ON CONFLICT …]
+// RETURNING t0.*: the union of the columns the objects name, in catalogue
+// order, DEFAULT where an object leaves one out, and the foreign keys fks
+// (written by the SQL they give) for nested inserts.
+func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []map[string]any, paths []string,
+	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string) error {
+	for i, o := range objects {
+		for k := range o {
+			if _, ok := t.Column(k); !ok {
+				return notFound(paths[i]+"."+k, k, t.Name+"_insert_input")
+			}
+		}
+	}
 	var cols []tables.Column
 	for _, col := range t.Columns {
+		_, isFK := fks[col.Name]
 		for _, o := range objects {
-			if _, ok := o[col.Name]; ok {
+			if _, ok := o[col.Name]; ok || isFK {
 				cols = append(cols, col)
 				break
 			}
 		}
 	}
-	for i, o := range objects {
-		for k := range o {
-			if _, ok := t.Column(k); !ok {
-				op := p
-				if !one {
-					op = fmt.Sprintf("%s[%d]", p, i)
-				}
-				return notFound(op+"."+k, k, t.Name+"_insert_input")
-			}
-		}
-	}
-	b.S("WITH m AS (INSERT INTO ").Ident(t.Name).S(" AS t0 ")
+	b.S("INSERT INTO ").Ident(t.Name).S(" AS t0 ")
 	if len(cols) == 0 {
-		b.S("DEFAULT VALUES")
 		if len(objects) > 1 {
-			return invalid(p, "rows that name no column can only be inserted one at a time")
+			return invalid(paths[0], "rows that name no column can only be inserted one at a time")
 		}
+		b.S("DEFAULT VALUES")
 	} else {
 		b.S("(")
 		for i, col := range cols {
@@ -117,6 +271,10 @@ func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, on
 				if j > 0 {
 					b.S(", ")
 				}
+				if fk, ok := fks[col.Name]; ok {
+					fk(b)
+					continue
+				}
 				v, ok := o[col.Name]
 				switch {
 				case !ok:
@@ -124,7 +282,7 @@ func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, on
 				case v == nil:
 					b.S("NULL")
 				default:
-					x, err := scalar(v, col.Type, p+"."+col.Name)
+					x, err := scalar(v, col.Type, paths[i]+"."+col.Name)
 					if err != nil {
 						return err
 					}
@@ -134,13 +292,13 @@ func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, on
 			b.S(")")
 		}
 	}
-	if oc, ok := args["on_conflict"]; ok && oc != nil {
-		if err := c.onConflict(b, t, oc, path+".args.on_conflict"); err != nil {
+	if onConflict != nil {
+		if err := c.onConflict(b, t, onConflict, conflictPath); err != nil {
 			return err
 		}
 	}
-	b.S(" RETURNING t0.*) ")
-	return c.mutationResult(b, t, f, one, path)
+	b.S(" RETURNING t0.*")
+	return nil
 }
 
 // onConflict writes ON CONFLICT ON CONSTRAINT … DO UPDATE SET … [WHERE …],
@@ -256,7 +414,7 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	}
 	c.perms.filterRows(b, c.perms.table(t.Name).updateRows, "t0")
 	b.S(" RETURNING t0.*) ")
-	return c.mutationResult(b, t, f, byPK, path)
+	return c.mutationResult(b, t, f, byPK, path, -1)
 }
 
 // updateMany answers update_<t>_many(updates): each update runs in turn, one
@@ -301,7 +459,7 @@ func (c *compiler) delete(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, by
 		return err
 	}
 	b.S(" RETURNING t0.*) ")
-	return c.mutationResult(b, t, f, byPK, path)
+	return c.mutationResult(b, t, f, byPK, path, -1)
 }
 
 // requiredWhere writes the where argument that update_<t> and delete_<t>

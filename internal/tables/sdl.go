@@ -263,16 +263,44 @@ func (p *printer) table(t *Table) {
 	p.line("}")
 	p.line("")
 
-	// Mutation inputs.
+	// Mutation inputs: an insert may carry rows of related tables (nested
+	// inserts), a set may not.
 	for _, in := range []struct{ suffix, desc string }{
 		{"insert_input", `input type for inserting data into table "%s"`},
 		{"set_input", `input type for updating data in table "%s"`},
 	} {
 		p.description(fmt.Sprintf(in.desc, n))
 		p.line("input %s_%s {", n, in.suffix)
+		fields := map[string]string{}
 		for _, c := range cols {
-			p.line("  %s: %s", c.Name, c.Type.GraphQL)
+			fields[c.Name] = c.Type.GraphQL
 		}
+		if in.suffix == "insert_input" {
+			for _, r := range t.Relationships {
+				fields[r.Name] = r.Target + map[bool]string{true: "_arr_rel_insert_input", false: "_obj_rel_insert_input"}[r.Array]
+			}
+		}
+		for _, k := range sortedKeys(fields) {
+			p.line("  %s: %s", k, fields[k])
+		}
+		p.line("}")
+		p.line("")
+	}
+	if IsArrayTarget(t) {
+		p.description(fmt.Sprintf(`input type for inserting array relation for remote table "%s"`, n))
+		p.line("input %s_arr_rel_insert_input {", n)
+		p.line("  data: [%s_insert_input!]!", n)
+		p.line(`  """upsert condition"""`)
+		p.line("  on_conflict: %s_on_conflict", n)
+		p.line("}")
+		p.line("")
+	}
+	if IsObjectTarget(t) {
+		p.description(fmt.Sprintf(`input type for inserting object relation for remote table "%s"`, n))
+		p.line("input %s_obj_rel_insert_input {", n)
+		p.line("  data: %s_insert_input!", n)
+		p.line(`  """upsert condition"""`)
+		p.line("  on_conflict: %s_on_conflict", n)
 		p.line("}")
 		p.line("")
 	}

@@ -197,11 +197,18 @@ func ByName(name string) (*Table, bool) {
 }
 
 // IsArrayTarget reports whether some array relationship leads to t (so t has
-// the <t>_aggregate_bool_exp and <t>_aggregate_order_by inputs).
-func IsArrayTarget(t *Table) bool {
+// the <t>_aggregate_bool_exp, <t>_aggregate_order_by and
+// <t>_arr_rel_insert_input inputs).
+func IsArrayTarget(t *Table) bool { return isTarget(t, true) }
+
+// IsObjectTarget reports whether some object relationship leads to t (so t
+// has the <t>_obj_rel_insert_input input).
+func IsObjectTarget(t *Table) bool { return isTarget(t, false) }
+
+func isTarget(t *Table, array bool) bool {
 	for _, other := range All {
 		for _, r := range other.Relationships {
-			if r.Array && r.Target == t.Name {
+			if r.Array == array && r.Target == t.Name {
 				return true
 			}
 		}
