@@ -178,7 +178,6 @@ func BenchmarkLiveSessions(b *testing.B) {
 	)
 	raiseFileLimit()
 	s := newTestServer(b)
-	ctx := context.Background()
 	// Users 1..9000 have one session each; user 0 has the last 1,000.
 	s.exec(b, `INSERT INTO users (id, email, name)
 		SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'u' || i || '@example.com', 'User ' || i
@@ -282,7 +281,6 @@ func BenchmarkLiveSessions(b *testing.B) {
 			b.Fatalf("fan-out: %d of %d delivered", len(fan), fanout)
 		}
 	}
-	_ = ctx
 	p50, p99, _ := quantiles(push)
 	f50, f99, fmax := quantiles(fan)
 	b.ReportMetric(perSubscription, "B/subscription")

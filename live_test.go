@@ -16,7 +16,6 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
-	"github.com/freshgraph/freshgraph/internal/pgtest"
 )
 
 // wsClient speaks graphql-transport-ws (or the legacy graphql-ws) to /v1/graphql.
@@ -301,7 +300,6 @@ func TestLiveSessionSurvivesAPostgresRestart(t *testing.T) {
 	if got := sub.data(); got != `{"session":{"user":{"image":null,"name":"Later"}}}` {
 		t.Errorf("the next change after the restart: %s", got)
 	}
-	_ = pgtest.ServerURL
 }
 
 func TestWebsocketKeepAliveQueriesAndErrors(t *testing.T) {

@@ -88,8 +88,6 @@ type Hub struct {
 	pendingSessions map[string]bool
 	pendingSubs     map[*Subscription]bool
 	wake            chan struct{}
-
-	listening chan struct{} // receives after each (re)connection's LISTEN
 }
 
 // NewHub returns a Hub reading from pool; call Run to start it.
@@ -104,13 +102,8 @@ func NewHub(pool *pgxpool.Pool, logger *slog.Logger) *Hub {
 		pendingSessions: map[string]bool{},
 		pendingSubs:     map[*Subscription]bool{},
 		wake:            make(chan struct{}, 1),
-		listening:       make(chan struct{}, 1),
 	}
 }
-
-// Listening receives a value each time the hub has (re)established its LISTEN
-// connection and queued the re-read of every subscription.
-func (h *Hub) Listening() <-chan struct{} { return h.listening }
 
 // Run listens for changes until ctx ends. A lost connection is re-made with
 // growing delays (100 ms doubling to 5 s); after each reconnection every
@@ -181,10 +174,6 @@ func (l listenHandler) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	l.h.pendingMu.Unlock()
 	l.h.mu.Unlock()
 	l.h.signal()
-	select {
-	case l.h.listening <- struct{}{}:
-	default:
-	}
 	return nil
 }
 
@@ -267,7 +256,7 @@ func (h *Hub) renderUser(ctx context.Context, userID string, group []*Subscripti
 func (h *Hub) Subscribe(ctx context.Context, src Source, deliver func(*Update)) *Subscription {
 	s := &Subscription{hub: h, src: src, deliver: deliver}
 	if src.SessionToken != "" {
-		s.tokenHash = TokenHash(src.SessionToken)
+		s.tokenHash = tokenHash(src.SessionToken)
 	}
 	h.mu.Lock()
 	h.all[s] = struct{}{}
@@ -280,8 +269,8 @@ func (h *Hub) Subscribe(ctx context.Context, src Source, deliver func(*Update)) 
 	return s
 }
 
-// TokenHash names a session as the trigger does.
-func TokenHash(token string) string {
+// tokenHash names a session as the trigger does.
+func tokenHash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }

@@ -148,7 +148,3 @@ func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Cleanup(pool.Close)
 	return pool
 }
-
-// ServerURL returns the URL of the maintenance database of the server under
-// test, for tests that create databases of their own.
-func ServerURL() string { return serverURL }
