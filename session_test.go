@@ -362,7 +362,7 @@ func TestSignUpChecksItsInput(t *testing.T) {
 		name            any
 		want            string
 	}{
-		{" TAKEN@Example.com", "correct horse battery", nil, bad("email", "an account with this email already exists")},
+		{" TAKEN@Example.com", "correct horse battery", nil, `{"errors":[{"message":"an account with this email already exists","extensions":{"code":"constraint-violation","path":"$.selectionSet.signUp.args.email"}}]}`},
 		{"not-an-email", "correct horse battery", nil, bad("email", "email must be an email address such as name@example.com")},
 		{"Someone <a@example.com>", "correct horse battery", nil, bad("email", "email must be an email address such as name@example.com")},
 		{"new@example.com", "short", nil, bad("password", "password must be 8 to 128 characters")},

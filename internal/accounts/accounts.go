@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -121,8 +119,12 @@ func (s *Service) SignUp(ctx context.Context, r *http.Request, w http.ResponseWr
 		return nil, err
 	}
 	id, userJSON, err := authjs.CreateUserWithPassword(ctx, s.conn(ctx), email, name, hash, user)
-	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.ConstraintName == "users_email_key" {
-		return nil, argError(field, "email", "an account with this email already exists")
+	if errors.Is(err, authjs.ErrEmailTaken) {
+		return nil, &hasura.Error{
+			Code:    hasura.CodeConstraintViolation,
+			Message: "an account with this email already exists",
+			Path:    hasura.FieldPath(field) + ".args.email",
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
@@ -86,13 +87,21 @@ func UserByID(ctx context.Context, db database.Conn, id string, user Projection)
 	return userJSON, found, err
 }
 
+// ErrEmailTaken is CreateUserWithPassword's answer when a user already has
+// the email, in any letter case.
+var ErrEmailTaken = errors.New("an account with this email already exists")
+
 // CreateUserWithPassword inserts a user and its password hash in one
 // statement, so there is never a user without its password, and returns the
-// new id and row JSON. A taken email fails with PostgreSQL's unique violation
-// on users_email_key.
+// new id and row JSON. It inserts nothing and fails with ErrEmailTaken when
+// some user's email equals email ignoring case: users written by the Auth.js
+// adapter keep the case they were given, and the unique constraint
+// users_email_key compares exactly. The constraint still settles a race of
+// two inserts of one (lower-case) email.
 func CreateUserWithPassword(ctx context.Context, db database.Conn, email string, name *string, hash string, user Projection) (string, []byte, error) {
 	b := &sqlbuild.Builder{}
-	b.S("WITH u AS (INSERT INTO users (email, name) VALUES (").Arg(email).S(", ").Arg(name).S(") RETURNING *), ")
+	b.S("WITH u AS (INSERT INTO users (email, name) SELECT ").TypedArg(email, "text").S(", ").TypedArg(name, "text").
+		S(" WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(").TypedArg(email, "text").S(")) RETURNING *), ")
 	b.S(`p AS (INSERT INTO user_passwords ("userId", hash) SELECT id, `).Arg(hash).S(" FROM u) SELECT u.id::text, ")
 	if err := user(b, "u"); err != nil {
 		return "", nil, err
@@ -100,20 +109,28 @@ func CreateUserWithPassword(ctx context.Context, db database.Conn, email string,
 	b.S(" FROM u")
 	var id string
 	var userJSON []byte
-	_, err := queryJSON(ctx, db, b, &id, &userJSON)
+	found, err := queryJSON(ctx, db, b, &id, &userJSON)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.ConstraintName == "users_email_key" {
+		return "", nil, ErrEmailTaken
+	}
+	if err == nil && !found {
+		return "", nil, ErrEmailTaken
+	}
 	return id, userJSON, err
 }
 
-// UserWithPassword reads the user with email, its row JSON and its password
-// hash, in one statement. It returns "" as the id when there is no such user
-// or the user has no password (an OAuth-only account).
+// UserWithPassword reads the user with email, ignoring case, its row JSON and
+// its password hash, in one statement. It returns "" as the id when there is
+// no such user or the user has no password (an OAuth-only account). Should
+// several emails differ only in case, the exact one wins.
 func UserWithPassword(ctx context.Context, db database.Conn, email string, user Projection) (id, hash string, userJSON []byte, err error) {
 	b := &sqlbuild.Builder{}
 	b.S("SELECT u.id::text, p.hash, ")
 	if err := user(b, "u"); err != nil {
 		return "", "", nil, err
 	}
-	b.S(` FROM users u JOIN user_passwords p ON p."userId" = u.id WHERE u.email = `).Arg(email)
+	b.S(` FROM users u JOIN user_passwords p ON p."userId" = u.id WHERE lower(u.email) = lower(`).TypedArg(email, "text").
+		S(") ORDER BY u.email = ").TypedArg(email, "text").S(" DESC, u.id LIMIT 1")
 	_, err = queryJSON(ctx, db, b, &id, &hash, &userJSON)
 	return id, hash, userJSON, err
 }
