@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
+	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -29,11 +30,28 @@ type config struct {
 	// GraphiQLAssetsDir serves GraphiQL's scripts from this directory instead
 	// of a CDN (make graphiql-assets fills one).
 	GraphiQLAssetsDir string
-	BodyLimit         int64
-	Timeout           time.Duration // longest a GraphQL request may run
+	// Limits bound each GraphQL request's work (see internal/limits).
+	Limits limits.Config
+	// HTTP is what one connection may send, and how long shutdown waits.
+	HTTP httpLimits
 	// Session is how sessions are kept; its Secrets are empty until run
 	// generates them in embedded mode.
 	Session session.Config
+}
+
+// httpLimits bound what a client may send over HTTP and WebSocket.
+type httpLimits struct {
+	BodyBytes   int64         // a request body
+	ReadTimeout time.Duration // to receive a whole request, headers and body
+	HeaderBytes int64
+	// MessageBytes bounds one WebSocket message (and so each of its frames).
+	MessageBytes int64
+	InitTimeout  time.Duration // for a WebSocket's connection_init
+	// Operations bounds the operations one WebSocket runs at once.
+	Operations int
+	// ShutdownGrace is how long in-flight requests may take to finish once
+	// the server is asked to stop.
+	ShutdownGrace time.Duration
 }
 
 // embedded reports whether the server runs its own PostgreSQL (dev mode).
@@ -65,9 +83,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		GraphiQLAssetsDir: first("GRAPHIQL_ASSETS_DIR", "HASURA_GRAPHQL_CONSOLE_ASSETS_DIR"),
 		AdminSecret:       first("HASURA_GRAPHQL_ADMIN_SECRET"),
 		Port:              8080,
-		BodyLimit:         1 << 20,
-		Timeout:           30 * time.Second,
 		KeepAlive:         25 * time.Second,
+		Limits:            limits.Defaults(),
+		HTTP: httpLimits{
+			BodyBytes:     1 << 20,
+			ReadTimeout:   10 * time.Second,
+			HeaderBytes:   64 << 10,
+			MessageBytes:  1 << 20,
+			InitTimeout:   3 * time.Second, // Hasura's default
+			Operations:    100,
+			ShutdownGrace: 60 * time.Second, // Hasura's default
+		},
+	}
+	if err := loadLimits(&cfg, first); err != nil {
+		return config{}, err
 	}
 	cfg.Session = session.Config{MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, Secure: true}
 	if v := first("SESSION_SECRET"); v != "" {
@@ -125,4 +154,47 @@ func loadConfig(getenv func(string) string) (config, error) {
 		cfg.Port = n
 	}
 	return cfg, nil
+}
+
+// loadLimits reads the limits' variables. Per-role limits take "20",
+// "20,anonymous=5" or "admin=off"; durations are seconds or Go durations;
+// sizes are bytes or KiB, MiB, GiB.
+func loadLimits(cfg *config, first func(...string) string) error {
+	l, h := &cfg.Limits, &cfg.HTTP
+	var errs []error
+	set := func(name string, parse func(string) error) {
+		if v := first(name); v != "" {
+			if err := parse(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	}
+	set("TOKEN_LIMIT", positive(&l.Tokens, limits.ParseCount))
+	set("DIRECTIVE_LIMIT", positive(&l.Directives, limits.ParseCount))
+	set("SELECTION_LIMIT", positive(&l.Selections, limits.ParseCount))
+	set("DEPTH_LIMIT", func(v string) error { return limits.ParsePerRole(&l.Depth, v, limits.ParseCount) })
+	set("NODE_LIMIT", func(v string) error { return limits.ParsePerRole(&l.Nodes, v, limits.ParseCount) })
+	set("BATCH_LIMIT", func(v string) error { return limits.ParsePerRole(&l.Batch, v, limits.ParseCount) })
+	set("TIME_LIMIT", func(v string) error { return limits.ParsePerRole(&l.Time, v, limits.ParseDuration) })
+	set("RESPONSE_SIZE_LIMIT", positive(&l.ResponseBytes, limits.ParseBytes))
+	set("BODY_SIZE_LIMIT", positive(&h.BodyBytes, limits.ParseBytes))
+	set("BODY_READ_TIMEOUT", positive(&h.ReadTimeout, limits.ParseDuration))
+	set("HEADER_SIZE_LIMIT", positive(&h.HeaderBytes, limits.ParseBytes))
+	set("WEBSOCKET_MESSAGE_LIMIT", positive(&h.MessageBytes, limits.ParseBytes))
+	set("HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT", positive(&h.InitTimeout, limits.ParseDuration))
+	set("WEBSOCKET_OPERATION_LIMIT", positive(&h.Operations, limits.ParseCount))
+	set("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", positive(&h.ShutdownGrace, limits.ParseDuration))
+	return errors.Join(errs...)
+}
+
+// positive parses a limit that must be above zero into dst.
+func positive[T limits.Limit](dst *T, parse func(string) (T, error)) func(string) error {
+	return func(v string) error {
+		n, err := parse(v)
+		if err == nil && n <= 0 {
+			err = errors.New("must be positive")
+		}
+		*dst = n
+		return err
+	}
 }

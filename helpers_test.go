@@ -59,6 +59,7 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	if err != nil {
 		t.Fatal(err)
 	}
+	boundPool(poolCfg, cfg)
 	rec := &sqlRecorder{}
 	poolCfg.ConnConfig.Tracer = rec
 	pool, err := database.Connect(context.Background(), poolCfg)
@@ -72,7 +73,10 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler)
+	// The production server's settings: its timeouts and header limit.
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config = newHTTPServer(t.Context(), cfg, handler, logger)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, pool: pool, log: logs, sql: rec, dbURL: dbURL}
 }
@@ -244,11 +248,14 @@ func (b *syncBuffer) String() string {
 // newTestServerOnPool serves NewServer on a pool the test made.
 func newTestServerOnPool(t testing.TB, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
-	handler, err := NewServer(t.Context(), slog.New(slog.DiscardHandler), testConfig(t), pool)
+	cfg, logger := testConfig(t), slog.New(slog.DiscardHandler)
+	handler, err := NewServer(t.Context(), logger, cfg, pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(handler)
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config = newHTTPServer(t.Context(), cfg, handler, logger)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }

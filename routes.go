@@ -20,6 +20,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/demo"
 	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
@@ -67,24 +68,37 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Identify:       authenticator.Identify,
 		AllowedOrigins: cfg.AllowedOrigins,
 		KeepAlive:      cfg.KeepAlive,
+		InitTimeout:    cfg.HTTP.InitTimeout,
+		MessageBytes:   cfg.HTTP.MessageBytes,
+		Operations:     cfg.HTTP.Operations,
+		Limits:         cfg.Limits,
 		Resolver:       resolver,
 	})
-	srv.AddTransport(hasura.Transport{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.SetErrorPresenter(hasura.ErrorPresenter(logger))
+	srv.AddTransport(hasura.Transport{
+		CheckBatch: func(ctx context.Context, n int) error {
+			return cfg.Limits.BatchError(string(auth.CallerFrom(ctx).Role), n)
+		},
+		ReadTimeout: cfg.HTTP.ReadTimeout,
+	})
+	docs := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(docs)
+	srv.SetParserTokenLimit(cfg.Limits.Tokens)
+	srv.SetErrorPresenter(hasura.ErrorPresenter(logger, limits.Explain))
 	srv.SetRecoverFunc(hasura.RecoverFunc(logger))
+	srv.Use(limits.Extension{Config: cfg.Limits, Docs: docs})
 	srv.Use(extension.Introspection{})
 	srv.Use(graph.RoleSchema{})
 	srv.AroundFields(graph.RoleIntrospection)
 	srv.Use(graph.Executor{Resolver: resolver})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {
-			// A WebSocket lives as long as its client keeps it.
+			// A WebSocket lives as long as its client keeps it; each of its
+			// operations gets the limits of a request.
 			srv.ServeHTTP(w, r)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, cfg.BodyLimit)
-		ctx, cancel := context.WithTimeout(r.Context(), cfg.Timeout)
+		r.Body = http.MaxBytesReader(w, r.Body, cfg.HTTP.BodyBytes)
+		ctx, cancel := cfg.Limits.Start(r.Context(), auth.CallerFrom(r.Context()).Role)
 		defer cancel()
 		srv.ServeHTTP(w, r.WithContext(ctx))
 	})

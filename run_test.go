@@ -20,11 +20,18 @@ import (
 // SIGINT does) and returns run's error.
 func startRun(t *testing.T, env map[string]string) (base, secret string, stop func() error) {
 	t.Helper()
+	return startRunLogging(t, env, io.Discard)
+}
+
+// startRunLogging is startRun with run's log written to stderr. With a
+// DATABASE_URL, run prints no secret: the one in env is returned.
+func startRunLogging(t *testing.T, env map[string]string, stderr io.Writer) (base, secret string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, nil, func(k string) string { return env[k] }, w, io.Discard)
+		err := run(ctx, nil, func(k string) string { return env[k] }, w, stderr)
 		_ = w.CloseWithError(io.EOF)
 		done <- err
 	}()
@@ -45,6 +52,10 @@ func startRun(t *testing.T, env map[string]string) (base, secret string, stop fu
 	for sc.Scan() {
 		if m := address.FindStringSubmatch(sc.Text()); m != nil {
 			base = m[1]
+			if env["DATABASE_URL"] != "" {
+				secret = env["HASURA_GRAPHQL_ADMIN_SECRET"]
+				break
+			}
 		}
 		if m := adminSecret.FindStringSubmatch(sc.Text()); m != nil {
 			secret = m[1]

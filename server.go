@@ -20,9 +20,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
+	"github.com/freshgraph/freshgraph/internal/shutdown"
 )
 
 func main() {
@@ -33,10 +36,6 @@ func main() {
 		os.Exit(1)
 	}
 }
-
-// shutdownGrace is how long in-flight requests may take to finish once the
-// server has been asked to stop.
-const shutdownGrace = 20 * time.Second
 
 // run starts the server and blocks until ctx is cancelled, then shuts down:
 // in-flight requests finish, the pool closes, the embedded PostgreSQL stops.
@@ -76,7 +75,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 		}
 	}
 
-	pool, err := database.Open(ctx, dbURL)
+	poolCfg, err := database.ParseConfig(dbURL)
+	if err != nil {
+		return err
+	}
+	boundPool(poolCfg, cfg)
+	pool, err := database.Connect(ctx, poolCfg)
 	if err != nil {
 		return err
 	}
@@ -95,16 +99,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler: handler,
-		// Requests, WebSockets included, live in serveCtx: Shutdown drains
-		// plain requests, then cancelling it ends the WebSockets, which
-		// Shutdown does not track.
-		BaseContext:       func(net.Listener) context.Context { return serveCtx },
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(serveCtx, cfg, handler, logger)
+	var tracker shutdown.Tracker
+	tracker.Install(srv)
+	srv.Handler = tracker.Middleware(srv.Handler)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -119,14 +117,40 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	stopServing()
-	if err != nil {
-		return fmt.Errorf("shut down: %w", err)
+	if cut := tracker.Stop(srv, cfg.HTTP.ShutdownGrace, logger); cut > 0 {
+		logger.Warn("stopped before every request finished", "cut", cut, "grace", cfg.HTTP.ShutdownGrace)
 	}
+	stopServing()
 	return nil
+}
+
+// newHTTPServer is the HTTP server for handler, with the limits of cfg on
+// what a client may send. Requests, WebSockets included, live in baseCtx:
+// Shutdown drains plain requests, then cancelling it ends the WebSockets,
+// which Shutdown does not track.
+func newHTTPServer(baseCtx context.Context, cfg config, handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:     handler,
+		BaseContext: func(net.Listener) context.Context { return baseCtx },
+		// The whole request, body included, must arrive within ReadTimeout;
+		// a WebSocket's upgrade clears the deadline for its connection.
+		ReadHeaderTimeout: min(10*time.Second, cfg.HTTP.ReadTimeout),
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		MaxHeaderBytes:    int(cfg.HTTP.HeaderBytes),
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// boundPool bounds every statement of the request pool by the longest time
+// limit of any role, and every message from PostgreSQL by a little over
+// the response size limit (an answer over it is refused in SQL first).
+func boundPool(poolCfg *pgxpool.Config, cfg config) {
+	var maxMessage int64
+	if cfg.Limits.ResponseBytes > 0 {
+		maxMessage = cfg.Limits.ResponseBytes + 1<<20
+	}
+	database.Bound(poolCfg, cfg.Limits.Time.Max(), maxMessage)
 }
 
 func printBanner(w io.Writer, cfg config, addr *net.TCPAddr, dbURL string) {

@@ -176,7 +176,7 @@ func TestNonJSONBodiesAreRefused(t *testing.T) {
 
 func TestOversizedBodyIsRefused(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t, func(c *config) { c.BodyLimit = 64 })
+	s := newTestServer(t, func(c *config) { c.HTTP.BodyBytes = 64 })
 	body := `{"query": "{ __typename }", "variables": {"pad": "` + strings.Repeat("x", 100) + `"}}`
 	assertJSON(t, s.post(t, body, nil), `{"errors":[{"message":"request body is larger than 64 bytes","extensions":{"code":"bad-request","path":"$"}}]}`)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/engine"
+	"github.com/freshgraph/freshgraph/internal/limits"
 )
 
 // Executor is the gqlgen extension that answers every root field: Hasura's
@@ -46,6 +47,9 @@ func (e Executor) InterceptRootField(ctx context.Context, next graphql.RootResol
 		out, err = sessionAPI[field.Name](ctx, e.Resolver, op, field, caller)
 	default: // introspection
 		return next(ctx)
+	}
+	if err == nil {
+		err = limits.Spend(ctx, len(out))
 	}
 	if err != nil {
 		graphql.AddError(ctx, err)

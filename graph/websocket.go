@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path"
@@ -20,6 +21,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
@@ -43,7 +45,15 @@ type Websocket struct {
 	AllowedOrigins []string
 	// KeepAlive is how often idle connections are pinged.
 	KeepAlive time.Duration
-	Resolver  *Resolver
+	// InitTimeout is how long a client has to send connection_init.
+	InitTimeout time.Duration
+	// MessageBytes bounds a message from the client, and so its frames.
+	MessageBytes int64
+	// Operations bounds the operations one connection runs at once.
+	Operations int
+	// Limits are applied to each query and mutation as to an HTTP request.
+	Limits   limits.Config
+	Resolver *Resolver
 
 	start sync.Once
 	mu    sync.Mutex
@@ -56,9 +66,8 @@ const (
 	protocolTransportWS = "graphql-transport-ws"
 	protocolLegacy      = "graphql-ws"
 	// maxQueued is how many messages may wait for a slow client.
-	maxQueued   = 64
-	initTimeout = 10 * time.Second
-	writeWait   = 10 * time.Second
+	maxQueued = 64
+	writeWait = 10 * time.Second
 )
 
 // Supports takes WebSocket upgrades.
@@ -106,7 +115,7 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	if err != nil {
 		return // the upgrader has answered (403 for a foreign origin)
 	}
-	ws.SetReadLimit(1 << 20)
+	ws.SetReadLimit(t.MessageBytes)
 	// Operations on the socket see the client's address (it counts for the
 	// sign-in limits), not the whole upgrade request, which an idle
 	// connection need not keep; cookies cannot be set over a socket.
@@ -193,7 +202,7 @@ type wsMessage struct {
 
 func (c *wsConn) read() {
 	defer c.cancel()
-	timer := time.AfterFunc(initTimeout, func() {
+	timer := time.AfterFunc(c.t.InitTimeout, func() {
 		c.mu.Lock()
 		ok := c.initialised
 		c.mu.Unlock()
@@ -295,6 +304,14 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 		c.closeWith(4409, "Subscriber for "+id+" already exists")
 		return false
 	}
+	if limit := c.t.Operations; limit > 0 && len(c.subs) >= limit {
+		c.mu.Unlock()
+		c.sendErrors(id, c.exec.DispatchError(c.ctx, gqlerror.List{gqlerror.WrapPath(nil, &hasura.Error{
+			Code:    hasura.CodeBadRequest,
+			Message: fmt.Sprintf("websocket_operation_limit of %d reached: complete an operation before starting another", limit),
+		})}))
+		return true
+	}
 	ctx, cancel := context.WithCancel(auth.WithCaller(c.ctx, c.caller))
 	c.subs[id] = cancel
 	c.mu.Unlock()
@@ -317,6 +334,8 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 	}
 	if opCtx.Operation.Operation != ast.Subscription {
 		go func() {
+			ctx, cancel := c.t.Limits.Start(ctx, auth.CallerFrom(ctx).Role)
+			defer cancel()
 			responses, ctx := c.exec.DispatchOperation(ctx, opCtx)
 			c.sendResult(id, responses(ctx))
 			c.complete(id)

@@ -6,11 +6,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"math"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -44,6 +50,30 @@ func ParseConfig(url string) (*pgxpool.Config, error) {
 	return cfg, nil
 }
 
+// Bound bounds the work of every statement on cfg's connections: each ends
+// within statementTimeout (PostgreSQL's statement_timeout, the backstop of
+// a request's time limit); a statement whose context ends is cancelled in
+// PostgreSQL too (a cancel request), not just abandoned, so the server stops
+// working on it; and a message from PostgreSQL over maxMessage bytes is
+// refused before it is read (zero: no limit).
+func Bound(cfg *pgxpool.Config, statementTimeout time.Duration, maxMessage int64) {
+	if statementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(statementTimeout.Milliseconds(), 10)
+	}
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		// The deadline is the fallback should the cancel request be lost.
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 2 * time.Second}
+	}
+	if maxMessage > 0 {
+		build := cfg.ConnConfig.BuildFrontend
+		cfg.ConnConfig.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+			f := build(r, w)
+			f.SetMaxBodyLen(int(min(maxMessage, math.MaxInt32)))
+			return f
+		}
+	}
+}
+
 // Connect opens a pool with cfg and checks that the server answers.
 func Connect(ctx context.Context, cfg *pgxpool.Config) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -72,8 +102,11 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 // migration runs in its own transaction, so a failing one leaves the database
 // as it was before it.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, logger *slog.Logger) error {
-	db := stdlib.OpenDBFromPool(pool)
-	// Closed before the pool, or closing the pool waits for it forever.
+	// Migrations run on connections of their own, free of the statement
+	// timeout that bounds requests: building an index may take longer.
+	connCfg := pool.Config().ConnConfig.Copy()
+	delete(connCfg.RuntimeParams, "statement_timeout")
+	db := stdlib.OpenDB(*connCfg)
 	defer db.Close()
 	// Waiters poll every second (goose's default is 5 s) for up to 5 minutes:
 	// instances started together are ready soon after the first one.
@@ -97,10 +130,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, logger *slog.L
 }
 
 // Conn is what the request-scoped code runs statements on: a pool or a
-// transaction.
+// transaction (in which Begin makes a savepoint).
 type Conn interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
 type txKey struct{}

@@ -21,6 +21,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -36,6 +37,9 @@ type compiler struct {
 	op      *graphql.OperationContext
 	perms   *permissions
 	aliases int
+	// maxBytes is what the answer may have: the rest of the request's
+	// response size budget.
+	maxBytes int64
 }
 
 func newCompiler(op *graphql.OperationContext, c auth.Caller) *compiler {
@@ -66,6 +70,7 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 		return nil, fmt.Errorf("engine: %s is not a table root field", f.Name)
 	}
 	c := newCompiler(op, caller)
+	c.maxBytes = limits.Remaining(ctx)
 	if c.perms.err != nil {
 		return nil, c.perms.err
 	}
@@ -104,6 +109,11 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	}
 	if err != nil {
 		return nil, err
+	}
+	switch rf.Kind {
+	case tables.Select, tables.SelectByPK, tables.SelectAggregate:
+		// Mutations cap their answers themselves (mutationResult).
+		b.Wrap("SELECT freshgraph_response_capped((", "), ").TypedArg(c.maxBytes, "bigint").S(")")
 	}
 	return run(ctx, db, b, mutationPath(rf, path))
 }

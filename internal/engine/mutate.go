@@ -22,15 +22,18 @@ import (
 // which count the related rows too); else it is the rows of m.
 func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string, affected int64) error {
 	alias := c.alias()
+	// Capped inside the statement: an answer over the response size limit
+	// fails it, so nothing it wrote stays.
+	b.S("SELECT freshgraph_response_capped(")
+	defer func() { b.S(", ").TypedArg(c.maxBytes, "bigint").S(")") }()
 	if single {
-		b.S("SELECT (SELECT ")
+		b.S("(SELECT ")
 		if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
 			return err
 		}
 		b.S(" FROM m " + alias + " LIMIT 1)")
 		return nil
 	}
-	b.S("SELECT ")
 	return c.object(b, f.SelectionSet, t.Name+"_mutation_response", path, func(b *sqlbuild.Builder, name string, rf *ast.Field, p string) error {
 		switch name {
 		case "affected_rows":
@@ -109,6 +112,14 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 	}
 	pk := t.PrimaryKey[0]
 	onConflict := c.args(f)["on_conflict"]
+	// Two statements, the write and the read of its answer: one transaction,
+	// so that an answer refused (over the response size limit) writes nothing.
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return nil, databaseError(err, "")
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	db = tx
 	b := &sqlbuild.Builder{}
 	var counted []string
 	b.S("WITH ")
@@ -177,7 +188,14 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 	if err := c.mutationResult(read, t, f, one, path, affected); err != nil {
 		return nil, err
 	}
-	return run(ctx, db, read, "")
+	out, err := run(ctx, db, read, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, databaseError(err, "")
+	}
+	return out, nil
 }
 
 // nestedInsert writes "name AS (INSERT …), " for the rows of an object

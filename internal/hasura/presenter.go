@@ -16,9 +16,15 @@ import (
 
 // ErrorPresenter turns every error gqlgen reports into Hasura's shape:
 // {"message": …, "extensions": {"code": …, "path": "$…"}}. Errors that are
-// not meant for clients are logged and answered with a bare "unexpected" error.
-func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+// not meant for clients are logged and answered with a bare "unexpected"
+// error. explain names the limit an error comes from, if any (limits.Explain).
+func ErrorPresenter(logger *slog.Logger, explain func(context.Context, error) (*Error, bool)) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if _, ours := errors.AsType[*Error](err); !ours {
+			if he, ok := explain(ctx, err); ok {
+				return he.gqlError()
+			}
+		}
 		return present(ctx, logger, err).gqlError()
 	}
 }
@@ -59,9 +65,6 @@ func present(ctx context.Context, logger *slog.Logger, err error) *Error {
 		case errcode.ValidationFailed:
 			return validationError(ctx, ge)
 		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &Error{Code: CodeUnexpected, Message: "the request took too long and was cancelled"}
 	}
 	logger.ErrorContext(ctx, "unexpected error", "err", err)
 	return internalError

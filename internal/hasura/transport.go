@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -20,7 +22,13 @@ import (
 // array), GET with query parameters for queries, and HTTP 200 for every answer,
 // errors included. A response carries either data or errors, never both, since
 // Hasura runs each request as a whole.
-type Transport struct{}
+type Transport struct {
+	// CheckBatch refuses a batch of n requests before any of it runs.
+	CheckBatch func(ctx context.Context, n int) error
+	// ReadTimeout is the server's deadline for a whole request, named in
+	// the answer to a body that did not arrive in time.
+	ReadTimeout time.Duration
+}
 
 var _ graphql.Transport = Transport{}
 
@@ -29,7 +37,7 @@ var _ graphql.Transport = Transport{}
 func (Transport) Supports(r *http.Request) bool { return r.Header.Get("Upgrade") == "" }
 
 // Do executes the request.
-func (Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	ctx := r.Context()
 	var out []byte
@@ -42,7 +50,7 @@ func (Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 		}
 		out = AppendResponse(out, execute(ctx, exec, params, false))
 	case http.MethodPost:
-		out = doPost(ctx, r, exec)
+		out = t.doPost(ctx, r, exec)
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		out = AppendResponse(out, errorResponse(ctx, exec,
@@ -51,7 +59,7 @@ func (Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 	_, _ = w.Write(out)
 }
 
-func doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []byte {
+func (t Transport) doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []byte {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		// Browsers send form and text/plain bodies cross-site without a
 		// preflight; refusing them keeps cookie-authenticated calls safe from CSRF.
@@ -62,6 +70,8 @@ func doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []
 	if err != nil {
 		if maxErr, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit)}
+		} else if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
+			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("the request was not received within %s", t.ReadTimeout)}
 		} else {
 			err = &Error{Code: CodeBadRequest, Message: "could not read the request body"}
 		}
@@ -72,6 +82,11 @@ func doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []
 		var batch []json.RawMessage
 		if err := decodeJSON(body, &batch); err != nil {
 			return AppendResponse(nil, errorResponse(ctx, exec, err))
+		}
+		if t.CheckBatch != nil {
+			if err := t.CheckBatch(ctx, len(batch)); err != nil {
+				return AppendResponse(nil, errorResponse(ctx, exec, err))
+			}
 		}
 		out := []byte{'['}
 		for i, raw := range batch {

@@ -47,6 +47,17 @@ func (b *Builder) Col(alias, column string) *Builder {
 	return b.S(alias).S(".").Ident(column)
 }
 
+// Wrap puts before and after around the text so far, e.g. to make the
+// statement a subquery; its parameters keep their numbers.
+func (b *Builder) Wrap(before, after string) *Builder {
+	text := b.sb.String()
+	b.sb.Reset()
+	b.sb.WriteString(before)
+	b.sb.WriteString(text)
+	b.sb.WriteString(after)
+	return b
+}
+
 // SQL returns the statement text.
 func (b *Builder) SQL() string { return b.sb.String() }
 
