@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -284,25 +283,10 @@ func TestTimeLimitStopsTheStatementInPostgres(t *testing.T) {
 	}
 }
 
-// rawRequest opens a connection to s and writes head (a request line and
-// headers, each line ending in \r\n, ending with an empty line).
-func rawRequest(t *testing.T, s *testServer, head string) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	if _, err := io.WriteString(conn, head); err != nil {
-		t.Fatal(err)
-	}
-	return conn
-}
-
 func TestSlowBodyIsCutOff(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t, withLimits(t, map[string]string{"BODY_READ_TIMEOUT": "500ms"}))
-	conn := rawRequest(t, s, "POST /v1/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+	conn := dialRaw(t, s.URL, "POST /v1/graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
 	start := time.Now()
 	go func() { // one byte every 100 ms: the body would take 10 s
 		for range 99 {

@@ -35,6 +35,8 @@ func startOnDatabase(t *testing.T, env map[string]string) (string, *syncBuffer, 
 	return base, logs, stop
 }
 
+// dialRaw opens a connection to the server at base and writes data (say, a
+// request line and headers that end in an empty line).
 func dialRaw(t *testing.T, base, data string) net.Conn {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/"))
