@@ -1,5 +1,5 @@
 # The two commands the README promises, and the developer's helpers.
-.PHONY: run test bench generate lint check graphiql-assets
+.PHONY: run test bench fuzz generate lint check graphiql-assets
 
 # Start the server; with no DATABASE_URL it runs its own PostgreSQL.
 run:
@@ -13,6 +13,22 @@ test:
 # Benchmarks print figures; they never fail on speed.
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# Every fuzz target, one after another, for FUZZTIME each (go test fuzzes
+# one target at a time). Only packages with fuzz targets are listed: -list
+# runs a package's TestMain, which may start PostgreSQL. A failing input is
+# written to the package's testdata/fuzz/<target>/, which `make test` replays.
+# FUZZFLAGS passes more flags, e.g. FUZZFLAGS=-parallel=1 on a busy machine.
+FUZZTIME ?= 30s
+FUZZFLAGS ?=
+fuzz:
+	@set -e; \
+	for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for name in $$(go test -list '^Fuzz' $$dir | grep '^Fuzz'); do \
+			echo "--- $$name ($$dir, $(FUZZTIME))"; \
+			go test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$dir; \
+		done; \
+	done
 
 # Regenerate gqlgen's code from schema.graphqls.
 generate:
