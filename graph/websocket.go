@@ -68,6 +68,9 @@ const (
 	// maxQueued is how many messages may wait for a slow client.
 	maxQueued = 64
 	writeWait = 10 * time.Second
+	// maxCloseReason keeps a close frame, a control frame of at most 125
+	// bytes with its 2-byte code, sendable whatever text a client sent.
+	maxCloseReason = 123
 )
 
 // Supports takes WebSocket upgrades.
@@ -230,6 +233,10 @@ func (c *wsConn) read() {
 			c.sendJSON(wsMessage{Type: "pong"})
 		case "pong":
 		case "subscribe", "start":
+			if m.ID == "" { // graphql-ws refuses it too: its answers could name no operation
+				c.closeWith(4400, "Invalid message")
+				return
+			}
 			c.mu.Lock()
 			ok := c.initialised
 			c.mu.Unlock()
@@ -499,6 +506,9 @@ func (c *wsConn) write() {
 
 // closeWith closes the connection with a protocol close code.
 func (c *wsConn) closeWith(code int, reason string) {
+	if len(reason) > maxCloseReason {
+		reason = strings.ToValidUTF8(reason[:maxCloseReason], "")
+	}
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 	c.cancel()
 }

@@ -362,9 +362,6 @@ func checkSent(t *testing.T, sent [][]byte, ids map[string]bool, legacy bool) {
 		case !acked:
 			t.Fatalf("answered an operation before connection_ack: %s", raw)
 		case m.ID == nil || *m.ID == "" || !ids[*m.ID]:
-			if ids[""] && fixPendingEmptyID != "" {
-				t.Skip(fixPendingEmptyID)
-			}
 			t.Fatalf("sent a message for an id the client never used: %s", raw)
 		case m.Type == result:
 			var p map[string]json.RawMessage
@@ -399,21 +396,10 @@ func checkCloseFrame(t *testing.T, payload []byte) {
 		t.Fatalf("close code %d", code)
 	}
 	if len(payload) > maxControlPayload {
-		if fixPendingCloseReason != "" {
-			t.Skip(fixPendingCloseReason)
-		}
 		t.Fatalf("close frame of %d bytes (code %d, reason %.40q…): longer than a control frame may be, so it is never sent and the client sees the connection drop without a code",
 			len(payload), code, payload[2:])
 	}
 }
-
-// Fixes of graph/websocket.go that tests here wait for; until one lands,
-// its regression test is skipped and FuzzWebsocket skips the inputs that run
-// into it instead of failing. Set each to "" with its fix.
-const (
-	fixPendingCloseReason = "fix pending: graph/websocket.go closeWith must cut a close reason to 123 bytes (a close frame is a control frame of at most 125)"
-	fixPendingEmptyID     = "fix pending: graph/websocket.go read must close with 4400 a subscribe or start without an id, as graphql-ws does"
-)
 
 // dialWebsocket connects a gorilla client to Websocket.Do, with the
 // graphql-transport-ws protocol, for an anonymous caller, and sends frames,
@@ -472,9 +458,6 @@ func closedWith(t *testing.T, ws *websocket.Conn, code int) []string {
 // gorilla refuses a longer one, closeWith drops the error, and the client
 // sees the connection drop (1006) instead of the protocol's close code.
 func TestCloseFrameCarriesTheCodeWhateverTheClientSent(t *testing.T) {
-	if fixPendingCloseReason != "" {
-		t.Skip(fixPendingCloseReason)
-	}
 	long := strings.Repeat("x", 200)
 	t.Run("unknown message type", func(t *testing.T) {
 		closedWith(t, dialWebsocket(t, `{"type":"`+long+`"}`), 4400)
@@ -492,9 +475,6 @@ func TestCloseFrameCarriesTheCodeWhateverTheClientSent(t *testing.T) {
 // omitempty) while its next messages carried "id":"". Found by
 // FuzzWebsocket (testdata/fuzz/FuzzWebsocket/1c170b0b9f37bd57).
 func TestSubscribeWithoutIDIsRefused(t *testing.T) {
-	if fixPendingEmptyID != "" {
-		t.Skip(fixPendingEmptyID)
-	}
 	for _, frame := range []string{
 		`{"type":"subscribe","payload":{"query":"{ __typename }"}}`,
 		`{"id":"","type":"subscribe","payload":{"query":"{ __typename }"}}`,
