@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/session"
+	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
 // config is everything the server reads from its environment. Each setting
@@ -32,6 +35,12 @@ type config struct {
 	GraphiQLAssetsDir string
 	// Limits bound each GraphQL request's work (see internal/limits).
 	Limits limits.Config
+	// MetadataDir is a Hasura project's metadata directory, if any; what of
+	// it is served is in Limits and IntrospectionDisabled, and what is not
+	// in MetadataNotServed, for the log.
+	MetadataDir           string
+	IntrospectionDisabled []string
+	MetadataNotServed     []string
 	// HTTP is what one connection may send, and how long shutdown waits.
 	HTTP httpLimits
 	// Session is how sessions are kept; its Secrets are empty until run
@@ -94,6 +103,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Operations:    100,
 			ShutdownGrace: 60 * time.Second, // Hasura's default
 		},
+	}
+	// The metadata's api_limits come before the environment, which
+	// overrides them.
+	if cfg.MetadataDir = first("HASURA_GRAPHQL_METADATA_DIR"); cfg.MetadataDir != "" {
+		if err := loadMetadata(&cfg, first); err != nil {
+			return config{}, err
+		}
 	}
 	if err := loadLimits(&cfg, first); err != nil {
 		return config{}, err
@@ -196,5 +212,58 @@ func positive[T limits.Limit](dst *T, parse func(string) (T, error)) func(string
 		}
 		*dst = n
 		return err
+	}
+}
+
+// loadMetadata reads the Hasura project's metadata directory. This step of
+// serving a project uses its api_limits and introspection settings; its
+// tables are not served yet, so a project's own version of a table that
+// freshgraph serves with permissions of its own refuses the start: those
+// permissions would not be the project's.
+func loadMetadata(cfg *config, first func(...string) string) error {
+	md, err := metadata.Load(cfg.MetadataDir)
+	if err != nil {
+		return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %w", err)
+	}
+	if md.AllowList && first("HASURA_GRAPHQL_ENABLE_ALLOWLIST") == "true" {
+		return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %s: the allow list is enabled (HASURA_GRAPHQL_ENABLE_ALLOWLIST) and freshgraph does not enforce it",
+			filepath.Join(cfg.MetadataDir, "allow_list.yaml"))
+	}
+	for _, t := range md.Tables {
+		if _, builtIn := tables.ByName(t.Table.Name); builtIn && t.Table.Schema == "public" {
+			return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %s: freshgraph serves %s with its own permissions; serving a project's version of it is not built yet",
+				t.File, t.Table)
+		}
+		rel, _ := filepath.Rel(cfg.MetadataDir, t.File)
+		cfg.MetadataNotServed = append(cfg.MetadataNotServed, fmt.Sprintf("%s: table %s is tracked; serving a project's tables is not built yet",
+			filepath.ToSlash(rel), t.Table))
+	}
+	cfg.MetadataNotServed = append(cfg.MetadataNotServed, md.NotServed...)
+	if md.AllowList {
+		cfg.MetadataNotServed = append(cfg.MetadataNotServed, "allow_list.yaml: the allow list is not enforced")
+	}
+	cfg.IntrospectionDisabled = md.IntrospectionDisabledFor
+	if l := md.APILimits; l != nil && !l.Disabled {
+		applyLimit(&cfg.Limits.Depth, l.DepthLimit, 1)
+		applyLimit(&cfg.Limits.Nodes, l.NodeLimit, 1)
+		applyLimit(&cfg.Limits.Batch, l.BatchLimit, 1)
+		applyLimit(&cfg.Limits.Time, l.TimeLimit, time.Second) // Hasura's are whole seconds
+	}
+	return nil
+}
+
+// applyLimit sets dst from an api_limits entry counted in units of unit.
+func applyLimit[T limits.Limit](dst *limits.PerRole[T], src *metadata.Limit, unit T) {
+	if src == nil {
+		return
+	}
+	if src.Global != nil {
+		dst.Global = T(*src.Global) * unit
+	}
+	for role, v := range src.PerRole {
+		if dst.PerRole == nil {
+			dst.PerRole = map[string]T{}
+		}
+		dst.PerRole[role] = T(v) * unit
 	}
 }

@@ -87,7 +87,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 	srv.SetRecoverFunc(hasura.RecoverFunc(logger))
 	srv.Use(limits.Extension{Config: cfg.Limits, Docs: docs})
 	srv.Use(extension.Introspection{})
-	srv.Use(graph.RoleSchema{})
+	srv.Use(graph.RoleSchema{NoIntrospection: cfg.IntrospectionDisabled})
 	srv.AroundFields(graph.RoleIntrospection)
 	srv.Use(graph.Executor{Resolver: resolver})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -46,6 +46,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 		return err
 	}
 
+	if cfg.MetadataDir != "" {
+		logger.Info("read Hasura metadata", "dir", cfg.MetadataDir, "limits", cfg.Limits.String())
+	}
+	for _, line := range cfg.MetadataNotServed {
+		logger.Warn("metadata not served: " + line)
+	}
+
 	dbURL := cfg.DatabaseURL
 	if cfg.embedded() {
 		cluster, err := pglocal.Start(ctx, pglocal.Options{

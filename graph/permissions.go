@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
@@ -19,7 +20,11 @@ import (
 // exist for the role: the answer is validation-failed, "field … not found".
 // The session API belongs to every role; the table fields follow the
 // engine's permissions.
-type RoleSchema struct{}
+type RoleSchema struct {
+	// NoIntrospection are the roles whose schema has no __schema and
+	// __type (Hasura's graphql_schema_introspection disabled_for_roles).
+	NoIntrospection []string
+}
 
 var (
 	_ graphql.HandlerExtension        = RoleSchema{}
@@ -34,11 +39,13 @@ func (RoleSchema) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext rejects the operation if the caller's role lacks one
 // of its root fields.
-func (RoleSchema) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+func (s RoleSchema) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	caller := auth.CallerFrom(ctx)
 	rootType := rootTypeName(opCtx.Operation.Operation)
+	noIntrospection := slices.Contains(s.NoIntrospection, string(caller.Role))
 	for _, f := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil) {
-		if rootFieldAllowed(caller, f.Name) {
+		introspection := f.Name == "__schema" || f.Name == "__type"
+		if rootFieldAllowed(caller, f.Name) && !(introspection && noIntrospection) {
 			continue
 		}
 		err := &hasura.Error{

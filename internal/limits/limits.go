@@ -55,6 +55,11 @@ func Defaults() Config {
 	}
 }
 
+// String names the per-role limits, for the log.
+func (c Config) String() string {
+	return fmt.Sprintf("depth_limit=%s node_limit=%s batch_limit=%s time_limit=%s", c.Depth, c.Nodes, c.Batch, c.Time)
+}
+
 // Limit values are counts, durations or byte sizes.
 type Limit interface{ int | int64 | time.Duration }
 

@@ -1,0 +1,167 @@
+package metadata
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLoadsAHasuraExport(t *testing.T) {
+	md, err := Load("testdata/project")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md.Source != "default" || len(md.Tables) != 3 {
+		t.Fatalf("source %q with %d tables, want default with 3", md.Source, len(md.Tables))
+	}
+	authors, status, posts := md.Tables[0], md.Tables[1], md.Tables[2]
+	if authors.Table.String() != "public.authors" || !status.IsEnum || posts.Table.String() != "public.posts" {
+		t.Errorf("tables %s, %s (enum %v), %s", authors.Table, status.Table, status.IsEnum, posts.Table)
+	}
+	if fk := authors.ArrayRelationships[0].Using.ForeignKeyConstraintOn; authors.ArrayRelationships[0].Name != "posts" ||
+		!slices.Equal(fk.Columns, []string{"author_id"}) || fk.Table.String() != "public.posts" {
+		t.Errorf("authors.posts: %+v", authors.ArrayRelationships[0])
+	}
+	if fk := posts.ObjectRelationships[0].Using.ForeignKeyConstraintOn; !slices.Equal(fk.Columns, []string{"author_id"}) || fk.Table != nil {
+		t.Errorf("posts.author: %+v", fk)
+	}
+	if m := posts.ObjectRelationships[1].Using.ManualConfiguration; m.RemoteTable.String() != "public.post_status" || m.ColumnMapping["status"] != "value" {
+		t.Errorf("posts.status_info: %+v", m)
+	}
+	cfg := posts.Configuration
+	if cfg.CustomName != "post" || cfg.CustomRootFields["select"].Name != "allPosts" ||
+		cfg.CustomRootFields["select_by_pk"] != (RootField{Name: "postById", Comment: "One post"}) ||
+		cfg.ColumnConfig["title"].CustomName != "headline" || cfg.CustomColumnNames["title"] != "headline" {
+		t.Errorf("posts configuration: %+v", cfg)
+	}
+	anon, user := posts.SelectPermissions[0], posts.SelectPermissions[1]
+	if anon.Role != "anonymous" || *anon.Permission.Limit != 20 || !slices.Equal(anon.Permission.Columns.Names, []string{"id", "title"}) ||
+		anon.Permission.Filter["status"].(map[string]any)["_eq"] != "published" {
+		t.Errorf("anonymous select: %+v", anon.Permission)
+	}
+	if user.Role != "user" || !user.Permission.Columns.All || !user.Permission.AllowAggregations || len(user.Permission.Filter["_or"].([]any)) != 2 {
+		t.Errorf("user select: %+v", user.Permission)
+	}
+	ins := posts.InsertPermissions[0].Permission
+	if ins.Set["author_id"] != "x-hasura-User-Id" || !slices.Equal(ins.Columns.Names, []string{"body", "title"}) || ins.Check["author_id"] == nil {
+		t.Errorf("user insert: %+v", ins)
+	}
+	if upd := posts.UpdatePermissions[0].Permission; upd.Filter == nil || upd.Check == nil || len(upd.Columns.Names) != 3 {
+		t.Errorf("user update: %+v", upd)
+	}
+	if del := posts.DeletePermissions[0].Permission; del.Filter["author_id"] == nil {
+		t.Errorf("user delete: %+v", del)
+	}
+	if posts.File != filepath.Join("testdata", "project", "databases", "default", "tables", "public_posts.yaml") {
+		t.Errorf("file %s", posts.File)
+	}
+
+	l := md.APILimits
+	if l == nil || l.Disabled || *l.DepthLimit.Global != 10 || l.DepthLimit.PerRole["anonymous"] != 5 || *l.NodeLimit.Global != 200 ||
+		*l.TimeLimit.Global != 10 || l.TimeLimit.PerRole["anonymous"] != 2 || *l.BatchLimit.Global != 5 {
+		t.Errorf("api limits: %+v", l)
+	}
+	if !slices.Equal(md.IntrospectionDisabledFor, []string{"anonymous"}) || md.AllowList {
+		t.Errorf("introspection disabled for %v, allow list %v", md.IntrospectionDisabledFor, md.AllowList)
+	}
+	want := []string{
+		`databases/databases.yaml: source "analytics" (bigquery) is not served: freshgraph serves one PostgreSQL database`,
+		`databases/databases.yaml: source "default": tracked functions are not served (1)`,
+		`databases/default/tables/public_posts.yaml: the event triggers of public.posts are not served`,
+		`api_limits.yaml: rate_limit is not served (freshgraph limits only sign-in and sign-up attempts)`,
+		`remote_schemas.yaml: remote schemas are not served`,
+	}
+	if !slices.Equal(md.NotServed, want) {
+		t.Errorf("not served:\n%s\nwant:\n%s", strings.Join(md.NotServed, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// project copies the example export into a directory of the test's, with
+// files replaced (or removed, for "") as given.
+func project(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := os.CopyFS(dir, os.DirFS("testdata/project"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if content == "" {
+			err = os.Remove(p)
+		} else {
+			err = os.WriteFile(p, []byte(content), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestBadMetadataStopsTheLoadWithItsFileAndLine(t *testing.T) {
+	const tables = "databases/default/tables/"
+	const posts = tables + "public_posts.yaml"
+	for _, tt := range []struct {
+		name  string
+		files map[string]string
+		want  string // after the directory
+	}{
+		{"yaml syntax", map[string]string{posts: "table:\n  name: posts\n select_permissions: [\n"},
+			posts + ":3:2: "},
+		{"unknown key in a permission", map[string]string{posts: "table: posts\nselect_permissions:\n  - role: user\n    permission:\n      columns: '*'\n      filtre: {}\n"},
+			posts + `:6:7: unknown field "filtre"`},
+		{"wrong type", map[string]string{posts: "table: posts\nselect_permissions:\n  - role: user\n    permission:\n      columns: [id]\n      limit: lots\n"},
+			posts + ":6:14: "},
+		{"columns neither a list nor *", map[string]string{posts: "table: posts\nselect_permissions:\n  - role: user\n    permission:\n      columns: id\n"},
+			posts + `:5:16: columns must be a list or "*", got "id"`},
+		{"version 2", map[string]string{"version.yaml": "version: 2\n"},
+			"version.yaml: metadata version 2 is not supported: export it with a config v3 project (hasura scripts update-project-v3)"},
+		{"no version", map[string]string{"version.yaml": ""}, "version.yaml: the file does not exist"},
+		{"missing include", map[string]string{tables + "tables.yaml": "- \"!include public_missing.yaml\"\n"},
+			tables + "public_missing.yaml: the file does not exist"},
+		{"include outside the directory", map[string]string{tables + "tables.yaml": "- \"!include ../../../../secret.yaml\"\n"},
+			tables + "tables.yaml:1:3: !include ../../../../secret.yaml leaves the metadata directory"},
+		{"role given twice", map[string]string{posts: "table: posts\ndelete_permissions:\n  - role: user\n    permission: {filter: {}}\n  - role: user\n    permission: {filter: {}}\n"},
+			posts + `: delete_permissions: role "user" is missing or given twice`},
+		{"relationship both ways", map[string]string{posts: "table: posts\nobject_relationships:\n  - name: author\n    using:\n      foreign_key_constraint_on: author_id\n      manual_configuration: {remote_table: authors, column_mapping: {author_id: id}}\n"},
+			posts + `: relationship "author" needs using.foreign_key_constraint_on or using.manual_configuration, not both`},
+		{"table tracked twice", map[string]string{tables + "tables.yaml": "- \"!include public_posts.yaml\"\n- table: {schema: public, name: posts}\n"},
+			tables + "tables.yaml: table public.posts is tracked twice (also in "},
+		{"tables not a list", map[string]string{tables + "tables.yaml": "posts: yes\n"},
+			tables + "tables.yaml:1:6: expected a list, or \"!include file.yaml\""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := project(t, tt.files)
+			_, err := Load(dir)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			got := strings.TrimPrefix(err.Error(), dir+string(filepath.Separator))
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("got  %s\nwant %s…", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInlineTablesAndTheOptionalFiles(t *testing.T) {
+	dir := project(t, map[string]string{
+		"databases/default/tables/tables.yaml": "- table: notes\n  select_permissions:\n    - role: user\n      permission: {columns: [id], filter: {}}\n",
+		"api_limits.yaml":                      "", "graphql_schema_introspection.yaml": "", "remote_schemas.yaml": "",
+		"allow_list.yaml": "- collection: allowed-queries\n",
+		"notes.txt":       "hello\n",
+	})
+	md, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(md.Tables) != 1 || md.Tables[0].Table.String() != "public.notes" || md.APILimits != nil || md.IntrospectionDisabledFor != nil || !md.AllowList {
+		t.Errorf("%+v", md)
+	}
+	if !slices.Contains(md.NotServed, "notes.txt is not part of Hasura's metadata layout; it is ignored") {
+		t.Errorf("not served: %v", md.NotServed)
+	}
+}
