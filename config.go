@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -41,6 +42,10 @@ type config struct {
 	MetadataDir           string
 	IntrospectionDisabled []string
 	MetadataNotServed     []string
+	// MigrationsDir is a Hasura project's migrations directory, applied at
+	// start; Source is the project's name for the database ("default").
+	MigrationsDir string
+	Source        string
 	// HTTP is what one connection may send, and how long shutdown waits.
 	HTTP httpLimits
 	// Session is how sessions are kept; its Secrets are empty until run
@@ -103,6 +108,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 			Operations:    100,
 			ShutdownGrace: 60 * time.Second, // Hasura's default
 		},
+	}
+	cfg.Source = "default"
+	if cfg.MigrationsDir = first("HASURA_GRAPHQL_MIGRATIONS_DIR"); cfg.MigrationsDir != "" {
+		if info, err := os.Stat(cfg.MigrationsDir); err != nil || !info.IsDir() {
+			return config{}, fmt.Errorf("HASURA_GRAPHQL_MIGRATIONS_DIR: %s is not a directory", cfg.MigrationsDir)
+		}
 	}
 	// The metadata's api_limits come before the environment, which
 	// overrides them.
@@ -243,6 +254,9 @@ func loadMetadata(cfg *config, first func(...string) string) error {
 		cfg.MetadataNotServed = append(cfg.MetadataNotServed, "allow_list.yaml: the allow list is not enforced")
 	}
 	cfg.IntrospectionDisabled = md.IntrospectionDisabledFor
+	if md.Source != "" {
+		cfg.Source = md.Source
+	}
 	if l := md.APILimits; l != nil && !l.Disabled {
 		applyLimit(&cfg.Limits.Depth, l.DepthLimit, 1)
 		applyLimit(&cfg.Limits.Nodes, l.NodeLimit, 1)

@@ -259,7 +259,7 @@ func TestLiveSessionSurvivesAPostgresRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := database.Migrate(context.Background(), pool, discardLogger()); err != nil {
+	if err := database.Migrate(context.Background(), pool, discardLogger(), nil); err != nil {
 		t.Fatal(err)
 	}
 	pool.Close()

@@ -8,13 +8,17 @@ import (
 	"testing"
 )
 
-const exampleMetadata = "internal/metadata/testdata/project"
+const (
+	exampleMetadata   = "internal/metadata/testdata/project/metadata"
+	exampleMigrations = "internal/metadata/testdata/project/migrations"
+)
 
 // A Hasura project's metadata directory: its api_limits and introspection
 // settings are served, and what is not served is named in the log.
 func TestHasuraMetadataLimitsIntrospectionAndLog(t *testing.T) {
 	t.Parallel()
-	base, logs, stop := startOnDatabase(t, map[string]string{"HASURA_GRAPHQL_METADATA_DIR": exampleMetadata})
+	base, logs, stop := startOnDatabase(t, map[string]string{"HASURA_GRAPHQL_METADATA_DIR": exampleMetadata,
+		"HASURA_GRAPHQL_MIGRATIONS_DIR": exampleMigrations})
 	t.Cleanup(func() { _ = stop() })
 	query := func(secret, q string) []byte {
 		return postTo(t, http.DefaultClient, base, secret, `{"query": "`+q+`"}`)
@@ -31,8 +35,11 @@ func TestHasuraMetadataLimitsIntrospectionAndLog(t *testing.T) {
 	assertJSON(t, query(testAdminSecret, `{ __schema { queryType { name } } }`), `{"data":{"__schema":{"queryType":{"name":"query_root"}}}}`)
 	assertJSON(t, query("", `{ __typename }`), `{"data":{"__typename":"query_root"}}`)
 
+	// The project's migrations ran, after freshgraph's own.
 	for _, want := range []string{
-		`msg="read Hasura metadata" dir=internal/metadata/testdata/project limits="depth_limit=10,anonymous=5 node_limit=200 batch_limit=5 time_limit=10s,anonymous=2s"`,
+		`msg="applied app migration" version=1700000000000 name=init`,
+		`msg="applied app migration" version=1700000000100 name=post_status`,
+		`msg="read Hasura metadata" dir=internal/metadata/testdata/project/metadata limits="depth_limit=10,anonymous=5 node_limit=200 batch_limit=5 time_limit=10s,anonymous=2s"`,
 		`msg="metadata not served: databases/default/tables/public_posts.yaml: table public.posts is tracked; serving a project's tables is not built yet"`,
 		`msg="metadata not served: databases/databases.yaml: source \"analytics\" (bigquery) is not served: freshgraph serves one PostgreSQL database"`,
 		`msg="metadata not served: remote_schemas.yaml: remote schemas are not served"`,

@@ -92,7 +92,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 		return err
 	}
 	defer pool.Close()
-	if err := database.Migrate(ctx, pool, logger); err != nil {
+	if err := database.Migrate(ctx, pool, logger, appMigrations(cfg)); err != nil {
 		return err
 	}
 
@@ -158,6 +158,14 @@ func boundPool(poolCfg *pgxpool.Config, cfg config) {
 		maxMessage = cfg.Limits.ResponseBytes + 1<<20
 	}
 	database.Bound(poolCfg, cfg.Limits.Time.Max(), maxMessage)
+}
+
+// appMigrations are the Hasura project's migrations of cfg, if any.
+func appMigrations(cfg config) *database.AppMigrations {
+	if cfg.MigrationsDir == "" {
+		return nil
+	}
+	return &database.AppMigrations{FS: os.DirFS(cfg.MigrationsDir), Dir: cfg.MigrationsDir, Source: cfg.Source}
 }
 
 func printBanner(w io.Writer, cfg config, addr *net.TCPAddr, dbURL string) {

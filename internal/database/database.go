@@ -92,30 +92,43 @@ func redacted(cfg *pgxpool.Config) string {
 		cfg.ConnConfig.Database, cfg.ConnConfig.User)
 }
 
-// Migrate applies the embedded migrations that the database lacks.
-func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
-	return migrate(ctx, pool, migrations.FS, logger)
+// Migrate applies the embedded migrations that the database lacks, then
+// the app's (nil: none).
+func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, app *AppMigrations) error {
+	return migrate(ctx, pool, migrations.FS, app, logger)
 }
 
-// migrate applies the migrations in fsys. Many instances may start at once, so
-// a session advisory lock lets one apply them while the others wait; each
-// migration runs in its own transaction, so a failing one leaves the database
-// as it was before it.
-func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, logger *slog.Logger) error {
+// migrateLockID is the session advisory lock every migration runs under:
+// goose's own id, so that an instance of an earlier version, which let goose
+// take it, never migrates beside this one.
+const migrateLockID = lock.DefaultLockID
+
+// migrate applies the migrations in fsys, then app's. Many instances may
+// start at once, so a session advisory lock lets one apply them while the
+// others wait (up to 5 minutes); each migration runs in its own transaction,
+// so a failing one leaves the database as it was before it.
+func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, app *AppMigrations, logger *slog.Logger) error {
 	// Migrations run on connections of their own, free of the statement
 	// timeout that bounds requests: building an index may take longer.
 	connCfg := pool.Config().ConnConfig.Copy()
 	delete(connCfg.RuntimeParams, "statement_timeout")
 	db := stdlib.OpenDB(*connCfg)
 	defer db.Close()
-	// Waiters poll every second (goose's default is 5 s) for up to 5 minutes:
-	// instances started together are ready soon after the first one.
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	conn, err := db.Conn(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("apply migrations: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	defer conn.Close()
+	lockCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := conn.ExecContext(lockCtx, "SELECT pg_advisory_lock($1)", migrateLockID); err != nil {
+		return fmt.Errorf("wait for the migration lock: %w", err)
+	}
+	defer func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockID)
+	}()
+
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, fsys, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
@@ -125,6 +138,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, logger *slog.L
 	}
 	for _, r := range results {
 		logger.Info("applied migration", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	if app != nil {
+		return app.apply(ctx, conn, logger)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	pool := emptyPool(t)
 	for range 2 {
-		if err := database.Migrate(ctx, pool, quiet); err != nil {
+		if err := database.Migrate(ctx, pool, quiet, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,7 +73,8 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 	wantColumns := "accounts.access_token:text:YES accounts.expires_at:integer:YES accounts.id:uuid:NO accounts.id_token:text:YES " +
 		"accounts.provider:text:NO accounts.providerAccountId:text:NO accounts.refresh_token:text:YES accounts.scope:text:YES " +
 		"accounts.session_state:text:YES accounts.token_type:text:YES accounts.type:text:NO accounts.userId:uuid:NO " +
-		"provider_type.value:text:NO " +
+		"freshgraph_app_migrations.applied_at:timestamp with time zone:NO freshgraph_app_migrations.name:text:NO " +
+		"freshgraph_app_migrations.version:bigint:NO provider_type.value:text:NO " +
 		"sessions.expires:timestamp with time zone:NO sessions.id:uuid:NO sessions.sessionToken:text:NO sessions.userId:uuid:NO " +
 		"user_passwords.hash:text:NO user_passwords.updatedAt:timestamp with time zone:NO user_passwords.userId:uuid:NO " +
 		"users.email:text:NO users.emailVerified:timestamp with time zone:YES users.id:uuid:NO users.image:text:YES users.name:text:YES " +
@@ -86,7 +87,7 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantConstraints := "accounts_pkey:p accounts_type_fkey:f:r accounts_userId_fkey:f:c provider_type_pkey:p sessions_pkey:p " +
+	wantConstraints := "accounts_pkey:p accounts_type_fkey:f:r accounts_userId_fkey:f:c freshgraph_app_migrations_pkey:p provider_type_pkey:p sessions_pkey:p " +
 		"sessions_userId_fkey:f:c user_passwords_pkey:p user_passwords_userId_fkey:f:c users_email_key:u users_pkey:p verification_tokens_pkey:p"
 	if constraints != wantConstraints {
 		t.Errorf("constraints:\n got %s\nwant %s", constraints, wantConstraints)
@@ -107,7 +108,7 @@ func TestFailingMigrationLeavesTheDatabaseAsItWas(t *testing.T) {
 		"00002_bad.sql": {Data: []byte("-- +goose Up\nCREATE TABLE half_done (id int);\n" +
 			"INSERT INTO good VALUES (1);\nSELECT 1/0;\n")},
 	}
-	if err := database.MigrateFS(ctx, pool, fsys, quiet); err == nil {
+	if err := database.MigrateFS(ctx, pool, fsys, nil, quiet); err == nil {
 		t.Fatal("the failing migration reported success")
 	}
 	if v := dbVersion(t, pool); v != 1 {
@@ -128,7 +129,7 @@ func TestConcurrentStartsMigrateOnce(t *testing.T) {
 	pool := emptyPool(t)
 	errs := make(chan error, 4)
 	for range 4 {
-		go func() { errs <- database.Migrate(ctx, pool, quiet) }()
+		go func() { errs <- database.Migrate(ctx, pool, quiet, nil) }()
 	}
 	for range 4 {
 		if err := <-errs; err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestLoadsAHasuraExport(t *testing.T) {
-	md, err := Load("testdata/project")
+	md, err := Load("testdata/project/metadata")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestLoadsAHasuraExport(t *testing.T) {
 	if del := posts.DeletePermissions[0].Permission; del.Filter["author_id"] == nil {
 		t.Errorf("user delete: %+v", del)
 	}
-	if posts.File != filepath.Join("testdata", "project", "databases", "default", "tables", "public_posts.yaml") {
+	if posts.File != filepath.Join("testdata", "project", "metadata", "databases", "default", "tables", "public_posts.yaml") {
 		t.Errorf("file %s", posts.File)
 	}
 
@@ -83,7 +83,7 @@ func TestLoadsAHasuraExport(t *testing.T) {
 func project(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := os.CopyFS(dir, os.DirFS("testdata/project"))
+	err := os.CopyFS(dir, os.DirFS("testdata/project/metadata"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func createTemplate(ctx context.Context) error {
 		return err
 	}
 	defer pool.Close()
-	return database.Migrate(ctx, pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return database.Migrate(ctx, pool, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 }
 
 // exec runs one statement on the maintenance database.

@@ -1,0 +1,3 @@
+DROP FUNCTION public.search_posts(text);
+DROP TABLE public.posts;
+DROP TABLE public.authors;
