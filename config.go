@@ -40,6 +40,7 @@ type config struct {
 	// it is served is in Limits and IntrospectionDisabled, and what is not
 	// in MetadataNotServed, for the log.
 	MetadataDir           string
+	Metadata              *metadata.Metadata
 	IntrospectionDisabled []string
 	MetadataNotServed     []string
 	// MigrationsDir is a Hasura project's migrations directory, applied at
@@ -253,6 +254,7 @@ func loadMetadata(cfg *config, first func(...string) string) error {
 	if md.AllowList {
 		cfg.MetadataNotServed = append(cfg.MetadataNotServed, "allow_list.yaml: the allow list is not enforced")
 	}
+	cfg.Metadata = md
 	cfg.IntrospectionDisabled = md.IntrospectionDisabledFor
 	if md.Source != "" {
 		cfg.Source = md.Source

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/freshgraph/freshgraph/internal/pgtest"
 )
 
 const (
@@ -38,6 +41,7 @@ func TestHasuraMetadataLimitsIntrospectionAndLog(t *testing.T) {
 	// The project's migrations ran, after freshgraph's own.
 	for _, want := range []string{
 		`msg="applied app migration" version=1700000000000 name=init`,
+		`msg="Hasura metadata fits the database" tables=3`,
 		`msg="applied app migration" version=1700000000100 name=post_status`,
 		`msg="read Hasura metadata" dir=internal/metadata/testdata/project/metadata limits="depth_limit=10,anonymous=5 node_limit=200 batch_limit=5 time_limit=10s,anonymous=2s"`,
 		`msg="metadata not served: databases/default/tables/public_posts.yaml: table public.posts is tracked; serving a project's tables is not built yet"`,
@@ -119,5 +123,20 @@ func TestMetadataThatCannotBeServedRefusesTheStart(t *testing.T) {
 				t.Errorf("got  %v\nwant %s%s…", err, prefix, tt.want)
 			}
 		})
+	}
+}
+
+// Metadata that does not fit the database stops the start after the
+// migrations, naming the file.
+func TestMetadataThatDoesNotFitTheDatabaseStopsTheStart(t *testing.T) {
+	t.Parallel()
+	dir := copyMetadata(t, map[string]string{"databases/default/tables/public_posts.yaml": "table: posts\nselect_permissions:\n  - role: user\n    permission: {columns: [titel], filter: {}}\n"})
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "PORT": "0", "SESSION_SECRET": testSessionSecret,
+		"HASURA_GRAPHQL_METADATA_DIR": dir, "HASURA_GRAPHQL_MIGRATIONS_DIR": exampleMigrations}
+	err := run(t.Context(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	want := "HASURA_GRAPHQL_METADATA_DIR: " + filepath.Join(dir, "databases", "default", "tables", "public_posts.yaml") +
+		`: select_permissions of role user: column "titel" does not exist in table public.posts`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }

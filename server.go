@@ -24,6 +24,7 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
+	"github.com/freshgraph/freshgraph/internal/project"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/shutdown"
 )
@@ -94,6 +95,15 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	defer pool.Close()
 	if err := database.Migrate(ctx, pool, logger, appMigrations(cfg)); err != nil {
 		return err
+	}
+	if cfg.Metadata != nil && len(cfg.Metadata.Tables) > 0 {
+		// Checked now, though not served yet: metadata that does not fit the
+		// database is found at this start, not at the one that serves it.
+		p, err := project.Resolve(ctx, pool, cfg.Metadata)
+		if err != nil {
+			return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %w", err)
+		}
+		logger.Info("Hasura metadata fits the database", "tables", len(p.Tables))
 	}
 
 	ln, err := net.Listen("tcp", cfg.addr())
