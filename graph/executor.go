@@ -44,7 +44,7 @@ func (e Executor) InterceptRootField(ctx context.Context, next graphql.RootResol
 	case engine.Handles(field.Name):
 		out, err = engine.Execute(ctx, database.ConnFrom(ctx, e.DB), op, field, caller)
 	case sessionAPI[field.Name] != nil:
-		out, err = sessionAPI[field.Name](ctx, e.Resolver, op, field, caller)
+		out, err = sessionAPI[field.Name](e.Resolver, ctx, op, field, caller)
 	default: // introspection
 		return next(ctx)
 	}

@@ -17,56 +17,71 @@ import (
 )
 
 // sessionField answers one root field of the session API with its JSON.
-type sessionField func(ctx context.Context, r *Resolver, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error)
+type sessionField func(r *Resolver, ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error)
 
-// sessionAPI lists the session API's root fields.
+// sessionAPI lists the session API's root fields (schema.graphqls).
 var sessionAPI = map[string]sessionField{
-	"session": func(ctx context.Context, r *Resolver, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-		shape := newSessionShape(op, f, caller)
-		return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-			s, err := r.Accounts.Session(ctx, ex.r.WithContext(ctx), w, caller, shape.projection)
-			if s == nil || err != nil {
-				return []byte("null"), err
-			}
-			return shape.render(s)
-		})
-	},
-	"signUp": func(ctx context.Context, r *Resolver, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-		args := f.ArgumentMap(op.Variables)
-		shape := newSessionShape(op, f, caller)
-		return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-			s, err := r.Accounts.SignUp(ctx, ex.r.WithContext(ctx), w, str(args["email"]), str(args["password"]), optStr(args["name"]), shape.projection)
-			if err != nil {
-				return nil, err
-			}
-			return shape.render(s)
-		})
-	},
-	"signIn": func(ctx context.Context, r *Resolver, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-		args := f.ArgumentMap(op.Variables)
-		shape := newSessionShape(op, f, caller)
-		return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-			s, err := r.Accounts.SignIn(ctx, ex.r.WithContext(ctx), w, str(args["email"]), str(args["password"]), shape.projection)
-			if err != nil {
-				return nil, err
-			}
-			return shape.render(s)
-		})
-	},
-	"signOut": func(ctx context.Context, r *Resolver, _ *graphql.OperationContext, _ graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-		return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-			ended, err := r.Accounts.SignOut(ctx, ex.r.WithContext(ctx), w, caller.SessionToken)
-			return strconv.AppendBool(nil, ended), err
-		})
-	},
-	"updateUserProfile": func(ctx context.Context, r *Resolver, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-		args := f.ArgumentMap(op.Variables)
-		name, setName := args["name"]
-		image, setImage := args["image"]
-		change := authjs.ProfileChange{Name: optStr(name), SetName: setName, Image: optStr(image), SetImage: setImage}
-		user := engine.UserProjection(op, f.Selections, caller, "$.selectionSet."+f.Name)
-		return r.Accounts.UpdateProfile(ctx, caller, change, user)
-	},
+	"session":           (*Resolver).session,
+	"signUp":            (*Resolver).signUp,
+	"signIn":            (*Resolver).signIn,
+	"signOut":           (*Resolver).signOut,
+	"updateUserProfile": (*Resolver).updateUserProfile,
+}
+
+// session reads the caller's session and its user, fresh.
+func (r *Resolver) session(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+	shape := newSessionShape(op, f, caller)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
+		s, err := r.Accounts.Session(ctx, ex.r.WithContext(ctx), w, caller, shape.projection)
+		if s == nil || err != nil {
+			return []byte("null"), err
+		}
+		return shape.render(s)
+	})
+}
+
+// signUp creates an account and signs it in.
+func (r *Resolver) signUp(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+	args := f.ArgumentMap(op.Variables)
+	shape := newSessionShape(op, f, caller)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
+		s, err := r.Accounts.SignUp(ctx, ex.r.WithContext(ctx), w, str(args["email"]), str(args["password"]), optStr(args["name"]), shape.projection)
+		if err != nil {
+			return nil, err
+		}
+		return shape.render(s)
+	})
+}
+
+// signIn starts a session under a new token.
+func (r *Resolver) signIn(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+	args := f.ArgumentMap(op.Variables)
+	shape := newSessionShape(op, f, caller)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
+		s, err := r.Accounts.SignIn(ctx, ex.r.WithContext(ctx), w, str(args["email"]), str(args["password"]), shape.projection)
+		if err != nil {
+			return nil, err
+		}
+		return shape.render(s)
+	})
+}
+
+// signOut ends the caller's session.
+func (r *Resolver) signOut(ctx context.Context, _ *graphql.OperationContext, _ graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
+		ended, err := r.Accounts.SignOut(ctx, ex.r.WithContext(ctx), w, caller.SessionToken)
+		return strconv.AppendBool(nil, ended), err
+	})
+}
+
+// updateUserProfile writes the caller's name and image and returns the row.
+func (r *Resolver) updateUserProfile(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
+	args := f.ArgumentMap(op.Variables)
+	name, setName := args["name"]
+	image, setImage := args["image"]
+	change := authjs.ProfileChange{Name: optStr(name), SetName: setName, Image: optStr(image), SetImage: setImage}
+	user := engine.UserProjection(op, f.Selections, caller, "$.selectionSet."+f.Name)
+	return r.Accounts.UpdateProfile(ctx, caller, change, user)
 }
 
 // withExchange runs fn with the request and a sink for the cookies it sets,

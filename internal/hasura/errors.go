@@ -9,21 +9,35 @@ import "fmt"
 // Code is a Hasura error code, sent as extensions.code.
 type Code string
 
-// The codes this server sends; the names are Hasura's (HGE Base/Error.hs).
+// Every code this server sends, in one table. Most are Hasura's
+// (server/src-lib/Hasura/Base/Error.hs); the last block is freshgraph's own,
+// for what Hasura's open-source edition has no answer to.
 const (
-	CodeAccessDenied        Code = "access-denied"
-	CodeBadRequest          Code = "bad-request"
-	CodeConstraintError     Code = "constraint-error"
-	CodeConstraintViolation Code = "constraint-violation"
-	CodeDataException       Code = "data-exception"
-	CodeInvalidHeaders      Code = "invalid-headers"
-	CodeInvalidJSON         Code = "invalid-json"
-	CodeInvalidJWT          Code = "invalid-jwt"
-	CodeNotFound            Code = "not-found"
-	CodeNotSupported        Code = "not-supported"
-	CodePermissionError     Code = "permission-error"
-	CodeUnexpected          Code = "unexpected"
-	CodeValidationFailed    Code = "validation-failed"
+	CodeAccessDenied         Code = "access-denied"
+	CodeBadRequest           Code = "bad-request"
+	CodeConstraintError      Code = "constraint-error"
+	CodeConstraintViolation  Code = "constraint-violation"
+	CodeDataException        Code = "data-exception"
+	CodeInvalidHeaders       Code = "invalid-headers"
+	CodeInvalidJSON          Code = "invalid-json"
+	CodeInvalidJWT           Code = "invalid-jwt"
+	CodeJWTInvalidClaims     Code = "jwt-invalid-claims"
+	CodeJWTMissingRoleClaims Code = "jwt-missing-role-claims"
+	CodeMethodNotAllowed     Code = "method-not-allowed"
+	CodeNotFound             Code = "not-found"
+	CodeNotSupported         Code = "not-supported"
+	CodeParseFailed          Code = "parse-failed"
+	CodePermissionError      Code = "permission-error"
+	CodeUnexpected           Code = "unexpected"
+	CodeUnexpectedPayload    Code = "unexpected-payload"
+	CodeValidationFailed     Code = "validation-failed"
+
+	// An attempt refused because there were too many (sign-in, sign-up).
+	CodeRateLimited Code = "rate-limited"
+	// A request stopped by its time_limit.
+	CodeTimeLimit Code = "time-limit-exceeded"
+	// An answer over the response size limit.
+	CodeResponseSize Code = "response-size-limit-exceeded"
 )
 
 // Error is an error a client may see: its Message and Code are sent verbatim,
@@ -52,14 +66,3 @@ func (e *Error) AtPath(path string) *Error {
 
 // FieldPath is Hasura's path of a root field of the operation.
 func FieldPath(field string) string { return "$.selectionSet." + field }
-
-// CodeParseFailed and CodeUnexpectedPayload answer requests whose envelope,
-// not their GraphQL, is wrong.
-const (
-	CodeParseFailed       Code = "parse-failed"
-	CodeUnexpectedPayload Code = "unexpected-payload"
-)
-
-// CodeRateLimited is freshgraph's own code for an attempt refused because
-// there were too many (sign-in, sign-up); Hasura has none for this.
-const CodeRateLimited Code = "rate-limited"

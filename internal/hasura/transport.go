@@ -54,7 +54,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		out = AppendResponse(out, errorResponse(ctx, exec,
-			&Error{Code: "method-not-allowed", Message: "only GET and POST are supported on this endpoint"}))
+			&Error{Code: CodeMethodNotAllowed, Message: "only GET and POST are supported on this endpoint"}))
 	}
 	_, _ = w.Write(out)
 }

@@ -143,7 +143,7 @@ func signRaw(alg string, header, payload []byte, secret string) string {
 // codes are the error codes Verify may fail with.
 var codes = []hasura.Code{
 	hasura.CodeInvalidHeaders, hasura.CodeInvalidJWT, hasura.CodeAccessDenied,
-	CodeJWTInvalidClaims, CodeJWTMissingRoleClaims,
+	hasura.CodeJWTInvalidClaims, hasura.CodeJWTMissingRoleClaims,
 }
 
 // checkVerifyResult checks what Verify returned for the token tok and the

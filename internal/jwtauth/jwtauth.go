@@ -31,13 +31,6 @@ import (
 	"github.com/freshgraph/freshgraph/internal/hasura"
 )
 
-// Hasura's codes for bad claims in a verified token; internal/hasura does not
-// define them (HGE Base/Error.hs: JWTInvalidClaims, JWTRoleClaimMissing).
-const (
-	CodeJWTInvalidClaims     hasura.Code = "jwt-invalid-claims"
-	CodeJWTMissingRoleClaims hasura.Code = "jwt-missing-role-claims"
-)
-
 // DefaultClaimsNamespace is where Hasura looks for its claims by default.
 const DefaultClaimsNamespace = "https://hasura.io/jwt/claims"
 
@@ -547,13 +540,13 @@ func (v *Verifier) failureReason(tok *jwt.Token, mc jwt.MapClaims, err error) st
 func (v *Verifier) hasuraClaims(mc jwt.MapClaims) (map[string]any, error) {
 	nsValue, ok := mc[v.namespace]
 	if !ok {
-		return nil, authError(CodeJWTInvalidClaims, "claims key: '"+v.namespace+"' not found")
+		return nil, authError(hasura.CodeJWTInvalidClaims, "claims key: '"+v.namespace+"' not found")
 	}
 	var obj map[string]any
 	if v.stringified {
 		s, ok := nsValue.(string)
 		if !ok {
-			return nil, authError(CodeJWTInvalidClaims, "expecting a string when claims_format is stringified_json")
+			return nil, authError(hasura.CodeJWTInvalidClaims, "expecting a string when claims_format is stringified_json")
 		}
 		var decoded any
 		if json.Unmarshal([]byte(s), &decoded) == nil {
@@ -562,12 +555,12 @@ func (v *Verifier) hasuraClaims(mc jwt.MapClaims) (map[string]any, error) {
 		if obj == nil {
 			// Hasura adds ", but found: <the string>"; the token's content is
 			// not repeated here.
-			return nil, authError(CodeJWTInvalidClaims, "expecting stringified json at: 'claims_namespace "+v.namespace+"'")
+			return nil, authError(hasura.CodeJWTInvalidClaims, "expecting stringified json at: 'claims_namespace "+v.namespace+"'")
 		}
 	} else {
 		obj, ok = nsValue.(map[string]any)
 		if !ok {
-			return nil, authError(CodeJWTInvalidClaims, "expecting a json object when claims_format is json")
+			return nil, authError(hasura.CodeJWTInvalidClaims, "expecting a json object when claims_format is json")
 		}
 	}
 
@@ -591,20 +584,20 @@ func parseAllowedRoles(hc map[string]any) ([]string, error) {
 	const hint = "invalid " + AllowedRolesClaim + "; should be a list of roles: "
 	val, ok := hc[AllowedRolesClaim]
 	if !ok {
-		return nil, authError(CodeJWTMissingRoleClaims, "JWT claim does not contain "+AllowedRolesClaim)
+		return nil, authError(hasura.CodeJWTMissingRoleClaims, "JWT claim does not contain "+AllowedRolesClaim)
 	}
 	list, ok := val.([]any)
 	if !ok {
-		return nil, authError(CodeJWTInvalidClaims, hint+"Error in $: parsing [] failed, expected Array, but encountered "+jsonKind(val))
+		return nil, authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: parsing [] failed, expected Array, but encountered "+jsonKind(val))
 	}
 	roles := make([]string, 0, len(list))
 	for i, item := range list {
 		s, ok := item.(string)
 		if !ok {
-			return nil, authError(CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: parsing Text failed, expected String, but encountered %s", hint, i, jsonKind(item)))
+			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: parsing Text failed, expected String, but encountered %s", hint, i, jsonKind(item)))
 		}
 		if s == "" {
-			return nil, authError(CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: empty role name", hint, i))
+			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: empty role name", hint, i))
 		}
 		roles = append(roles, s)
 	}
@@ -615,14 +608,14 @@ func parseDefaultRole(hc map[string]any) (string, error) {
 	const hint = "invalid " + DefaultRoleClaim + "; should be a single role name: "
 	val, ok := hc[DefaultRoleClaim]
 	if !ok {
-		return "", authError(CodeJWTMissingRoleClaims, "JWT claim does not contain "+DefaultRoleClaim)
+		return "", authError(hasura.CodeJWTMissingRoleClaims, "JWT claim does not contain "+DefaultRoleClaim)
 	}
 	s, ok := val.(string)
 	if !ok {
-		return "", authError(CodeJWTInvalidClaims, hint+"Error in $: parsing Text failed, expected String, but encountered "+jsonKind(val))
+		return "", authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: parsing Text failed, expected String, but encountered "+jsonKind(val))
 	}
 	if s == "" {
-		return "", authError(CodeJWTInvalidClaims, hint+"Error in $: empty role name")
+		return "", authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: empty role name")
 	}
 	return s, nil
 }
@@ -641,7 +634,7 @@ func sessionVars(hc map[string]any) (map[string]string, error) {
 	for _, k := range keys {
 		s, ok := hc[k].(string)
 		if !ok {
-			return nil, authError(CodeJWTInvalidClaims, fmt.Sprintf("x-hasura-* claims: Error in $['%s']: parsing Text failed, expected String, but encountered %s", strings.ReplaceAll(k, "'", "\\'"), jsonKind(hc[k])))
+			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("x-hasura-* claims: Error in $['%s']: parsing Text failed, expected String, but encountered %s", strings.ReplaceAll(k, "'", "\\'"), jsonKind(hc[k])))
 		}
 		vars[k] = s
 	}

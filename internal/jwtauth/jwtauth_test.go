@@ -195,8 +195,8 @@ func TestVerify(t *testing.T) {
 		invalidJWT = hasura.CodeInvalidJWT
 		headers    = hasura.CodeInvalidHeaders
 		denied     = hasura.CodeAccessDenied
-		badClaims  = CodeJWTInvalidClaims
-		roleClaims = CodeJWTMissingRoleClaims
+		badClaims  = hasura.CodeJWTInvalidClaims
+		roleClaims = hasura.CodeJWTMissingRoleClaims
 	)
 
 	tests := []struct {

@@ -179,12 +179,6 @@ func ParseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// The codes of the limits met while a request runs; Hasura has none.
-const (
-	CodeTimeLimit    hasura.Code = "time-limit-exceeded"
-	CodeResponseSize hasura.Code = "response-size-limit-exceeded"
-)
-
 func exceeded(code hasura.Code, format string, args ...any) *hasura.Error {
 	return &hasura.Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -205,14 +199,14 @@ func (c Config) BatchError(role string, n int) error {
 
 // TimeError is the answer to a request that ran out of its time limit.
 func TimeError(role string, limit time.Duration) *hasura.Error {
-	return exceeded(CodeTimeLimit, "%s exceeded: the request was stopped", roleLimit("time_limit", limit, role))
+	return exceeded(hasura.CodeTimeLimit, "%s exceeded: the request was stopped", roleLimit("time_limit", limit, role))
 }
 
 // ResponseSizeError is the answer to a request whose answer would be size
 // bytes (or more, when size is not known) over a cap of limit bytes.
 func ResponseSizeError(limit, size int64) *hasura.Error {
 	if size <= 0 {
-		return exceeded(CodeResponseSize, "response_size_limit of %d bytes exceeded", limit)
+		return exceeded(hasura.CodeResponseSize, "response_size_limit of %d bytes exceeded", limit)
 	}
-	return exceeded(CodeResponseSize, "response_size_limit of %d bytes exceeded: the response has %d bytes", limit, size)
+	return exceeded(hasura.CodeResponseSize, "response_size_limit of %d bytes exceeded: the response has %d bytes", limit, size)
 }
