@@ -22,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
 	"github.com/freshgraph/freshgraph/internal/project"
@@ -95,6 +96,15 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	defer pool.Close()
 	if err := database.Migrate(ctx, pool, logger, appMigrations(cfg)); err != nil {
 		return err
+	}
+	// freshgraph's own tables are described by its built-in metadata, which
+	// the engine's role permissions come from: they must still fit.
+	own, err := builtin.Metadata()
+	if err != nil {
+		return err
+	}
+	if _, err := project.Resolve(ctx, pool, own); err != nil {
+		return fmt.Errorf("freshgraph's own tables no longer fit their metadata: %w", err)
 	}
 	if cfg.Metadata != nil && len(cfg.Metadata.Tables) > 0 {
 		// Checked now, though not served yet: metadata that does not fit the

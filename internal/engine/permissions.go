@@ -80,22 +80,6 @@ func permissionsFor(c auth.Caller) *permissions {
 	return &permissions{role: c.Role, tables: map[string]tablePermission{}}
 }
 
-// userTables are role user's permissions: the same for every caller, so
-// built once.
-var userTables = func() map[string]tablePermission {
-	none := map[string]bool{}
-	return map[string]tablePermission{
-		"users": {
-			selectRows: &rowPermission{
-				columns:       map[string]bool{"id": true, "name": true, "email": true, "image": true, "emailVerified": true},
-				relationships: none,
-				ownRowOnly:    true,
-			},
-			updateRows: &rowPermission{columns: map[string]bool{"name": true, "image": true}, relationships: none, ownRowOnly: true},
-		},
-	}
-}()
-
 // filterRows ANDs the caller's row filter for perm, if it has one.
 func (p *permissions) filterRows(b *sqlbuild.Builder, perm *rowPermission, alias string) {
 	if perm.ownRowOnly && p.own != nil {

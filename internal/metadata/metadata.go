@@ -61,8 +61,11 @@ func (e *Error) Error() string {
 }
 
 // Load reads the metadata directory dir.
-func Load(dir string) (*Metadata, error) {
-	l := &loader{dir: dir, md: &Metadata{}}
+func Load(dir string) (*Metadata, error) { return LoadFS(os.DirFS(dir), dir) }
+
+// LoadFS reads a metadata directory from fsys; dir names it in messages.
+func LoadFS(fsys fs.FS, dir string) (*Metadata, error) {
+	l := &loader{fsys: fsys, dir: dir, md: &Metadata{}}
 	if err := l.load(); err != nil {
 		return nil, err
 	}
@@ -70,8 +73,9 @@ func Load(dir string) (*Metadata, error) {
 }
 
 type loader struct {
-	dir string
-	md  *Metadata
+	fsys fs.FS
+	dir  string
+	md   *Metadata
 }
 
 // projectFiles are the files a v3 export writes beside databases/ and
@@ -107,7 +111,7 @@ func (l *loader) load() error {
 	if err := l.sources(); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(l.dir)
+	entries, err := fs.ReadDir(l.fsys, ".")
 	if err != nil {
 		return err
 	}
@@ -388,7 +392,7 @@ func include(n ast.Node) (string, bool) {
 // parse reads the file at rel (a slash path in the directory) and returns
 // its document's body, nil for an empty file.
 func (l *loader) parse(rel string) (ast.Node, error) {
-	data, err := os.ReadFile(l.path(rel))
+	data, err := fs.ReadFile(l.fsys, rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, &Error{File: l.path(rel), Message: "the file does not exist"}
 	}
@@ -443,7 +447,7 @@ func (l *loader) decode(rel string, n ast.Node, v any) error {
 // empty lists and maps, as an export writes for unused features.
 func (l *loader) empty(rel string) (bool, error) {
 	if strings.HasSuffix(rel, ".graphql") {
-		data, err := os.ReadFile(l.path(rel))
+		data, err := fs.ReadFile(l.fsys, rel)
 		return len(strings.TrimSpace(string(data))) == 0, err
 	}
 	n, err := l.parse(rel)
