@@ -1,5 +1,5 @@
 # The two commands the README promises, and the developer's helpers.
-.PHONY: run test bench fuzz generate lint check graphiql-assets
+.PHONY: run test bench fuzz generate generated lint check graphiql-assets
 
 # Start the server; with no DATABASE_URL it runs its own PostgreSQL.
 run:
@@ -33,6 +33,11 @@ fuzz:
 # Regenerate gqlgen's code from schema.graphqls.
 generate:
 	go generate ./...
+
+# Fails when the committed generated code is not what go generate writes.
+generated:
+	go generate ./...
+	git diff --exit-code -- graph/ || { echo "generated code is stale: run make generate and commit it"; exit 1; }
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -67,9 +67,21 @@ type ComplexityRoot struct {
 	}
 
 	Accounts_aggregate_fields struct {
-		Count func(childComplexity int, columns []model.AccountsSelectColumn, distinct *bool) int
-		Max   func(childComplexity int) int
-		Min   func(childComplexity int) int
+		Avg        func(childComplexity int) int
+		Count      func(childComplexity int, columns []model.AccountsSelectColumn, distinct *bool) int
+		Max        func(childComplexity int) int
+		Min        func(childComplexity int) int
+		Stddev     func(childComplexity int) int
+		StddevPop  func(childComplexity int) int
+		StddevSamp func(childComplexity int) int
+		Sum        func(childComplexity int) int
+		VarPop     func(childComplexity int) int
+		VarSamp    func(childComplexity int) int
+		Variance   func(childComplexity int) int
+	}
+
+	Accounts_avg_fields struct {
+		ExpiresAt func(childComplexity int) int
 	}
 
 	Accounts_max_fields struct {
@@ -103,6 +115,34 @@ type ComplexityRoot struct {
 	Accounts_mutation_response struct {
 		AffectedRows func(childComplexity int) int
 		Returning    func(childComplexity int) int
+	}
+
+	Accounts_stddev_fields struct {
+		ExpiresAt func(childComplexity int) int
+	}
+
+	Accounts_stddev_pop_fields struct {
+		ExpiresAt func(childComplexity int) int
+	}
+
+	Accounts_stddev_samp_fields struct {
+		ExpiresAt func(childComplexity int) int
+	}
+
+	Accounts_sum_fields struct {
+		ExpiresAt func(childComplexity int) int
+	}
+
+	Accounts_var_pop_fields struct {
+		ExpiresAt func(childComplexity int) int
+	}
+
+	Accounts_var_samp_fields struct {
+		ExpiresAt func(childComplexity int) int
+	}
+
+	Accounts_variance_fields struct {
+		ExpiresAt func(childComplexity int) int
 	}
 
 	Mutation_root struct {
@@ -505,6 +545,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Accounts_aggregate.Nodes(childComplexity), true
 
+	case "accounts_aggregate_fields.avg":
+		if e.ComplexityRoot.Accounts_aggregate_fields.Avg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.Avg(childComplexity), true
 	case "accounts_aggregate_fields.count":
 		if e.ComplexityRoot.Accounts_aggregate_fields.Count == nil {
 			break
@@ -528,6 +574,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Accounts_aggregate_fields.Min(childComplexity), true
+	case "accounts_aggregate_fields.stddev":
+		if e.ComplexityRoot.Accounts_aggregate_fields.Stddev == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.Stddev(childComplexity), true
+	case "accounts_aggregate_fields.stddev_pop":
+		if e.ComplexityRoot.Accounts_aggregate_fields.StddevPop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.StddevPop(childComplexity), true
+	case "accounts_aggregate_fields.stddev_samp":
+		if e.ComplexityRoot.Accounts_aggregate_fields.StddevSamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.StddevSamp(childComplexity), true
+	case "accounts_aggregate_fields.sum":
+		if e.ComplexityRoot.Accounts_aggregate_fields.Sum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.Sum(childComplexity), true
+	case "accounts_aggregate_fields.var_pop":
+		if e.ComplexityRoot.Accounts_aggregate_fields.VarPop == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.VarPop(childComplexity), true
+	case "accounts_aggregate_fields.var_samp":
+		if e.ComplexityRoot.Accounts_aggregate_fields.VarSamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.VarSamp(childComplexity), true
+	case "accounts_aggregate_fields.variance":
+		if e.ComplexityRoot.Accounts_aggregate_fields.Variance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_aggregate_fields.Variance(childComplexity), true
+
+	case "accounts_avg_fields.expires_at":
+		if e.ComplexityRoot.Accounts_avg_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_avg_fields.ExpiresAt(childComplexity), true
 
 	case "accounts_max_fields.access_token":
 		if e.ComplexityRoot.Accounts_max_fields.AccessToken == nil {
@@ -675,6 +770,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Accounts_mutation_response.Returning(childComplexity), true
+
+	case "accounts_stddev_fields.expires_at":
+		if e.ComplexityRoot.Accounts_stddev_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_stddev_fields.ExpiresAt(childComplexity), true
+
+	case "accounts_stddev_pop_fields.expires_at":
+		if e.ComplexityRoot.Accounts_stddev_pop_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_stddev_pop_fields.ExpiresAt(childComplexity), true
+
+	case "accounts_stddev_samp_fields.expires_at":
+		if e.ComplexityRoot.Accounts_stddev_samp_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_stddev_samp_fields.ExpiresAt(childComplexity), true
+
+	case "accounts_sum_fields.expires_at":
+		if e.ComplexityRoot.Accounts_sum_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_sum_fields.ExpiresAt(childComplexity), true
+
+	case "accounts_var_pop_fields.expires_at":
+		if e.ComplexityRoot.Accounts_var_pop_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_var_pop_fields.ExpiresAt(childComplexity), true
+
+	case "accounts_var_samp_fields.expires_at":
+		if e.ComplexityRoot.Accounts_var_samp_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_var_samp_fields.ExpiresAt(childComplexity), true
+
+	case "accounts_variance_fields.expires_at":
+		if e.ComplexityRoot.Accounts_variance_fields.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Accounts_variance_fields.ExpiresAt(childComplexity), true
 
 	case "mutation_root.delete_accounts":
 		if e.ComplexityRoot.Mutation_root.DeleteAccounts == nil {
@@ -1792,6 +1936,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("accounts_aggregate_bool_exp_count", ec.unmarshalInputaccounts_aggregate_bool_exp_count),
 			graphql.NewInputUnmarshaler("accounts_aggregate_order_by", ec.unmarshalInputaccounts_aggregate_order_by),
 			graphql.NewInputUnmarshaler("accounts_arr_rel_insert_input", ec.unmarshalInputaccounts_arr_rel_insert_input),
+			graphql.NewInputUnmarshaler("accounts_avg_order_by", ec.unmarshalInputaccounts_avg_order_by),
 			graphql.NewInputUnmarshaler("accounts_bool_exp", ec.unmarshalInputaccounts_bool_exp),
 			graphql.NewInputUnmarshaler("accounts_inc_input", ec.unmarshalInputaccounts_inc_input),
 			graphql.NewInputUnmarshaler("accounts_insert_input", ec.unmarshalInputaccounts_insert_input),
@@ -1801,7 +1946,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("accounts_order_by", ec.unmarshalInputaccounts_order_by),
 			graphql.NewInputUnmarshaler("accounts_pk_columns_input", ec.unmarshalInputaccounts_pk_columns_input),
 			graphql.NewInputUnmarshaler("accounts_set_input", ec.unmarshalInputaccounts_set_input),
+			graphql.NewInputUnmarshaler("accounts_stddev_order_by", ec.unmarshalInputaccounts_stddev_order_by),
+			graphql.NewInputUnmarshaler("accounts_stddev_pop_order_by", ec.unmarshalInputaccounts_stddev_pop_order_by),
+			graphql.NewInputUnmarshaler("accounts_stddev_samp_order_by", ec.unmarshalInputaccounts_stddev_samp_order_by),
+			graphql.NewInputUnmarshaler("accounts_sum_order_by", ec.unmarshalInputaccounts_sum_order_by),
 			graphql.NewInputUnmarshaler("accounts_updates", ec.unmarshalInputaccounts_updates),
+			graphql.NewInputUnmarshaler("accounts_var_pop_order_by", ec.unmarshalInputaccounts_var_pop_order_by),
+			graphql.NewInputUnmarshaler("accounts_var_samp_order_by", ec.unmarshalInputaccounts_var_samp_order_by),
+			graphql.NewInputUnmarshaler("accounts_variance_order_by", ec.unmarshalInputaccounts_variance_order_by),
 			graphql.NewInputUnmarshaler("provider_type_bool_exp", ec.unmarshalInputprovider_type_bool_exp),
 			graphql.NewInputUnmarshaler("provider_type_enum_comparison_exp", ec.unmarshalInputprovider_type_enum_comparison_exp),
 			graphql.NewInputUnmarshaler("provider_type_insert_input", ec.unmarshalInputprovider_type_insert_input),
@@ -2185,14 +2337,38 @@ func (ec *executionContext) childFields_accounts_aggregate(ctx context.Context, 
 
 func (ec *executionContext) childFields_accounts_aggregate_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "avg":
+		return ec.fieldContext_accounts_aggregate_fields_avg(ctx, field)
 	case "count":
 		return ec.fieldContext_accounts_aggregate_fields_count(ctx, field)
 	case "max":
 		return ec.fieldContext_accounts_aggregate_fields_max(ctx, field)
 	case "min":
 		return ec.fieldContext_accounts_aggregate_fields_min(ctx, field)
+	case "stddev":
+		return ec.fieldContext_accounts_aggregate_fields_stddev(ctx, field)
+	case "stddev_pop":
+		return ec.fieldContext_accounts_aggregate_fields_stddev_pop(ctx, field)
+	case "stddev_samp":
+		return ec.fieldContext_accounts_aggregate_fields_stddev_samp(ctx, field)
+	case "sum":
+		return ec.fieldContext_accounts_aggregate_fields_sum(ctx, field)
+	case "var_pop":
+		return ec.fieldContext_accounts_aggregate_fields_var_pop(ctx, field)
+	case "var_samp":
+		return ec.fieldContext_accounts_aggregate_fields_var_samp(ctx, field)
+	case "variance":
+		return ec.fieldContext_accounts_aggregate_fields_variance(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type accounts_aggregate_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_avg_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_avg_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_avg_fields", field.Name)
 }
 
 func (ec *executionContext) childFields_accounts_max_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2259,6 +2435,62 @@ func (ec *executionContext) childFields_accounts_mutation_response(ctx context.C
 		return ec.fieldContext_accounts_mutation_response_returning(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type accounts_mutation_response", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_stddev_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_stddev_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_stddev_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_stddev_pop_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_stddev_pop_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_stddev_pop_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_stddev_samp_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_stddev_samp_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_stddev_samp_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_sum_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_sum_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_sum_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_var_pop_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_var_pop_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_var_pop_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_var_samp_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_var_samp_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_var_samp_fields", field.Name)
+}
+
+func (ec *executionContext) childFields_accounts_variance_fields(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "expires_at":
+		return ec.fieldContext_accounts_variance_fields_expires_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type accounts_variance_fields", field.Name)
 }
 
 func (ec *executionContext) childFields_provider_type(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5701,6 +5933,38 @@ func (ec *executionContext) fieldContext_accounts_aggregate_nodes(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _accounts_aggregate_fields_avg(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_avg(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Avg, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsAvgFields) graphql.Marshaler {
+			return ec.marshalOaccounts_avg_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsAvgFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_avg(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_avg_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _accounts_aggregate_fields_count(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5806,6 +6070,253 @@ func (ec *executionContext) fieldContext_accounts_aggregate_fields_min(_ context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_stddev(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_stddev(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stddev, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsStddevFields) graphql.Marshaler {
+			return ec.marshalOaccounts_stddev_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_stddev(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_stddev_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_stddev_pop(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_stddev_pop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StddevPop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsStddevPopFields) graphql.Marshaler {
+			return ec.marshalOaccounts_stddev_pop_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevPopFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_stddev_pop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_stddev_pop_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_stddev_samp(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_stddev_samp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StddevSamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsStddevSampFields) graphql.Marshaler {
+			return ec.marshalOaccounts_stddev_samp_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevSampFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_stddev_samp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_stddev_samp_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_sum(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_sum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsSumFields) graphql.Marshaler {
+			return ec.marshalOaccounts_sum_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsSumFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_sum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_sum_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_var_pop(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_var_pop(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VarPop, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsVarPopFields) graphql.Marshaler {
+			return ec.marshalOaccounts_var_pop_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarPopFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_var_pop(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_var_pop_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_var_samp(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_var_samp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VarSamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsVarSampFields) graphql.Marshaler {
+			return ec.marshalOaccounts_var_samp_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarSampFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_var_samp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_var_samp_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_aggregate_fields_variance(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAggregateFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_aggregate_fields_variance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AccountsVarianceFields) graphql.Marshaler {
+			return ec.marshalOaccounts_variance_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarianceFields(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_aggregate_fields_variance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "accounts_aggregate_fields",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_accounts_variance_fields(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _accounts_avg_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsAvgFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_avg_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_avg_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_avg_fields", field, false, false, "Float")
 }
 
 func (ec *executionContext) _accounts_max_fields_access_token(ctx context.Context, field graphql.CollectedField, obj *model.AccountsMaxFields) (ret graphql.Marshaler) {
@@ -6367,6 +6878,167 @@ func (ec *executionContext) fieldContext_accounts_mutation_response_returning(_ 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _accounts_stddev_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsStddevFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_stddev_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_stddev_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_stddev_fields", field, false, false, "Float")
+}
+
+func (ec *executionContext) _accounts_stddev_pop_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsStddevPopFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_stddev_pop_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_stddev_pop_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_stddev_pop_fields", field, false, false, "Float")
+}
+
+func (ec *executionContext) _accounts_stddev_samp_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsStddevSampFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_stddev_samp_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_stddev_samp_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_stddev_samp_fields", field, false, false, "Float")
+}
+
+func (ec *executionContext) _accounts_sum_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsSumFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_sum_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_sum_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_sum_fields", field, false, false, "Int")
+}
+
+func (ec *executionContext) _accounts_var_pop_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsVarPopFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_var_pop_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_var_pop_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_var_pop_fields", field, false, false, "Float")
+}
+
+func (ec *executionContext) _accounts_var_samp_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsVarSampFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_var_samp_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_var_samp_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_var_samp_fields", field, false, false, "Float")
+}
+
+func (ec *executionContext) _accounts_variance_fields_expires_at(ctx context.Context, field graphql.CollectedField, obj *model.AccountsVarianceFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_accounts_variance_fields_expires_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_accounts_variance_fields_expires_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("accounts_variance_fields", field, false, false, "Float")
 }
 
 func (ec *executionContext) _mutation_root_signUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11255,13 +11927,20 @@ func (ec *executionContext) unmarshalInputaccounts_aggregate_order_by(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"count", "max", "min"}
+	fieldsInOrder := [...]string{"avg", "count", "max", "min", "stddev", "stddev_pop", "stddev_samp", "sum", "var_pop", "var_samp", "variance"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "avg":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("avg"))
+			data, err := ec.unmarshalOaccounts_avg_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsAvgOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Avg = data
 		case "count":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
 			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
@@ -11283,6 +11962,55 @@ func (ec *executionContext) unmarshalInputaccounts_aggregate_order_by(ctx contex
 				return it, err
 			}
 			it.Min = data
+		case "stddev":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stddev"))
+			data, err := ec.unmarshalOaccounts_stddev_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stddev = data
+		case "stddev_pop":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stddev_pop"))
+			data, err := ec.unmarshalOaccounts_stddev_pop_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevPopOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StddevPop = data
+		case "stddev_samp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stddev_samp"))
+			data, err := ec.unmarshalOaccounts_stddev_samp_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevSampOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StddevSamp = data
+		case "sum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sum"))
+			data, err := ec.unmarshalOaccounts_sum_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsSumOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sum = data
+		case "var_pop":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("var_pop"))
+			data, err := ec.unmarshalOaccounts_var_pop_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarPopOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VarPop = data
+		case "var_samp":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("var_samp"))
+			data, err := ec.unmarshalOaccounts_var_samp_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarSampOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VarSamp = data
+		case "variance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variance"))
+			data, err := ec.unmarshalOaccounts_variance_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarianceOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Variance = data
 		}
 	}
 	return it, nil
@@ -11346,6 +12074,48 @@ func (ec *executionContext) unmarshalInputaccounts_arr_rel_insert_input(ctx cont
 func Unmarshalaccounts_arr_rel_insert_input(ctx context.Context, raw any) (model.AccountsArrRelInsertInput, error) {
 	var out model.AccountsArrRelInsertInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_arr_rel_insert_input", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_avg_order_by(ctx context.Context, obj any) (model.AccountsAvgOrderBy, error) {
+	var it model.AccountsAvgOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_avg_order_by unmarshals raw into the accounts_avg_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_avg_order_by(ctx context.Context, raw any) (model.AccountsAvgOrderBy, error) {
+	var out model.AccountsAvgOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_avg_order_by", raw, &out)
 	return out, err
 }
 
@@ -12235,6 +13005,174 @@ func Unmarshalaccounts_set_input(ctx context.Context, raw any) (model.AccountsSe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputaccounts_stddev_order_by(ctx context.Context, obj any) (model.AccountsStddevOrderBy, error) {
+	var it model.AccountsStddevOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_stddev_order_by unmarshals raw into the accounts_stddev_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_stddev_order_by(ctx context.Context, raw any) (model.AccountsStddevOrderBy, error) {
+	var out model.AccountsStddevOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_stddev_order_by", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_stddev_pop_order_by(ctx context.Context, obj any) (model.AccountsStddevPopOrderBy, error) {
+	var it model.AccountsStddevPopOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_stddev_pop_order_by unmarshals raw into the accounts_stddev_pop_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_stddev_pop_order_by(ctx context.Context, raw any) (model.AccountsStddevPopOrderBy, error) {
+	var out model.AccountsStddevPopOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_stddev_pop_order_by", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_stddev_samp_order_by(ctx context.Context, obj any) (model.AccountsStddevSampOrderBy, error) {
+	var it model.AccountsStddevSampOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_stddev_samp_order_by unmarshals raw into the accounts_stddev_samp_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_stddev_samp_order_by(ctx context.Context, raw any) (model.AccountsStddevSampOrderBy, error) {
+	var out model.AccountsStddevSampOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_stddev_samp_order_by", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_sum_order_by(ctx context.Context, obj any) (model.AccountsSumOrderBy, error) {
+	var it model.AccountsSumOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_sum_order_by unmarshals raw into the accounts_sum_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_sum_order_by(ctx context.Context, raw any) (model.AccountsSumOrderBy, error) {
+	var out model.AccountsSumOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_sum_order_by", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputaccounts_updates(ctx context.Context, obj any) (model.AccountsUpdates, error) {
 	var it model.AccountsUpdates
 	if obj == nil {
@@ -12288,6 +13226,132 @@ func (ec *executionContext) unmarshalInputaccounts_updates(ctx context.Context, 
 func Unmarshalaccounts_updates(ctx context.Context, raw any) (model.AccountsUpdates, error) {
 	var out model.AccountsUpdates
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_updates", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_var_pop_order_by(ctx context.Context, obj any) (model.AccountsVarPopOrderBy, error) {
+	var it model.AccountsVarPopOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_var_pop_order_by unmarshals raw into the accounts_var_pop_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_var_pop_order_by(ctx context.Context, raw any) (model.AccountsVarPopOrderBy, error) {
+	var out model.AccountsVarPopOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_var_pop_order_by", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_var_samp_order_by(ctx context.Context, obj any) (model.AccountsVarSampOrderBy, error) {
+	var it model.AccountsVarSampOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_var_samp_order_by unmarshals raw into the accounts_var_samp_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_var_samp_order_by(ctx context.Context, raw any) (model.AccountsVarSampOrderBy, error) {
+	var out model.AccountsVarSampOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_var_samp_order_by", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputaccounts_variance_order_by(ctx context.Context, obj any) (model.AccountsVarianceOrderBy, error) {
+	var it model.AccountsVarianceOrderBy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"expires_at"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "expires_at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expires_at"))
+			data, err := ec.unmarshalOorder_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐOrderBy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// Unmarshalaccounts_variance_order_by unmarshals raw into the accounts_variance_order_by input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func Unmarshalaccounts_variance_order_by(ctx context.Context, raw any) (model.AccountsVarianceOrderBy, error) {
+	var out model.AccountsVarianceOrderBy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "accounts_variance_order_by", raw, &out)
 	return out, err
 }
 
@@ -15177,6 +16241,11 @@ func (ec *executionContext) _accounts_aggregate_fields(ctx context.Context, sel 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("accounts_aggregate_fields")
+		case "avg":
+			out.Values[i] = ec._accounts_aggregate_fields_avg(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "count":
 			out.Values[i] = ec._accounts_aggregate_fields_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15189,6 +16258,74 @@ func (ec *executionContext) _accounts_aggregate_fields(ctx context.Context, sel 
 			}
 		case "min":
 			out.Values[i] = ec._accounts_aggregate_fields_min(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stddev":
+			out.Values[i] = ec._accounts_aggregate_fields_stddev(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stddev_pop":
+			out.Values[i] = ec._accounts_aggregate_fields_stddev_pop(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stddev_samp":
+			out.Values[i] = ec._accounts_aggregate_fields_stddev_samp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sum":
+			out.Values[i] = ec._accounts_aggregate_fields_sum(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "var_pop":
+			out.Values[i] = ec._accounts_aggregate_fields_var_pop(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "var_samp":
+			out.Values[i] = ec._accounts_aggregate_fields_var_samp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "variance":
+			out.Values[i] = ec._accounts_aggregate_fields_variance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_avg_fieldsImplementors = []string{"accounts_avg_fields"}
+
+func (ec *executionContext) _accounts_avg_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsAvgFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_avg_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_avg_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_avg_fields_expires_at(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -15394,6 +16531,237 @@ func (ec *executionContext) _accounts_mutation_response(ctx context.Context, sel
 		case "returning":
 			out.Values[i] = ec._accounts_mutation_response_returning(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_stddev_fieldsImplementors = []string{"accounts_stddev_fields"}
+
+func (ec *executionContext) _accounts_stddev_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsStddevFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_stddev_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_stddev_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_stddev_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_stddev_pop_fieldsImplementors = []string{"accounts_stddev_pop_fields"}
+
+func (ec *executionContext) _accounts_stddev_pop_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsStddevPopFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_stddev_pop_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_stddev_pop_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_stddev_pop_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_stddev_samp_fieldsImplementors = []string{"accounts_stddev_samp_fields"}
+
+func (ec *executionContext) _accounts_stddev_samp_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsStddevSampFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_stddev_samp_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_stddev_samp_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_stddev_samp_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_sum_fieldsImplementors = []string{"accounts_sum_fields"}
+
+func (ec *executionContext) _accounts_sum_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsSumFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_sum_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_sum_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_sum_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_var_pop_fieldsImplementors = []string{"accounts_var_pop_fields"}
+
+func (ec *executionContext) _accounts_var_pop_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsVarPopFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_var_pop_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_var_pop_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_var_pop_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_var_samp_fieldsImplementors = []string{"accounts_var_samp_fields"}
+
+func (ec *executionContext) _accounts_var_samp_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsVarSampFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_var_samp_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_var_samp_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_var_samp_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var accounts_variance_fieldsImplementors = []string{"accounts_variance_fields"}
+
+func (ec *executionContext) _accounts_variance_fields(ctx context.Context, sel ast.SelectionSet, obj *model.AccountsVarianceFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, accounts_variance_fieldsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("accounts_variance_fields")
+		case "expires_at":
+			out.Values[i] = ec._accounts_variance_fields_expires_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -17982,6 +19350,23 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -18240,6 +19625,21 @@ func (ec *executionContext) unmarshalOaccounts_arr_rel_insert_input2ᚖgithubᚗ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOaccounts_avg_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsAvgFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsAvgFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_avg_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_avg_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsAvgOrderBy(ctx context.Context, v any) (*model.AccountsAvgOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_avg_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOaccounts_bool_exp2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsBoolExpᚄ(ctx context.Context, v any) ([]*model.AccountsBoolExp, error) {
 	if v == nil {
 		return nil, nil
@@ -18389,6 +19789,111 @@ func (ec *executionContext) unmarshalOaccounts_set_input2ᚖgithubᚗcomᚋfresh
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputaccounts_set_input(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_stddev_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsStddevFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_stddev_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_stddev_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevOrderBy(ctx context.Context, v any) (*model.AccountsStddevOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_stddev_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_stddev_pop_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevPopFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsStddevPopFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_stddev_pop_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_stddev_pop_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevPopOrderBy(ctx context.Context, v any) (*model.AccountsStddevPopOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_stddev_pop_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_stddev_samp_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevSampFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsStddevSampFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_stddev_samp_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_stddev_samp_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsStddevSampOrderBy(ctx context.Context, v any) (*model.AccountsStddevSampOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_stddev_samp_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_sum_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsSumFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsSumFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_sum_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_sum_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsSumOrderBy(ctx context.Context, v any) (*model.AccountsSumOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_sum_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_var_pop_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarPopFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsVarPopFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_var_pop_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_var_pop_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarPopOrderBy(ctx context.Context, v any) (*model.AccountsVarPopOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_var_pop_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_var_samp_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarSampFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsVarSampFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_var_samp_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_var_samp_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarSampOrderBy(ctx context.Context, v any) (*model.AccountsVarSampOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_var_samp_order_by(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOaccounts_variance_fields2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarianceFields(ctx context.Context, sel ast.SelectionSet, v *model.AccountsVarianceFields) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._accounts_variance_fields(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOaccounts_variance_order_by2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚋmodelᚐAccountsVarianceOrderBy(ctx context.Context, v any) (*model.AccountsVarianceOrderBy, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputaccounts_variance_order_by(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -90,16 +90,32 @@ type AccountsAggregateBoolExpCount struct {
 
 // aggregate fields of "accounts"
 type AccountsAggregateFields struct {
-	Count int                `json:"count"`
-	Max   *AccountsMaxFields `json:"max,omitempty"`
-	Min   *AccountsMinFields `json:"min,omitempty"`
+	Avg        *AccountsAvgFields        `json:"avg,omitempty"`
+	Count      int                       `json:"count"`
+	Max        *AccountsMaxFields        `json:"max,omitempty"`
+	Min        *AccountsMinFields        `json:"min,omitempty"`
+	Stddev     *AccountsStddevFields     `json:"stddev,omitempty"`
+	StddevPop  *AccountsStddevPopFields  `json:"stddev_pop,omitempty"`
+	StddevSamp *AccountsStddevSampFields `json:"stddev_samp,omitempty"`
+	Sum        *AccountsSumFields        `json:"sum,omitempty"`
+	VarPop     *AccountsVarPopFields     `json:"var_pop,omitempty"`
+	VarSamp    *AccountsVarSampFields    `json:"var_samp,omitempty"`
+	Variance   *AccountsVarianceFields   `json:"variance,omitempty"`
 }
 
 // order by aggregate values of table "accounts"
 type AccountsAggregateOrderBy struct {
-	Count *OrderBy            `json:"count,omitempty"`
-	Max   *AccountsMaxOrderBy `json:"max,omitempty"`
-	Min   *AccountsMinOrderBy `json:"min,omitempty"`
+	Avg        *AccountsAvgOrderBy        `json:"avg,omitempty"`
+	Count      *OrderBy                   `json:"count,omitempty"`
+	Max        *AccountsMaxOrderBy        `json:"max,omitempty"`
+	Min        *AccountsMinOrderBy        `json:"min,omitempty"`
+	Stddev     *AccountsStddevOrderBy     `json:"stddev,omitempty"`
+	StddevPop  *AccountsStddevPopOrderBy  `json:"stddev_pop,omitempty"`
+	StddevSamp *AccountsStddevSampOrderBy `json:"stddev_samp,omitempty"`
+	Sum        *AccountsSumOrderBy        `json:"sum,omitempty"`
+	VarPop     *AccountsVarPopOrderBy     `json:"var_pop,omitempty"`
+	VarSamp    *AccountsVarSampOrderBy    `json:"var_samp,omitempty"`
+	Variance   *AccountsVarianceOrderBy   `json:"variance,omitempty"`
 }
 
 // input type for inserting array relation for remote table "accounts"
@@ -107,6 +123,16 @@ type AccountsArrRelInsertInput struct {
 	Data []*AccountsInsertInput `json:"data"`
 	// upsert condition
 	OnConflict *AccountsOnConflict `json:"on_conflict,omitempty"`
+}
+
+// aggregate avg on columns
+type AccountsAvgFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by avg() on columns of table "accounts"
+type AccountsAvgOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
 }
 
 // Boolean expression to filter rows from the table "accounts". All fields are combined with a logical 'AND'.
@@ -264,6 +290,46 @@ type AccountsSetInput struct {
 	UserID            *string           `json:"userId,omitempty"`
 }
 
+// aggregate stddev on columns
+type AccountsStddevFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by stddev() on columns of table "accounts"
+type AccountsStddevOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
+}
+
+// aggregate stddev_pop on columns
+type AccountsStddevPopFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by stddev_pop() on columns of table "accounts"
+type AccountsStddevPopOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
+}
+
+// aggregate stddev_samp on columns
+type AccountsStddevSampFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by stddev_samp() on columns of table "accounts"
+type AccountsStddevSampOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
+}
+
+// aggregate sum on columns
+type AccountsSumFields struct {
+	ExpiresAt *int `json:"expires_at,omitempty"`
+}
+
+// order by sum() on columns of table "accounts"
+type AccountsSumOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
+}
+
 type AccountsUpdates struct {
 	// increments the numeric columns with given value of the filtered values
 	Inc *AccountsIncInput `json:"_inc,omitempty"`
@@ -271,6 +337,36 @@ type AccountsUpdates struct {
 	Set *AccountsSetInput `json:"_set,omitempty"`
 	// filter the rows which have to be updated
 	Where *AccountsBoolExp `json:"where"`
+}
+
+// aggregate var_pop on columns
+type AccountsVarPopFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by var_pop() on columns of table "accounts"
+type AccountsVarPopOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
+}
+
+// aggregate var_samp on columns
+type AccountsVarSampFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by var_samp() on columns of table "accounts"
+type AccountsVarSampOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
+}
+
+// aggregate variance on columns
+type AccountsVarianceFields struct {
+	ExpiresAt *float64 `json:"expires_at,omitempty"`
+}
+
+// order by variance() on columns of table "accounts"
+type AccountsVarianceOrderBy struct {
+	ExpiresAt *OrderBy `json:"expires_at,omitempty"`
 }
 
 type MutationRoot struct {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -186,19 +187,19 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 				continue
 			}
 			cols, err := object(av, ap, target.Name+"_"+fn+"_order_by")
-			if err != nil || (fn != "max" && fn != "min") {
+			if err != nil || !slices.Contains(target.AggregateFunctions(), fn) {
 				return nil, notFound(ap, fn, target.Name+"_aggregate_order_by")
 			}
 			for _, cn := range sortedKeys(cols) {
 				col, ok := target.Column(cn)
-				if !ok || !col.Type.Ordered || cols[cn] == nil {
+				if !ok || !aggregates(fn, col) || cols[cn] == nil {
 					continue
 				}
 				dir, err := direction(cols[cn], ap+"."+cn)
 				if err != nil {
 					return nil, err
 				}
-				items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { minMax(b, fn, inner, col) }), dir: dir})
+				items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { aggregateOf(b, fn, inner, col) }), dir: dir})
 			}
 		}
 	}
@@ -214,9 +215,19 @@ func direction(v any, path string) (string, error) {
 	return dir, nil
 }
 
-// minMax writes max(col) or min(col); uuid has no ordering aggregate in
-// PostgreSQL, so it goes through text, which orders uuids the same way.
-func minMax(b *sqlbuild.Builder, fn, alias string, col tables.Column) {
+// aggregates reports whether the aggregate fn applies to col: max and min
+// to every ordered column, the others to numeric ones.
+func aggregates(fn string, col tables.Column) bool {
+	if fn == "max" || fn == "min" {
+		return col.Type.Ordered
+	}
+	return col.Type.Numeric
+}
+
+// aggregateOf writes fn(col), fn one of the aggregates that apply to col
+// (its name is PostgreSQL's too); uuid has no max or min in PostgreSQL, so
+// it goes through text, which orders uuids the same way.
+func aggregateOf(b *sqlbuild.Builder, fn, alias string, col tables.Column) {
 	b.S(fn+"(").Col(alias, col.Name)
 	if col.Type == tables.UUID {
 		b.S("::text)::uuid")
@@ -396,15 +407,15 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 					args := c.args(ff)
 					return c.count(b, t, alias, args["columns"], args["distinct"], fp)
 				}
-				if fn != "max" && fn != "min" {
+				if !slices.Contains(t.AggregateFunctions(), fn) {
 					return notFound(fp, fn, t.Name+"_aggregate_fields")
 				}
 				return c.object(b, ff.SelectionSet, t.Name+"_"+fn+"_fields", fp, func(b *sqlbuild.Builder, cn string, _ *ast.Field, cp string) error {
 					col, ok := t.Column(cn)
-					if !ok || !col.Type.Ordered || !perm.column(cn) {
+					if !ok || !perm.column(cn) || !aggregates(fn, col) {
 						return notFound(cp, cn, t.Name+"_"+fn+"_fields")
 					}
-					minMax(b, fn, alias, col)
+					aggregateOf(b, fn, alias, col)
 					return nil
 				})
 			})

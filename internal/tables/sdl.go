@@ -143,19 +143,32 @@ func (p *printer) table(t *Table) {
 	p.line("  nodes: [%s!]!", n)
 	p.line("}")
 	p.line("")
+	numeric := t.NumericColumns()
 	p.description(fmt.Sprintf(`aggregate fields of "%s"`, n))
 	p.line("type %s_aggregate_fields {", n)
-	p.line("  count(columns: [%s_select_column!], distinct: Boolean): Int!", n)
-	p.line("  max: %s_max_fields", n)
-	p.line("  min: %s_min_fields", n)
+	for _, fn := range t.AggregateFunctions() {
+		if fn == "count" {
+			p.line("  count(columns: [%s_select_column!], distinct: Boolean): Int!", n)
+			continue
+		}
+		p.line("  %s: %s_%s_fields", fn, n, fn)
+	}
 	p.line("}")
 	p.line("")
-	for _, m := range []string{"max", "min"} {
-		p.description(fmt.Sprintf("aggregate %s on columns", m))
-		p.line("type %s_%s_fields {", n, m)
+	for _, fn := range t.AggregateFunctions() {
+		if fn == "count" {
+			continue
+		}
+		p.description(fmt.Sprintf("aggregate %s on columns", fn))
+		p.line("type %s_%s_fields {", n, fn)
 		for _, c := range cols {
-			if c.Type.Ordered {
-				p.line("  %s: %s", c.Name, c.Type.GraphQL)
+			switch {
+			case fn == "max" || fn == "min":
+				if c.Type.Ordered {
+					p.line("  %s: %s", c.Name, c.Type.GraphQL)
+				}
+			case slices.Contains(numeric, c):
+				p.line("  %s: %s", c.Name, AggregateType(fn, c))
 			}
 		}
 		p.line("}")
@@ -204,16 +217,23 @@ func (p *printer) table(t *Table) {
 		p.line("")
 		p.description(fmt.Sprintf(`order by aggregate values of table "%s"`, n))
 		p.line("input %s_aggregate_order_by {", n)
-		p.line("  count: order_by")
-		p.line("  max: %s_max_order_by", n)
-		p.line("  min: %s_min_order_by", n)
+		for _, fn := range t.AggregateFunctions() {
+			if fn == "count" {
+				p.line("  count: order_by")
+				continue
+			}
+			p.line("  %s: %s_%s_order_by", fn, n, fn)
+		}
 		p.line("}")
 		p.line("")
-		for _, m := range []string{"max", "min"} {
-			p.description(fmt.Sprintf("order by %s() on columns of table \"%s\"", m, n))
-			p.line("input %s_%s_order_by {", n, m)
+		for _, fn := range t.AggregateFunctions() {
+			if fn == "count" {
+				continue
+			}
+			p.description(fmt.Sprintf("order by %s() on columns of table \"%s\"", fn, n))
+			p.line("input %s_%s_order_by {", n, fn)
 			for _, c := range cols {
-				if c.Type.Ordered {
+				if (fn == "max" || fn == "min") && c.Type.Ordered || fn != "max" && fn != "min" && slices.Contains(numeric, c) {
 					p.line("  %s: order_by", c.Name)
 				}
 			}

@@ -226,3 +226,26 @@ func (t *Table) NumericColumns() []Column {
 	}
 	return cols
 }
+
+// NumericAggregates are Hasura's aggregate functions over numeric columns.
+var NumericAggregates = []string{"avg", "stddev", "stddev_pop", "stddev_samp", "sum", "var_pop", "var_samp", "variance"}
+
+// AggregateFunctions are the fields of t's <t>_aggregate_fields (and of its
+// <t>_aggregate_order_by), in Hasura's order: by name.
+func (t *Table) AggregateFunctions() []string {
+	fns := []string{"count", "max", "min"}
+	if len(t.NumericColumns()) > 0 {
+		fns = append(fns, NumericAggregates...)
+	}
+	slices.Sort(fns)
+	return fns
+}
+
+// AggregateType is the GraphQL type of fn over the numeric column c: sum
+// keeps the column's type, the statistics are Float, as in Hasura.
+func AggregateType(fn string, c Column) string {
+	if fn == "sum" {
+		return c.Type.GraphQL
+	}
+	return "Float"
+}
