@@ -487,10 +487,41 @@ func TestHasuraNestedInserts(t *testing.T) {
 			sessions: {data: [{sessionToken: "n-tok", expires: "2030-01-01T00:00:00Z"}]}}) { id } }`, nil),
 		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_users_one.args.object"}}]}`)
 	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "half@example.com"}}) { id } }`, nil), `{"data":{"users":[]}}`)
-	// One level deep.
-	assertJSON(t, s.admin(t, `mutation { insert_sessions_one(object: {sessionToken: "deep", expires: "2030-01-01T00:00:00Z",
-			user: {data: {email: "deep@example.com", accounts: {data: []}}}}) { id } }`, nil),
-		`{"errors":[{"message":"nested inserts go one level deep","extensions":{"code":"not-supported","path":"$.selectionSet.insert_sessions_one.args.object.user.data.accounts"}}]}`)
+}
+
+// Nested inserts below the first level: sessions with a new user each
+// (object), whose accounts and sessions (arrays) come along, all in one
+// statement, counted in affected_rows and read back fresh; and three levels
+// of rows (account -> user -> sessions), the deepest path the Auth.js tables
+// have, where a failure at the bottom writes nothing.
+func TestHasuraNestedInsertsAtAnyDepth(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.sql.take()
+	assertJSON(t, s.admin(t, `mutation { insert_sessions(objects: [
+			{sessionToken: "deep-1", expires: "2030-01-01T00:00:00Z", user: {data: {email: "deep@example.com", name: "Deep",
+				accounts: {data: [{type: oauth, provider: "github", providerAccountId: "d-gh"}, {type: email, provider: "email", providerAccountId: "d-em"}]},
+				sessions: {data: [{sessionToken: "deep-2", expires: "2031-01-01T00:00:00Z"}]}}}},
+			{sessionToken: "deep-3", expires: "2032-01-01T00:00:00Z", user: {data: {email: "deeper@example.com",
+				sessions: {data: [{sessionToken: "deep-4", expires: "2033-01-01T00:00:00Z"}, {sessionToken: "deep-5", expires: "2034-01-01T00:00:00Z"}]}}}}
+		]) { affected_rows returning { sessionToken user { email accounts(order_by: {provider: asc}) { provider } sessions(order_by: {sessionToken: asc}) { sessionToken } } } } }`, nil),
+		`{"data":{"insert_sessions":{"affected_rows":9,"returning":[
+			{"sessionToken":"deep-1","user":{"email":"deep@example.com","accounts":[{"provider":"email"},{"provider":"github"}],
+				"sessions":[{"sessionToken":"deep-1"},{"sessionToken":"deep-2"}]}},
+			{"sessionToken":"deep-3","user":{"email":"deeper@example.com","accounts":[],
+				"sessions":[{"sessionToken":"deep-3"},{"sessionToken":"deep-4"},{"sessionToken":"deep-5"}]}}]}}}`)
+	if n := len(s.sql.take()); n != 4 {
+		t.Errorf("a nested insert took %d statements, want 4 (begin, write, read, commit)", n)
+	}
+	assertJSON(t, s.admin(t, `mutation { insert_accounts_one(object: {type: oauth, provider: "gitlab", providerAccountId: "d3",
+			user: {data: {email: "three@example.com", sessions: {data: [{sessionToken: "deep-1", expires: "2030-01-01T00:00:00Z"}]}}}}) { id } }`, nil),
+		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_accounts_one.args.object"}}]}`)
+	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "three@example.com"}}) { id } accounts(where: {providerAccountId: {_eq: "d3"}}) { id } }`, nil),
+		`{"data":{"users":[],"accounts":[]}}`)
+	assertJSON(t, s.admin(t, `mutation { insert_accounts_one(object: {type: oauth, provider: "gitlab", providerAccountId: "d3",
+			user: {data: {email: "three@example.com", sessions: {data: [{sessionToken: "deep-6", expires: "2030-01-01T00:00:00Z"}]}}}}) {
+			provider user { email sessions { sessionToken user { email } } } } }`, nil),
+		`{"data":{"insert_accounts_one":{"provider":"gitlab","user":{"email":"three@example.com","sessions":[{"sessionToken":"deep-6","user":{"email":"three@example.com"}}]}}}}`)
 }
 
 // Numeric aggregates over accounts.expires_at (100, 300 and NULL): sum keeps

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/database"
-	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -100,11 +100,12 @@ func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, on
 }
 
 // insertNested answers an insert whose objects carry rows of related tables,
-// in two statements however many rows: the first writes everything — per
-// object a chain of CTEs: the rows of its object relationships (their keys
-// fill its foreign keys), the object, the rows of its array relationships
-// (its key fills theirs) — and returns the new keys; the second reads the
-// answer, so that it sees the related rows the first one wrote.
+// at any depth, in two statements however many rows: the first writes
+// everything — per row a chain of CTEs: the rows of its object
+// relationships (their keys fill its foreign keys), the row, the rows of its
+// array relationships (its key fills theirs), each of those the same way —
+// and returns the new keys; the second reads the answer, so that it sees the
+// related rows the first one wrote.
 func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables.Table, f *ast.Field, one bool,
 	objects []map[string]any, paths []string, path string) ([]byte, error) {
 	if len(t.PrimaryKey) != 1 {
@@ -120,47 +121,14 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	db = tx
-	b := &sqlbuild.Builder{}
-	var counted []string
-	b.S("WITH ")
+	w := &nestedWrite{c: c}
+	w.b.S("WITH ")
 	for i, o := range objects {
-		columns, fks := map[string]any{}, map[string]func(*sqlbuild.Builder){}
-		var arrays []string
-		for _, k := range sortedKeys(o) {
-			rel, ok := t.Relationship(k)
-			if !ok {
-				columns[k] = o[k]
-				continue
-			}
-			if rel.Array {
-				arrays = append(arrays, k)
-				continue
-			}
-			name := fmt.Sprintf("n%d_%s", i, rel.Name)
-			if err := c.nestedInsert(b, rel, o[k], name, nil, paths[i]+"."+k); err != nil {
-				return nil, err
-			}
-			counted = append(counted, name)
-			fks[rel.From] = func(b *sqlbuild.Builder) { b.S("(SELECT ").Ident(rel.To).S(" FROM " + name + ")") }
-		}
-		parent := fmt.Sprintf("p%d", i)
-		b.S(parent + " AS (")
-		if err := c.writeInsert(b, t, []map[string]any{columns}, paths[i:i+1], fks, onConflict, path+".args.on_conflict"); err != nil {
+		if err := w.row(t, o, paths[i], nil, onConflict, path+".args.on_conflict", fmt.Sprintf("p%d", i)); err != nil {
 			return nil, err
 		}
-		b.S("), ")
-		for _, k := range arrays {
-			rel, _ := t.Relationship(k)
-			name := fmt.Sprintf("n%d_%s", i, rel.Name)
-			fk := map[string]func(*sqlbuild.Builder){rel.To: func(b *sqlbuild.Builder) {
-				b.S("(SELECT ").Ident(rel.From).S(" FROM " + parent + ")")
-			}}
-			if err := c.nestedInsert(b, rel, o[k], name, fk, paths[i]+"."+k); err != nil {
-				return nil, err
-			}
-			counted = append(counted, name)
-		}
 	}
+	b := &w.b
 	b.S("m AS (")
 	for i := range objects {
 		if i > 0 {
@@ -169,7 +137,7 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 		b.S(fmt.Sprintf("SELECT * FROM p%d", i))
 	}
 	b.S(") SELECT (SELECT count(*) FROM m)")
-	for _, n := range counted {
+	for _, n := range w.counted {
 		b.S(" + (SELECT count(*) FROM " + n + ")")
 	}
 	b.S(", coalesce((SELECT array_agg(").Ident(pk).S("::text) FROM m), '{}')")
@@ -198,10 +166,67 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 	return out, nil
 }
 
-// nestedInsert writes "name AS (INSERT …), " for the rows of an object
-// ({data, on_conflict}) or array ({data: […], on_conflict}) relationship
-// insert. Nesting goes one level deep.
-func (c *compiler) nestedInsert(b *sqlbuild.Builder, rel tables.Relationship, v any, name string,
+// nestedWrite is the statement of a nested insert being written: its CTEs,
+// and those whose rows count in affected_rows besides the top-level ones.
+type nestedWrite struct {
+	c       *compiler
+	b       sqlbuild.Builder
+	counted []string
+	ctes    int
+}
+
+func (w *nestedWrite) name() string {
+	w.ctes++
+	return fmt.Sprintf("n%d", w.ctes)
+}
+
+// row writes "name AS (INSERT … one row of t …), " preceded by the CTEs of
+// its object relationships and followed by those of its array ones.
+func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks map[string]func(*sqlbuild.Builder),
+	onConflict any, conflictPath, name string) error {
+	columns := map[string]any{}
+	fks = maps.Clone(fks)
+	if fks == nil {
+		fks = map[string]func(*sqlbuild.Builder){}
+	}
+	var arrays []string
+	for _, k := range sortedKeys(o) {
+		rel, ok := t.Relationship(k)
+		switch {
+		case !ok:
+			columns[k] = o[k]
+		case rel.Array:
+			arrays = append(arrays, k)
+		default:
+			child := w.name()
+			if err := w.relationship(rel, o[k], child, nil, path+"."+k); err != nil {
+				return err
+			}
+			fks[rel.From] = func(b *sqlbuild.Builder) { b.S("(SELECT ").Ident(rel.To).S(" FROM " + child + ")") }
+		}
+	}
+	w.b.S(name + " AS (")
+	if err := w.c.writeInsert(&w.b, t, []map[string]any{columns}, []string{path}, fks, onConflict, conflictPath); err != nil {
+		return err
+	}
+	w.b.S("), ")
+	for _, k := range arrays {
+		rel, _ := t.Relationship(k)
+		fk := map[string]func(*sqlbuild.Builder){rel.To: func(b *sqlbuild.Builder) {
+			b.S("(SELECT ").Ident(rel.From).S(" FROM " + name + ")")
+		}}
+		if err := w.relationship(rel, o[k], w.name(), fk, path+"."+k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relationship writes the rows of an object ({data, on_conflict}) or array
+// ({data: […], on_conflict}) relationship insert: in one CTE called name
+// when none of them carries rows of its own relationships, else a chain per
+// row.
+func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	fks map[string]func(*sqlbuild.Builder), path string) error {
 	target, _ := tables.ByName(rel.Target)
 	kind := "_obj_rel_insert_input"
@@ -214,6 +239,7 @@ func (c *compiler) nestedInsert(b *sqlbuild.Builder, rel tables.Relationship, v 
 	}
 	var rows []map[string]any
 	var paths []string
+	deeper := false
 	for i, d := range list(m["data"]) {
 		dp := path + ".data"
 		if rel.Array {
@@ -224,21 +250,40 @@ func (c *compiler) nestedInsert(b *sqlbuild.Builder, rel tables.Relationship, v 
 			return err
 		}
 		for k := range row {
-			if _, isRel := target.Relationship(k); isRel {
-				return &hasura.Error{Code: hasura.CodeNotSupported, Message: "nested inserts go one level deep", Path: dp + "." + k}
-			}
+			_, isRel := target.Relationship(k)
+			deeper = deeper || isRel
 		}
 		rows, paths = append(rows, row), append(paths, dp)
 	}
-	if len(rows) == 0 {
-		b.S(name + " AS (SELECT * FROM ").Ident(target.Name).S(" WHERE false), ")
-		return nil
+	conflictPath := path + ".on_conflict"
+	switch {
+	case len(rows) == 0:
+		w.b.S(name + " AS (SELECT * FROM ").Ident(target.Name).S(" WHERE false), ")
+	case !deeper:
+		w.b.S(name + " AS (")
+		if err := w.c.writeInsert(&w.b, target, rows, paths, fks, m["on_conflict"], conflictPath); err != nil {
+			return err
+		}
+		w.b.S("), ")
+	default:
+		// An object relationship's one row keeps the name its parent reads.
+		for i, row := range rows {
+			rowName := name
+			if rel.Array {
+				rowName = w.name()
+			}
+			if err := w.row(target, row, paths[i], fks, m["on_conflict"], conflictPath, rowName); err != nil {
+				return err
+			}
+			if rel.Array {
+				w.counted = append(w.counted, rowName)
+			}
+		}
+		if rel.Array {
+			return nil
+		}
 	}
-	b.S(name + " AS (")
-	if err := c.writeInsert(b, target, rows, paths, fks, m["on_conflict"], path+".on_conflict"); err != nil {
-		return err
-	}
-	b.S("), ")
+	w.counted = append(w.counted, name)
 	return nil
 }
 
