@@ -2,7 +2,7 @@
 // HASURA_GRAPHQL_JWT_SECRET and turns an "Authorization: Bearer <JWT>" header
 // (plus the optional x-hasura-role header) into the role a request runs as and
 // its session variables, failing with the codes and messages Hasura sends
-// (HGE server/src-lib/Hasura/Server/Auth/JWT.hs; docs/hasura-compat.md 2.2, 2.3).
+// (HGE server/src-lib/Hasura/Server/Auth/JWT.hs).
 //
 // Supported: type HS256, HS384, HS512 (key = the shared secret) and RS256
 // (key = a PEM public key or an X.509 certificate), claims_namespace,
