@@ -549,3 +549,74 @@ func TestHasuraNumericAggregates(t *testing.T) {
 	assertJSON(t, s.admin(t, `{ accounts_aggregate { aggregate { sum { provider } } } }`, nil),
 		`{"errors":[{"message":"field 'provider' not found in type: 'accounts_sum_fields'","extensions":{"code":"validation-failed","path":"$.selectionSet.accounts_aggregate.selectionSet.aggregate.selectionSet.sum.selectionSet.provider"}}]}`)
 }
+
+// Each role's input types and enums are its own, and the types it cannot
+// reach from its root fields are not in its schema at all, as in Hasura.
+func TestIntrospectionShowsEachRoleItsOwnInputTypes(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	const q = `{ __schema { types { name } }
+		bool: __type(name: "users_bool_exp") { inputFields { name } }
+		set: __type(name: "users_set_input") { inputFields { name } }
+		columns: __type(name: "users_update_column") { enumValues { name } }
+		accounts: __type(name: "accounts") { name } }`
+	type names []struct{ Name string }
+	view := func(headers map[string]string) (types map[string]bool, boolExp, set, columns string, accounts bool) {
+		var out struct {
+			Data struct {
+				Schema   struct{ Types names } `json:"__schema"`
+				Bool     *struct{ InputFields names }
+				Set      *struct{ InputFields names }
+				Columns  *struct{ EnumValues names }
+				Accounts *struct{ Name string }
+			}
+		}
+		if err := json.Unmarshal(s.gql(t, q, nil, headers), &out); err != nil {
+			t.Fatal(err)
+		}
+		join := func(ns names) string {
+			var n []string
+			for _, f := range ns {
+				n = append(n, f.Name)
+			}
+			return strings.Join(n, " ")
+		}
+		types = map[string]bool{}
+		for _, ty := range out.Data.Schema.Types {
+			types[ty.Name] = true
+		}
+		d := out.Data
+		if d.Bool != nil {
+			boolExp = join(d.Bool.InputFields)
+		}
+		if d.Set != nil {
+			set = join(d.Set.InputFields)
+		}
+		if d.Columns != nil {
+			columns = join(d.Columns.EnumValues)
+		}
+		return types, boolExp, set, columns, d.Accounts != nil
+	}
+	posing := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": aliceID}
+	types, boolExp, set, columns, accounts := view(posing)
+	// users_update_column is on_conflict's, and role user may not insert.
+	if boolExp != "_and _not _or email emailVerified id image name" || set != "image name" || columns != "" || accounts {
+		t.Errorf("role user: users_bool_exp %q, users_set_input %q, users_update_column %q, accounts visible %v", boolExp, set, columns, accounts)
+	}
+	for name, want := range map[string]bool{"users": true, "users_bool_exp": true, "Session": true, "String": true, "__Schema": true,
+		"accounts": false, "sessions": false, "accounts_bool_exp": false, "provider_type_enum": false, "users_insert_input": false,
+		"users_update_column": false, "users_select_column": true} {
+		if types[name] != want {
+			t.Errorf("role user: type %s in the schema: %v, want %v", name, types[name], want)
+		}
+	}
+	types, boolExp, _, _, _ = view(nil)
+	if !types["users"] || !types["timestamptz"] || types["users_bool_exp"] || types["order_by"] || boolExp != "" {
+		t.Errorf("anonymous: users %v timestamptz %v users_bool_exp %v order_by %v (fields %q)", types["users"], types["timestamptz"], types["users_bool_exp"], types["order_by"], boolExp)
+	}
+	types, boolExp, set, columns, accounts = view(adminHeaders)
+	if !types["accounts"] || !types["provider_type_enum"] || !accounts || !strings.Contains(boolExp, "accounts_aggregate") ||
+		set != "email emailVerified id image name" || columns != "email emailVerified id image name" {
+		t.Errorf("admin: accounts %v, provider_type_enum %v, users_bool_exp %q, users_set_input %q", types["accounts"], types["provider_type_enum"], boolExp, set)
+	}
+}

@@ -62,7 +62,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 }
 
 func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: resolver}))
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
+	srv := handler.New(schema)
 	srv.AddTransport(&graph.Websocket{
 		Ctx:            ctx,
 		Identify:       authenticator.Identify,
@@ -88,7 +89,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 	srv.Use(limits.Extension{Config: cfg.Limits, Docs: docs})
 	srv.Use(extension.Introspection{})
 	srv.Use(graph.RoleSchema{NoIntrospection: cfg.IntrospectionDisabled})
-	srv.AroundFields(graph.RoleIntrospection)
+	srv.AroundFields(graph.RoleIntrospection(schema.Schema()))
 	srv.Use(graph.Executor{Resolver: resolver})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "" {

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
@@ -78,33 +80,118 @@ func rootTypeName(op ast.Operation) string {
 	return "query_root"
 }
 
-// RoleIntrospection is a field middleware that shows each role its own
-// schema in introspection, as Hasura does: root fields and table fields the
-// role may not use are left out of __Type.fields, so GraphiQL's docs and
+// RoleIntrospection returns a field middleware that shows each role its own
+// schema in introspection, as Hasura does: root fields, table fields, input
+// fields and enum values the role may not use are left out, and so are the
+// types it cannot reach from its root fields, so GraphiQL's docs and
 // completion offer a role only what it can run.
-func RoleIntrospection(ctx context.Context, next graphql.Resolver) (any, error) {
+func RoleIntrospection(schema *ast.Schema) graphql.FieldMiddleware {
+	v := &roleViews{schema: schema}
+	return v.middleware
+}
+
+// roleViews knows, per role, which types of the schema the role reaches.
+type roleViews struct {
+	schema    *ast.Schema
+	reachable sync.Map // auth.Role → map[string]bool
+}
+
+func (v *roleViews) middleware(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
-	fc := graphql.GetFieldContext(ctx)
-	if err != nil || fc.Object != "__Type" || fc.Field.Name != "fields" {
-		return res, err
-	}
 	caller := auth.CallerFrom(ctx)
-	fields, ok := res.([]introspection.Field)
-	if !ok || caller.Role == auth.RoleAdmin {
+	fc := graphql.GetFieldContext(ctx)
+	if err != nil || caller.Role == auth.RoleAdmin {
 		return res, err
 	}
-	typeName := introspectedTypeName(fc.Parent)
-	kept := fields[:0:0]
-	for _, f := range fields {
-		visible := engine.FieldVisible(caller, typeName, f.Name)
-		if typeName == "query_root" || typeName == "mutation_root" || typeName == "subscription_root" {
-			visible = rootFieldAllowed(caller, f.Name)
+	switch {
+	case fc.Object == "__Type" && fc.Field.Name == "fields":
+		if fields, ok := res.([]introspection.Field); ok {
+			typeName := introspectedTypeName(fc.Parent)
+			return slices.DeleteFunc(slices.Clone(fields), func(f introspection.Field) bool {
+				return !fieldVisible(caller, typeName, f.Name)
+			}), nil
 		}
-		if visible {
-			kept = append(kept, f)
+	case fc.Object == "__Type" && fc.Field.Name == "inputFields":
+		if fields, ok := res.([]introspection.InputValue); ok {
+			typeName := introspectedTypeName(fc.Parent)
+			return slices.DeleteFunc(slices.Clone(fields), func(f introspection.InputValue) bool {
+				return !engine.InputFieldVisible(caller, typeName, f.Name)
+			}), nil
+		}
+	case fc.Object == "__Type" && fc.Field.Name == "enumValues":
+		if values, ok := res.([]introspection.EnumValue); ok {
+			typeName := introspectedTypeName(fc.Parent)
+			return slices.DeleteFunc(slices.Clone(values), func(e introspection.EnumValue) bool {
+				return !engine.InputFieldVisible(caller, typeName, e.Name)
+			}), nil
+		}
+	case fc.Object == "__Schema" && fc.Field.Name == "types":
+		if types, ok := res.([]introspection.Type); ok {
+			reach := v.reach(caller)
+			return slices.DeleteFunc(slices.Clone(types), func(t introspection.Type) bool {
+				return t.Name() == nil || !reach[*t.Name()]
+			}), nil
+		}
+	case fc.Field.Name == "__type":
+		if t, ok := res.(*introspection.Type); ok && t != nil && t.Name() != nil && !v.reach(caller)[*t.Name()] {
+			return (*introspection.Type)(nil), nil
 		}
 	}
-	return kept, nil
+	return res, err
+}
+
+// fieldVisible reports whether the caller's role sees field of typeName.
+func fieldVisible(c auth.Caller, typeName, field string) bool {
+	if typeName == "query_root" || typeName == "mutation_root" || typeName == "subscription_root" {
+		return rootFieldAllowed(c, field)
+	}
+	return engine.FieldVisible(c, typeName, field)
+}
+
+// reach is the set of types the caller's role reaches from its root types
+// through the fields, arguments and input fields it sees; the same for every
+// caller of a role, so kept.
+func (v *roleViews) reach(c auth.Caller) map[string]bool {
+	if r, ok := v.reachable.Load(c.Role); ok {
+		return r.(map[string]bool)
+	}
+	reach := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		def := v.schema.Types[name]
+		if def == nil || reach[name] {
+			return
+		}
+		reach[name] = true
+		for _, f := range def.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			visible := fieldVisible(c, name, f.Name)
+			if def.Kind == ast.InputObject {
+				visible = engine.InputFieldVisible(c, name, f.Name)
+			}
+			if !visible {
+				continue
+			}
+			visit(f.Type.Name())
+			for _, a := range f.Arguments {
+				visit(a.Type.Name())
+			}
+		}
+	}
+	for _, root := range []string{"query_root", "mutation_root", "subscription_root"} {
+		visit(root)
+	}
+	// Introspection's own types and the built-in scalars are every role's.
+	for name, def := range v.schema.Types {
+		if strings.HasPrefix(name, "__") || def.BuiltIn && def.Kind == ast.Scalar {
+			reach[name] = true
+			visit(name)
+		}
+	}
+	v.reachable.Store(c.Role, reach)
+	return reach
 }
 
 // introspectedTypeName is the name of the __Type whose fields are resolved.

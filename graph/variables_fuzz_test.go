@@ -111,14 +111,15 @@ func (h *panicLog) take() []string {
 // unmarshallers, internal/scalar) and then report errNotIntercepted.
 // Nothing needs a database.
 func testExecutor(log *panicLog) *executor.Executor {
-	exec := executor.New(NewExecutableSchema(Config{Resolvers: &Resolver{}}))
+	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}})
+	exec := executor.New(schema)
 	logger := slog.New(log)
 	exec.SetErrorPresenter(testErrorPresenter(logger))
 	exec.SetRecoverFunc(hasura.RecoverFunc(logger))
 	exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	exec.Use(extension.Introspection{})
 	exec.Use(RoleSchema{})
-	exec.AroundFields(RoleIntrospection)
+	exec.AroundFields(RoleIntrospection(schema.Schema()))
 	return exec
 }
 

@@ -144,3 +144,51 @@ func FieldVisible(c auth.Caller, typeName, field string) bool {
 	}
 	return perm.relationship(strings.TrimSuffix(field, "_aggregate"))
 }
+
+// inputKinds map an input type's suffix to the permission its fields follow.
+var inputKinds = []struct{ suffix, kind string }{
+	{"_bool_exp", "select"}, {"_order_by", "select"}, {"_select_column", "select"},
+	{"_set_input", "update"}, {"_inc_input", "update"}, {"_update_column", "update"},
+	{"_insert_input", "insert"},
+}
+
+// InputFieldVisible reports whether the caller's role sees field of the
+// input type (or enum value of the enum) typeName: a where or order_by
+// offers the columns and relationships its select permission has, _set and
+// the update columns those its update permission has, as in Hasura, where
+// each role's input types are its own.
+func InputFieldVisible(c auth.Caller, typeName, field string) bool {
+	if c.Role == auth.RoleAdmin {
+		return true
+	}
+	for _, k := range inputKinds {
+		name, ok := strings.CutSuffix(typeName, k.suffix)
+		if !ok {
+			continue
+		}
+		t, ok := tables.ByName(name)
+		if !ok {
+			return true
+		}
+		p := permissionsFor(c).table(t.Name)
+		switch k.kind {
+		case "insert":
+			return p.insert
+		case "update":
+			return p.updateRows.column(field)
+		}
+		perm := p.selectRows
+		if perm == nil && t.Name == "users" {
+			perm = ownRowPermissions.table("users").selectRows
+		}
+		switch field {
+		case "_and", "_or", "_not":
+			return perm != nil
+		}
+		if _, isColumn := t.Column(field); isColumn {
+			return perm.column(field)
+		}
+		return perm.relationship(strings.TrimSuffix(field, "_aggregate"))
+	}
+	return true
+}

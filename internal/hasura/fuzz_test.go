@@ -60,14 +60,15 @@ func (h *panicLog) take() []string {
 // their arguments and report that they were not intercepted, and
 // introspection runs in full. Nothing needs a database.
 func newExecutor(log *panicLog) *executor.Executor {
-	exec := executor.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}}))
+	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}})
+	exec := executor.New(schema)
 	logger := slog.New(log)
 	exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
 	exec.SetRecoverFunc(hasura.RecoverFunc(logger))
 	exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	exec.Use(extension.Introspection{})
 	exec.Use(graph.RoleSchema{})
-	exec.AroundFields(graph.RoleIntrospection)
+	exec.AroundFields(graph.RoleIntrospection(schema.Schema()))
 	return exec
 }
 
