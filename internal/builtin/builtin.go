@@ -7,6 +7,7 @@ package builtin
 import (
 	"embed"
 	"io/fs"
+	"sync"
 
 	"github.com/freshgraph/freshgraph/internal/metadata"
 )
@@ -14,11 +15,12 @@ import (
 //go:embed metadata
 var files embed.FS
 
-// Metadata reads the built-in metadata.
-func Metadata() (*metadata.Metadata, error) {
+// Metadata is the built-in metadata, read once: the engine's permissions
+// and the check at start share it. Callers must not change it.
+var Metadata = sync.OnceValues(func() (*metadata.Metadata, error) {
 	sub, err := fs.Sub(files, "metadata")
 	if err != nil {
 		return nil, err
 	}
 	return metadata.LoadFS(sub, "internal/builtin/metadata")
-}
+})

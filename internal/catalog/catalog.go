@@ -155,11 +155,11 @@ type EnumValue struct {
 // EnumValues reads the rows of the enum table t, whose primary key column
 // is the value and whose other column, if any, the description.
 func EnumValues(ctx context.Context, db database.Conn, t *Table, value, comment string) ([]EnumValue, error) {
-	sql := fmt.Sprintf(`SELECT %s::text, %s FROM %s ORDER BY 1`, ident(value), "NULL::text", qualified(t.Name))
+	description := "NULL"
 	if comment != "" {
-		sql = fmt.Sprintf(`SELECT %s::text, %s::text FROM %s ORDER BY 1`, ident(value), ident(comment), qualified(t.Name))
+		description = ident(comment)
 	}
-	rows, err := db.Query(ctx, sql)
+	rows, err := db.Query(ctx, fmt.Sprintf(`SELECT %s::text, %s::text FROM %s ORDER BY 1`, ident(value), description, qualified(t.Name)))
 	if err != nil {
 		return nil, fmt.Errorf("read the values of enum table %s: %w", t.Name, err)
 	}

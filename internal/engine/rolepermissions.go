@@ -50,23 +50,9 @@ func rolePermissions(md *metadata.Metadata, role string) (map[string]tablePermis
 				p.columns[name] = true
 			}
 		}
+		// A relationship shows where its target may be read.
 		for _, r := range slices.Concat(t.ObjectRelationships, t.ArrayRelationships) {
-			target := ""
-			switch fk := r.Using.ForeignKeyConstraintOn; {
-			case r.Using.ManualConfiguration != nil:
-				target = r.Using.ManualConfiguration.RemoteTable.Name
-			case fk.Table != nil:
-				target = fk.Table.Name
-			}
-			// A relationship shows where its target may be read; an object
-			// relationship over this table's foreign key needs the catalogue
-			// to name its target, which the engine's own tables give.
-			if target == "" {
-				if rel, ok := tableRelationship(t.Table.Name, r.Name); ok {
-					target = rel
-				}
-			}
-			if selectable[target] {
+			if target, ok := tableRelationship(t.Table.Name, r.Name); ok && selectable[target] {
 				p.relationships[r.Name] = true
 			}
 		}
@@ -108,8 +94,8 @@ func rolePermissions(md *metadata.Metadata, role string) (map[string]tablePermis
 				return nil, err
 			}
 		}
-		if roleHas(t.InsertPermissions, role, func(p metadata.InsertPermission) string { return p.Role }) ||
-			roleHas(t.DeletePermissions, role, func(p metadata.DeletePermission) string { return p.Role }) {
+		if slices.ContainsFunc(t.InsertPermissions, func(p metadata.InsertPermission) bool { return p.Role == role }) ||
+			slices.ContainsFunc(t.DeletePermissions, func(p metadata.DeletePermission) bool { return p.Role == role }) {
 			return nil, fmt.Errorf("%s: role %s: insert and delete permissions are served for admin only yet", t.File, role)
 		}
 		if tp.selectRows != nil || tp.updateRows != nil {
@@ -119,17 +105,8 @@ func rolePermissions(md *metadata.Metadata, role string) (map[string]tablePermis
 	return perms, nil
 }
 
-func roleHas[P any](ps []P, role string, roleOf func(P) string) bool {
-	for _, p := range ps {
-		if roleOf(p) == role {
-			return true
-		}
-	}
-	return false
-}
-
 // tableRelationship is the target of relationship rel of table in the
-// engine's catalogue.
+// engine's catalogue, which a test holds to the built-in metadata.
 func tableRelationship(table, rel string) (string, bool) {
 	t, ok := tables.ByName(table)
 	if !ok {

@@ -44,8 +44,7 @@ func (e Extension) MutateOperationParameters(ctx context.Context, params *graphq
 		doc, err = parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, e.Config.Tokens)
 		if err != nil {
 			if ge, ok := errors.AsType[*gqlerror.Error](err); ok && strings.HasPrefix(ge.Message, "exceeded token limit") {
-				return refusal(&hasura.Error{Code: hasura.CodeValidationFailed,
-					Message: fmt.Sprintf("token_limit of %d exceeded: the query has more tokens", e.Config.Tokens)})
+				return refusal(exceeded(hasura.CodeValidationFailed, "token_limit of %d exceeded: the query has more tokens", e.Config.Tokens))
 			}
 			return nil
 		}
@@ -87,12 +86,12 @@ func (c Config) CheckDocument(doc *ast.QueryDocument, role auth.Role) *hasura.Er
 	}
 	r := string(role)
 	if limit := c.Depth.For(r); limit > 0 && total.depth > limit {
-		return &hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf(
-			"%s exceeded: the query is %d levels deep", roleLimit("depth_limit", limit, r), total.depth)}
+		return exceeded(hasura.CodeValidationFailed,
+			"%s exceeded: the query is %d levels deep", roleLimit("depth_limit", limit, r), total.depth)
 	}
 	if limit := c.Nodes.For(r); limit > 0 && total.nodes > limit {
-		return &hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf(
-			"%s exceeded: the query has %s nodes", roleLimit("node_limit", limit, r), countString(total.nodes))}
+		return exceeded(hasura.CodeValidationFailed,
+			"%s exceeded: the query has %s nodes", roleLimit("node_limit", limit, r), countString(total.nodes))
 	}
 	return nil
 }
@@ -161,8 +160,8 @@ func (m *measurer) set(sel ast.SelectionSet) (size, *hasura.Error) {
 		}
 	}
 	if limit := m.c.Selections; limit > 0 && s.fields > limit {
-		return s, &hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf(
-			"selection_limit of %d exceeded: a selection set has %s fields", limit, countString(s.fields))}
+		return s, exceeded(hasura.CodeValidationFailed,
+			"selection_limit of %d exceeded: a selection set has %s fields", limit, countString(s.fields))
 	}
 	return s, nil
 }
@@ -194,8 +193,8 @@ func (m *measurer) fragment(name string) (size, *hasura.Error) {
 
 func (m *measurer) directives(d ast.DirectiveList) *hasura.Error {
 	if limit := m.c.Directives; limit > 0 && len(d) > limit {
-		return &hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf(
-			"directive_limit of %d exceeded: one place has %d directives", limit, len(d))}
+		return exceeded(hasura.CodeValidationFailed,
+			"directive_limit of %d exceeded: one place has %d directives", limit, len(d))
 	}
 	return nil
 }

@@ -412,19 +412,13 @@ func (l *loader) parse(rel string) (ast.Node, error) {
 	return f.Docs[0].Body, nil
 }
 
-// decodeFile decodes the file at rel into v; a file that does not exist or
-// is empty leaves v as it is, except version.yaml and databases.yaml.
+// decodeFile decodes the file at rel into v; an empty file leaves v as it
+// is, a missing one is an error (the optional files are read only when the
+// directory lists them).
 func (l *loader) decodeFile(rel string, v any) error {
 	n, err := l.parse(rel)
-	if err != nil {
-		var me *Error
-		if errors.As(err, &me) && me.Message == "the file does not exist" && rel != "version.yaml" && rel != "databases/databases.yaml" {
-			return nil
-		}
+	if err != nil || n == nil {
 		return err
-	}
-	if n == nil {
-		return nil
 	}
 	return l.decode(rel, n, v)
 }

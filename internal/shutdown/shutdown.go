@@ -89,7 +89,7 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 			t.mu.Unlock()
 		}()
 		if req.receiving {
-			r.Body = &body{ReadCloser: r.Body, t: t, c: c, req: req}
+			r.Body = &body{ReadCloser: r.Body, t: t, req: req}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -99,7 +99,6 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 type body struct {
 	io.ReadCloser
 	t   *Tracker
-	c   *conn
 	req *request
 }
 
