@@ -14,7 +14,6 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/session"
-	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
 // config is everything the server reads from its environment. Each setting
@@ -227,11 +226,9 @@ func positive[T limits.Limit](dst *T, parse func(string) (T, error)) func(string
 	}
 }
 
-// loadMetadata reads the Hasura project's metadata directory. This step of
-// serving a project uses its api_limits and introspection settings; its
-// tables are not served yet, so a project's own version of a table that
-// freshgraph serves with permissions of its own refuses the start: those
-// permissions would not be the project's.
+// loadMetadata reads the Hasura project's metadata directory: its tables
+// (served beside the built-in ones, or instead of them where it tracks them
+// itself), api_limits and introspection settings.
 func loadMetadata(cfg *config, first func(...string) string) error {
 	md, err := metadata.Load(cfg.MetadataDir)
 	if err != nil {
@@ -240,15 +237,6 @@ func loadMetadata(cfg *config, first func(...string) string) error {
 	if md.AllowList && first("HASURA_GRAPHQL_ENABLE_ALLOWLIST") == "true" {
 		return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %s: the allow list is enabled (HASURA_GRAPHQL_ENABLE_ALLOWLIST) and freshgraph does not enforce it",
 			filepath.Join(cfg.MetadataDir, "allow_list.yaml"))
-	}
-	for _, t := range md.Tables {
-		if _, builtIn := tables.ByName(t.Table.Name); builtIn && t.Table.Schema == "public" {
-			return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %s: freshgraph serves %s with its own permissions; serving a project's version of it is not built yet",
-				t.File, t.Table)
-		}
-		rel, _ := filepath.Rel(cfg.MetadataDir, t.File)
-		cfg.MetadataNotServed = append(cfg.MetadataNotServed, fmt.Sprintf("%s: table %s is tracked; serving a project's tables is not built yet",
-			filepath.ToSlash(rel), t.Table))
 	}
 	cfg.MetadataNotServed = append(cfg.MetadataNotServed, md.NotServed...)
 	if md.AllowList {

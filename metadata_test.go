@@ -41,10 +41,9 @@ func TestHasuraMetadataLimitsIntrospectionAndLog(t *testing.T) {
 	// The project's migrations ran, after freshgraph's own.
 	for _, want := range []string{
 		`msg="applied app migration" version=1700000000000 name=init`,
-		`msg="Hasura metadata fits the database" tables=3`,
+		`msg="serving Hasura metadata" tables=8 roles=anonymous,user`,
 		`msg="applied app migration" version=1700000000100 name=post_status`,
 		`msg="read Hasura metadata" dir=internal/metadata/testdata/project/metadata limits="depth_limit=10,anonymous=5 node_limit=200 batch_limit=5 time_limit=10s,anonymous=2s"`,
-		`msg="metadata not served: databases/default/tables/public_posts.yaml: table public.posts is tracked; serving a project's tables is not built yet"`,
 		`msg="metadata not served: databases/databases.yaml: source \"analytics\" (bigquery) is not served: freshgraph serves one PostgreSQL database"`,
 		`msg="metadata not served: remote_schemas.yaml: remote schemas are not served"`,
 		`msg="metadata not served: api_limits.yaml: rate_limit is not served (freshgraph limits only sign-in and sign-up attempts)"`,
@@ -94,15 +93,11 @@ func copyMetadata(t *testing.T, files map[string]string) string {
 // with the file at fault.
 func TestMetadataThatCannotBeServedRefusesTheStart(t *testing.T) {
 	t.Parallel()
-	const tables = "databases/default/tables/"
 	for name, tt := range map[string]struct {
 		files map[string]string
 		env   map[string]string
 		want  string
 	}{
-		"a project's users table": {files: map[string]string{tables + "tables.yaml": "- \"!include public_users.yaml\"\n",
-			tables + "public_users.yaml": "table: {schema: public, name: users}\nselect_permissions:\n  - role: user\n    permission: {columns: '*', filter: {}}\n"},
-			want: tables + "public_users.yaml: freshgraph serves public.users with its own permissions; serving a project's version of it is not built yet"},
 		"an enforced allow list": {files: map[string]string{"allow_list.yaml": "- collection: allowed-queries\n"},
 			env:  map[string]string{"HASURA_GRAPHQL_ENABLE_ALLOWLIST": "true"},
 			want: "allow_list.yaml: the allow list is enabled (HASURA_GRAPHQL_ENABLE_ALLOWLIST) and freshgraph does not enforce it"},

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,13 +22,17 @@ import (
 	"github.com/freshgraph/freshgraph/graph"
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/demo"
 	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
+	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/project"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
+	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
 // NewServer returns the server's whole HTTP surface:
@@ -36,16 +45,24 @@ import (
 //
 // The live-session hub runs until ctx ends.
 func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool) (http.Handler, error) {
+	catalogue, err := loadTables(ctx, logger, cfg, pool)
+	if err != nil {
+		return nil, err
+	}
 	store, err := session.NewStore(pool, cfg.Session)
 	if err != nil {
 		return nil, err
 	}
 	hub := live.NewHub(pool, logger)
 	go hub.Run(ctx)
-	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: hub}
+	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: hub, Tables: catalogue}
 	mux := http.NewServeMux()
 	authenticator := auth.NewAuthenticator(cfg.AdminSecret, cfg.JWT, store.Token)
-	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(graphqlHandler(ctx, logger, cfg, resolver, authenticator))))
+	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(gql)))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
@@ -61,10 +78,38 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	return requestlog.Middleware(logger)(mux), nil
 }
 
-func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) http.Handler {
-	schema := graph.NewExecutableSchema(graph.Config{Resolvers: resolver})
-	srv := handler.New(schema)
-	srv.AddTransport(&graph.Websocket{
+//go:embed schema.graphqls
+var handWrittenSDL string
+
+// loadTables reads the tracked tables — freshgraph's own, and a project's
+// over them — and resolves their metadata against the database: what does
+// not fit stops the start, naming the file.
+func loadTables(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool) (catalogue *tables.Catalogue, err error) {
+	own, err := builtin.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	md := metadata.Over(own, cfg.Metadata)
+	p, err := project.Resolve(ctx, pool, md)
+	if err == nil {
+		catalogue, err = tables.Build(p)
+	}
+	var mdErr *metadata.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &mdErr) && cfg.MetadataDir != "" && strings.HasPrefix(mdErr.File, cfg.MetadataDir):
+		return nil, fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %w", err)
+	default:
+		return nil, fmt.Errorf("freshgraph's own tables no longer fit their metadata: %w", err)
+	}
+	if cfg.Metadata != nil {
+		logger.Info("serving Hasura metadata", "tables", len(catalogue.Tables), "roles", strings.Join(catalogue.Roles, ","))
+	}
+	return catalogue, nil
+}
+
+func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) (http.Handler, error) {
+	ws := &graph.Websocket{
 		Ctx:            ctx,
 		Identify:       authenticator.Identify,
 		AllowedOrigins: cfg.AllowedOrigins,
@@ -74,35 +119,46 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Operations:     cfg.HTTP.Operations,
 		Limits:         cfg.Limits,
 		Resolver:       resolver,
-	})
-	srv.AddTransport(hasura.Transport{
+	}
+	transports := []graphql.Transport{ws, hasura.Transport{
 		CheckBatch: func(ctx context.Context, n int) error {
 			return cfg.Limits.BatchError(string(auth.CallerFrom(ctx).Role), n)
 		},
 		ReadTimeout: cfg.HTTP.ReadTimeout,
+	}}
+	schemas, err := graph.NewSchemas(resolver, handWrittenSDL, func(exec *executor.Executor) {
+		docs := lru.New[*ast.QueryDocument](1000)
+		exec.SetQueryCache(docs)
+		exec.SetParserTokenLimit(cfg.Limits.Tokens)
+		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, limits.Explain))
+		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
+		exec.Use(limits.Extension{Config: cfg.Limits, Docs: docs})
+		exec.Use(extension.Introspection{})
+		exec.Use(graph.NoIntrospection{Roles: cfg.IntrospectionDisabled})
 	})
-	docs := lru.New[*ast.QueryDocument](1000)
-	srv.SetQueryCache(docs)
-	srv.SetParserTokenLimit(cfg.Limits.Tokens)
-	srv.SetErrorPresenter(hasura.ErrorPresenter(logger, limits.Explain))
-	srv.SetRecoverFunc(hasura.RecoverFunc(logger))
-	srv.Use(limits.Extension{Config: cfg.Limits, Docs: docs})
-	srv.Use(extension.Introspection{})
-	srv.Use(graph.RoleSchema{NoIntrospection: cfg.IntrospectionDisabled})
-	srv.AroundFields(graph.RoleIntrospection(schema.Schema()))
-	srv.Use(graph.Executor{Resolver: resolver})
+	if err != nil {
+		return nil, err
+	}
+	ws.Schemas = schemas
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
+		exec := schemas.Executor(auth.CallerFrom(r.Context()).Role)
+		if r.Header.Get("Upgrade") == "" {
+			r.Body = http.MaxBytesReader(w, r.Body, cfg.HTTP.BodyBytes)
 			// A WebSocket lives as long as its client keeps it; each of its
 			// operations gets the limits of a request.
-			srv.ServeHTTP(w, r)
-			return
+			ctx, cancel := cfg.Limits.Start(r.Context(), auth.CallerFrom(r.Context()).Role)
+			defer cancel()
+			r = r.WithContext(ctx)
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, cfg.HTTP.BodyBytes)
-		ctx, cancel := cfg.Limits.Start(r.Context(), auth.CallerFrom(r.Context()).Role)
-		defer cancel()
-		srv.ServeHTTP(w, r.WithContext(ctx))
-	})
+		r = r.WithContext(graphql.StartOperationTrace(r.Context()))
+		for _, t := range transports {
+			if t.Supports(r) {
+				t.Do(w, r, exec)
+				return
+			}
+		}
+		hasura.WriteError(w, &hasura.Error{Code: hasura.CodeBadRequest, Message: "transport not supported"})
+	}), nil
 }
 
 func healthz(pool *pgxpool.Pool) http.Handler {

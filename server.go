@@ -22,10 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
-	"github.com/freshgraph/freshgraph/internal/project"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/shutdown"
 )
@@ -97,25 +95,6 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	if err := database.Migrate(ctx, pool, logger, appMigrations(cfg)); err != nil {
 		return err
 	}
-	// freshgraph's own tables are described by its built-in metadata, which
-	// the engine's role permissions come from: they must still fit.
-	own, err := builtin.Metadata()
-	if err != nil {
-		return err
-	}
-	if _, err := project.Resolve(ctx, pool, own); err != nil {
-		return fmt.Errorf("freshgraph's own tables no longer fit their metadata: %w", err)
-	}
-	if cfg.Metadata != nil && len(cfg.Metadata.Tables) > 0 {
-		// Checked now, though not served yet: metadata that does not fit the
-		// database is found at this start, not at the one that serves it.
-		p, err := project.Resolve(ctx, pool, cfg.Metadata)
-		if err != nil {
-			return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %w", err)
-		}
-		logger.Info("Hasura metadata fits the database", "tables", len(p.Tables))
-	}
-
 	ln, err := net.Listen("tcp", cfg.addr())
 	if err != nil {
 		return err

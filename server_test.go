@@ -213,13 +213,13 @@ func TestHealthz(t *testing.T) {
 		t.Errorf("healthy: %d %q, want 200 OK", status, body)
 	}
 
-	// A server whose database does not answer.
-	dead, err := pgxpool.New(t.Context(), "host=/nonexistent/freshgraph port=5432 user=nobody connect_timeout=1")
+	// A server whose database stops answering.
+	dead, err := pgxpool.NewWithConfig(t.Context(), s.pool.Config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dead.Close()
 	down := newTestServerOnPool(t, dead)
+	dead.Close()
 	status, body = get(t, down.URL+"/healthz")
 	if status != http.StatusInternalServerError || body != "ERROR" {
 		t.Errorf("unhealthy: %d %q, want 500 ERROR", status, body)

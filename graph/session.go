@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -14,110 +16,110 @@ import (
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/scalar"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
-// sessionField answers one root field of the session API with its JSON.
-type sessionField func(r *Resolver, ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error)
+// The session API's resolvers. Each reads or writes the session and its
+// user in one statement: the user's JSON, for every `user` of the
+// selection, is built by the statement that finds the session.
 
-// sessionAPI lists the session API's root fields (schema.graphqls).
-var sessionAPI = map[string]sessionField{
-	"session":           (*Resolver).session,
-	"signUp":            (*Resolver).signUp,
-	"signIn":            (*Resolver).signIn,
-	"signOut":           (*Resolver).signOut,
-	"updateUserProfile": (*Resolver).updateUserProfile,
+var errOutputOnly = errors.New("graph: an output type cannot be input")
+
+// Session is a Session as the API answers it.
+type Session struct {
+	Expires time.Time
+	// users are the JSON of the user per alias of `user` in the selection.
+	users map[string]RawJSON
 }
 
-// session reads the caller's session and its user, fresh.
-func (r *Resolver) session(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-	shape := newSessionShape(op, f, caller)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
+// User answers Session.user for its alias.
+func (sessionResolver) User(ctx context.Context, obj *Session) (RawJSON, error) {
+	return obj.users[graphql.GetFieldContext(ctx).Field.Alias], nil
+}
+
+// Session reads the caller's session and its user, fresh.
+func (r queryRoot) Session(ctx context.Context) (*Session, error) {
+	shape := r.sessionShape(ctx)
+	caller := auth.CallerFrom(ctx)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) (*Session, error) {
 		s, err := r.Accounts.Session(ctx, ex.r.WithContext(ctx), w, caller, shape.projection)
 		if s == nil || err != nil {
-			return []byte("null"), err
+			return nil, err
 		}
-		return shape.render(s)
+		return shape.session(s)
 	})
 }
 
-// signUp creates an account and signs it in.
-func (r *Resolver) signUp(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-	args := f.ArgumentMap(op.Variables)
-	shape := newSessionShape(op, f, caller)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-		s, err := r.Accounts.SignUp(ctx, ex.r.WithContext(ctx), w, str(args["email"]), str(args["password"]), optStr(args["name"]), shape.projection)
+// SignUp creates an account and signs it in.
+func (r mutationRoot) SignUp(ctx context.Context, email, password string, name *string) (*Session, error) {
+	shape := r.sessionShape(ctx)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) (*Session, error) {
+		s, err := r.Accounts.SignUp(ctx, ex.r.WithContext(ctx), w, email, password, name, shape.projection)
 		if err != nil {
 			return nil, err
 		}
-		return shape.render(s)
+		return shape.session(s)
 	})
 }
 
-// signIn starts a session under a new token.
-func (r *Resolver) signIn(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-	args := f.ArgumentMap(op.Variables)
-	shape := newSessionShape(op, f, caller)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-		s, err := r.Accounts.SignIn(ctx, ex.r.WithContext(ctx), w, str(args["email"]), str(args["password"]), shape.projection)
+// SignIn starts a session under a new token.
+func (r mutationRoot) SignIn(ctx context.Context, email, password string) (*Session, error) {
+	shape := r.sessionShape(ctx)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) (*Session, error) {
+		s, err := r.Accounts.SignIn(ctx, ex.r.WithContext(ctx), w, email, password, shape.projection)
 		if err != nil {
 			return nil, err
 		}
-		return shape.render(s)
+		return shape.session(s)
 	})
 }
 
-// signOut ends the caller's session.
-func (r *Resolver) signOut(ctx context.Context, _ *graphql.OperationContext, _ graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) ([]byte, error) {
-		ended, err := r.Accounts.SignOut(ctx, ex.r.WithContext(ctx), w, caller.SessionToken)
-		return strconv.AppendBool(nil, ended), err
+// SignOut ends the caller's session.
+func (r mutationRoot) SignOut(ctx context.Context) (bool, error) {
+	caller := auth.CallerFrom(ctx)
+	return withExchange(ctx, func(ex *exchange, w *cookieSink) (bool, error) {
+		return r.Accounts.SignOut(ctx, ex.r.WithContext(ctx), w, caller.SessionToken)
 	})
 }
 
-// updateUserProfile writes the caller's name and image and returns the row.
-func (r *Resolver) updateUserProfile(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-	args := f.ArgumentMap(op.Variables)
-	name, setName := args["name"]
-	image, setImage := args["image"]
-	change := authjs.ProfileChange{Name: optStr(name), SetName: setName, Image: optStr(image), SetImage: setImage}
-	user := engine.UserProjection(op, f.Selections, caller, "$.selectionSet."+f.Name)
+// UpdateUserProfile writes the caller's name and image and returns the row.
+func (r mutationRoot) UpdateUserProfile(ctx context.Context, name, image *string) (RawJSON, error) {
+	fc := graphql.GetFieldContext(ctx)
+	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	_, setName := args["name"]
+	_, setImage := args["image"]
+	change := authjs.ProfileChange{Name: name, SetName: setName, Image: image, SetImage: setImage}
+	caller := auth.CallerFrom(ctx)
+	user := engine.UserProjection(graphql.GetOperationContext(ctx), fc.Field.Selections, viewFrom(ctx), caller, "$.selectionSet."+fc.Field.Name)
 	return r.Accounts.UpdateProfile(ctx, caller, change, user)
 }
 
 // withExchange runs fn with the request and a sink for the cookies it sets,
 // queued for the response.
-func withExchange(ctx context.Context, fn func(ex *exchange, w *cookieSink) ([]byte, error)) ([]byte, error) {
+func withExchange[T any](ctx context.Context, fn func(ex *exchange, w *cookieSink) (T, error)) (T, error) {
 	ex := exchangeFrom(ctx)
 	w := ex.sink()
 	defer ex.keep(w)
 	return fn(ex, w)
 }
 
-// str and optStr read String arguments; gqlgen has checked their types.
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func optStr(v any) *string {
-	if s, ok := v.(string); ok {
-		return &s
-	}
-	return nil
-}
-
 // sessionShape is the selection set of a Session: its user fields are read
-// in SQL (one row per `user` alias), the rest written here.
+// in SQL, one row per `user` alias.
 type sessionShape struct {
 	fields []graphql.CollectedField
 	users  []authjs.Projection
 }
 
-func newSessionShape(op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) *sessionShape {
+func (r *Resolver) sessionShape(ctx context.Context) *sessionShape {
+	fc := graphql.GetFieldContext(ctx)
+	return newSessionShape(graphql.GetOperationContext(ctx), fc.Field, viewFrom(ctx), auth.CallerFrom(ctx))
+}
+
+func newSessionShape(op *graphql.OperationContext, f graphql.CollectedField, v *tables.View, caller auth.Caller) *sessionShape {
 	s := &sessionShape{fields: graphql.CollectFields(op, f.Selections, []string{"Session"})}
 	for _, sf := range s.fields {
 		if sf.Name == "user" {
-			s.users = append(s.users, engine.UserProjection(op, sf.Selections, caller, "$.selectionSet."+f.Name+".selectionSet.user"))
+			s.users = append(s.users, engine.UserProjection(op, sf.Selections, v, caller, "$.selectionSet."+f.Name+".selectionSet.user"))
 		}
 	}
 	return s
@@ -146,17 +148,34 @@ func (s *sessionShape) projection(b *sqlbuild.Builder, alias string) error {
 	return nil
 }
 
-// render writes the Session object in the order the selection asks for.
-func (s *sessionShape) render(sess *accounts.Session) ([]byte, error) {
+// session is the Session read, its user's JSON by alias.
+func (s *sessionShape) session(sess *accounts.Session) (*Session, error) {
 	users := []json.RawMessage{sess.UserJSON}
 	if len(s.users) > 1 {
 		if err := json.Unmarshal(sess.UserJSON, &users); err != nil {
 			return nil, err
 		}
 	}
+	out := &Session{Expires: sess.Expires, users: map[string]RawJSON{}}
+	u := 0
+	for _, f := range s.fields {
+		if f.Name == "user" {
+			out.users[f.Alias] = RawJSON(users[u])
+			u++
+		}
+	}
+	return out, nil
+}
+
+// render writes a Session pushed by the live hub, in the order the
+// selection asks for; the generated code writes the others.
+func (s *sessionShape) render(sess *accounts.Session) ([]byte, error) {
+	session, err := s.session(sess)
+	if err != nil {
+		return nil, err
+	}
 	var out bytes.Buffer
 	out.WriteByte('{')
-	u := 0
 	for i, f := range s.fields {
 		if i > 0 {
 			out.WriteByte(',')
@@ -165,8 +184,7 @@ func (s *sessionShape) render(sess *accounts.Session) ([]byte, error) {
 		out.WriteByte(':')
 		switch f.Name {
 		case "user":
-			out.Write(users[u])
-			u++
+			out.Write(session.users[f.Alias])
 		case "expires":
 			scalar.MarshalTimestamptz(sess.Expires).MarshalGQL(&out)
 		case "__typename":

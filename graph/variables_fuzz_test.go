@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +26,8 @@ import (
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/pgtest"
+	"github.com/freshgraph/freshgraph/internal/tablestest"
 )
 
 // errNoDatabase is what every statement of recordingConn fails with.
@@ -104,23 +107,31 @@ func (h *panicLog) take() []string {
 	return p
 }
 
-// testExecutor is gqlgen's executor over the generated schema with the
-// server's error presenter, recover function, introspection and role checks
-// (as routes.go sets them up), but without Executor: the root fields reach
-// the generated resolvers, which parse their arguments (gqlgen's input
-// unmarshallers, internal/scalar) and then report errNotIntercepted.
-// Nothing needs a database.
-func testExecutor(log *panicLog) *executor.Executor {
-	schema := NewExecutableSchema(Config{Resolvers: &Resolver{}})
-	exec := executor.New(schema)
+// testSchemas are the server's schemas of every role over the built-in
+// tables, with its error presenter, recover function and introspection (as
+// routes.go sets them up), answering through r.
+func testSchemas(tb testing.TB, log *panicLog, r *Resolver) *Schemas {
+	r.Tables = tablestest.Builtin(tb)
 	logger := slog.New(log)
-	exec.SetErrorPresenter(testErrorPresenter(logger))
-	exec.SetRecoverFunc(hasura.RecoverFunc(logger))
-	exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
-	exec.Use(extension.Introspection{})
-	exec.Use(RoleSchema{})
-	exec.AroundFields(RoleIntrospection(schema.Schema()))
-	return exec
+	schemas, err := NewSchemas(r, handWrittenSDL(tb), func(exec *executor.Executor) {
+		exec.SetErrorPresenter(testErrorPresenter(logger))
+		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
+		exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
+		exec.Use(extension.Introspection{})
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return schemas
+}
+
+// handWrittenSDL is schema.graphqls, which the server embeds.
+func handWrittenSDL(tb testing.TB) string {
+	b, err := os.ReadFile("../schema.graphqls")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
 }
 
 // testErrorPresenter is the server's error presenter, with no limits to
@@ -183,6 +194,8 @@ var variableCallers = []auth.Caller{
 // shape; and that the SQL text does not depend on the strings a client sent
 // (it is the same when every string with a quote mark or a semicolon in it
 // is replaced by another): values go to PostgreSQL as arguments only.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
 func FuzzVariables(f *testing.F) {
 	for _, seed := range []string{
 		`{"where": {"name": {"_eq": "x'; DROP TABLE users; --"}}, "order_by": [{"name": "desc"}], "limit": 10, "offset": 0, "distinct_on": ["email"]}`,
@@ -206,7 +219,7 @@ func FuzzVariables(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	log := &panicLog{}
-	exec := testExecutor(log)
+	schemas := testSchemas(f, log, &Resolver{DB: unreachablePool(f)})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// As the transports decode them: numbers kept as json.Number.
 		var vars map[string]any
@@ -222,11 +235,11 @@ func FuzzVariables(f *testing.F) {
 		neutral := neutralise(vars, &n)
 		for _, query := range variableOperations {
 			for i, caller := range variableCallers {
-				sql, ok := runVariables(t, exec, query, vars, caller, i == 0)
+				sql, ok := runVariables(t, schemas, query, vars, caller, i == 0)
 				if !ok || n == 0 {
 					continue
 				}
-				if other, ok := runVariables(t, exec, query, neutral, caller, false); ok && !slices.Equal(sql, other) {
+				if other, ok := runVariables(t, schemas, query, neutral, caller, false); ok && !slices.Equal(sql, other) {
 					t.Fatalf("the SQL text depends on the values:\n%s\n%s", strings.Join(sql, "\n"), strings.Join(other, "\n"))
 				}
 			}
@@ -241,8 +254,9 @@ func FuzzVariables(f *testing.F) {
 // database, checking the errors on the way, and returns the SQL text of the
 // engine's root fields; ok is false if the variables were refused. dispatch
 // also runs the operation through gqlgen's own execution.
-func runVariables(t *testing.T, exec *executor.Executor, query string, vars map[string]any, caller auth.Caller, dispatch bool) (sql []string, ok bool) {
+func runVariables(t *testing.T, schemas *Schemas, query string, vars map[string]any, caller auth.Caller, dispatch bool) (sql []string, ok bool) {
 	t.Helper()
+	exec := schemas.Executor(caller.Role)
 	ctx := graphql.StartOperationTrace(auth.WithCaller(context.Background(), caller))
 	// Each run coerces its own copy: the validator writes coerced values into
 	// the variables it is given.
@@ -256,11 +270,13 @@ func runVariables(t *testing.T, exec *executor.Executor, query string, vars map[
 		return nil, false
 	}
 	for _, field := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil) {
-		if !engine.Handles(field.Name) {
+		view := schemas.View(caller.Role)
+		rf, ok := view.RootField(field.Name)
+		if !ok {
 			continue
 		}
 		conn := &recordingConn{}
-		_, err := engine.Execute(ctx, conn, opCtx, field, caller)
+		_, err := engine.Execute(ctx, conn, opCtx, rf, field, view, caller)
 		var he *hasura.Error
 		if err != nil && !errors.Is(err, errNoDatabase) && !errors.As(err, &he) {
 			t.Fatalf("%s for %+v: %T %v, want a *hasura.Error", field.Name, caller, err, err)
@@ -272,7 +288,7 @@ func runVariables(t *testing.T, exec *executor.Executor, query string, vars map[
 		sql = append(sql, conn.sql...)
 	}
 	if dispatch {
-		// gqlgen's own execution, as far as the generated resolvers.
+		// The whole execution, as far as a database that does not answer.
 		responses, ctx := exec.DispatchOperation(graphql.WithOperationContext(ctx, opCtx), opCtx)
 		checkPresented(t, responses(ctx))
 	}

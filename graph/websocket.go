@@ -54,6 +54,9 @@ type Websocket struct {
 	// Limits are applied to each query and mutation as to an HTTP request.
 	Limits   limits.Config
 	Resolver *Resolver
+	// Schemas give each caller its role's executor, whatever role the
+	// upgrade request had.
+	Schemas *Schemas
 
 	start sync.Once
 	mu    sync.Mutex
@@ -290,6 +293,7 @@ func (c *wsConn) init(payload json.RawMessage) bool {
 		}
 		c.mu.Lock()
 		c.caller = caller
+		c.exec = c.t.Schemas.Executor(caller.Role)
 		c.mu.Unlock()
 	}
 	c.mu.Lock()
@@ -363,7 +367,7 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 // session query renders it.
 func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, id string) {
 	caller := auth.CallerFrom(ctx)
-	shape := newSessionShape(op, f, caller)
+	shape := newSessionShape(op, f, c.t.Schemas.View(caller.Role), caller)
 	src := live.Source{SessionToken: caller.SessionToken, User: shape.projection}
 	if caller.SessionToken == "" {
 		src.UserID, src.Expires = caller.UserID, caller.Expires

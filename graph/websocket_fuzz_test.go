@@ -213,8 +213,8 @@ func FuzzWebsocket(f *testing.F) {
 		f.Fatal(err)
 	}
 	resolver := &Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: live.NewHub(pool, logger)}
-	exec := testExecutor(log)
-	exec.Use(Executor{Resolver: resolver})
+	schemas := testSchemas(f, log, resolver)
+	exec := schemas.Executor(auth.RoleAnonymous)
 
 	f.Fuzz(func(t *testing.T, mode byte, initPayload, subPayload, rest []byte) {
 		baseline := runtime.NumGoroutine()
@@ -252,6 +252,7 @@ func FuzzWebsocket(f *testing.F) {
 			Operations:  3,
 			Limits:      limits.Defaults(),
 			Resolver:    resolver,
+			Schemas:     schemas,
 			conns:       map[*wsConn]struct{}{},
 		}
 		// As Websocket.Do sets a connection up.
@@ -415,7 +416,8 @@ func dialWebsocket(t *testing.T, frames ...string) *websocket.Conn {
 		MessageBytes: 1 << 20,
 		Resolver:     &Resolver{Live: live.NewHub(nil, slog.New(&panicLog{}))},
 	}
-	exec := testExecutor(&panicLog{})
+	tr.Schemas = testSchemas(t, &panicLog{}, tr.Resolver)
+	exec := tr.Schemas.Executor(auth.RoleAnonymous)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) }))
 	t.Cleanup(srv.Close)
 	dialer := websocket.Dialer{Subprotocols: []string{protocolTransportWS}}

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
@@ -35,8 +36,23 @@ type Caller struct {
 	// UserID is X-Hasura-User-Id, from a JWT's claims or, for the admin
 	// posing as another role, from the request's headers.
 	UserID string
+	// Vars are the other session variables, names in lower case: a JWT's
+	// x-hasura-* claims, or the admin's x-hasura-* headers.
+	Vars map[string]string
 	// Expires is when a JWT caller's token expires (zero: no exp claim).
 	Expires time.Time
+}
+
+// Var returns the session variable name (lower case, x-hasura-…).
+func (c Caller) Var(name string) (string, bool) {
+	switch name {
+	case "x-hasura-user-id":
+		return c.UserID, c.UserID != ""
+	case "x-hasura-role":
+		return string(c.Role), true
+	}
+	v, ok := c.Vars[name]
+	return v, ok
 }
 
 type callerKey struct{}
@@ -110,19 +126,32 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 		if role == "" {
 			role = RoleAdmin
 		}
-		return Caller{Role: role, UserID: r.Header.Get(UserIDHeader)}, nil
+		return Caller{Role: role, UserID: r.Header.Get(UserIDHeader), Vars: headerVars(r.Header)}, nil
 	}
 	if header, ok := r.Header["Authorization"]; ok && a.jwt != nil {
 		role, claims, err := a.jwt.Verify(header[0], r.Header.Get(RoleHeader))
 		if err != nil {
 			return Caller{}, err
 		}
-		return Caller{Role: Role(role), UserID: claims.UserID, Expires: claims.Expires}, nil
+		return Caller{Role: Role(role), UserID: claims.UserID, Vars: claims.Vars, Expires: claims.Expires}, nil
 	}
 	if token, ok := a.sessionToken(r); ok {
 		return Caller{Role: RoleUser, SessionToken: token}, nil
 	}
 	return Caller{Role: RoleAnonymous}, nil
+}
+
+// headerVars are the x-hasura-* headers of a request, as session variables;
+// the admin secret is not one.
+func headerVars(h http.Header) map[string]string {
+	vars := map[string]string{}
+	for name, values := range h {
+		name = strings.ToLower(name)
+		if strings.HasPrefix(name, "x-hasura-") && name != "x-hasura-admin-secret" && name != "x-hasura-access-key" && len(values) > 0 {
+			vars[name] = values[0]
+		}
+	}
+	return vars
 }
 
 func adminSecretOf(r *http.Request) (string, bool) {

@@ -9,7 +9,7 @@ func databaseError(err error, path string) error {
 	if !ok {
 		return err
 	}
-	if he.Code == hasura.CodeConstraintViolation && path != "" {
+	if (he.Code == hasura.CodeConstraintViolation || he.Code == hasura.CodePermissionError) && path != "" {
 		return he.AtPath(path)
 	}
 	return he

@@ -26,25 +26,25 @@ import (
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
-// Handles reports whether the root field called name is the engine's.
-func Handles(name string) bool {
-	_, ok := tables.LookupRootField(name)
-	return ok
-}
-
 // compiler writes the SQL of one root field.
 type compiler struct {
 	op      *graphql.OperationContext
-	perms   *permissions
+	view    *tables.View
+	caller  auth.Caller
 	aliases int
+	// ownUser is set for the session API's user: the caller's own row,
+	// which it reads whole (every column, no row filter).
+	ownUser bool
 	// maxBytes is what the answer may have: the rest of the request's
 	// response size budget.
 	maxBytes int64
 }
 
-func newCompiler(op *graphql.OperationContext, c auth.Caller) *compiler {
-	return &compiler{op: op, perms: permissionsFor(c)}
+func newCompiler(op *graphql.OperationContext, v *tables.View, c auth.Caller) *compiler {
+	return &compiler{op: op, view: v, caller: c}
 }
+
+func (c *compiler) cat() *tables.Catalogue { return c.view.Cat }
 
 // alias returns a fresh table alias: t1, t2, …
 func (c *compiler) alias() string {
@@ -63,17 +63,16 @@ func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.Coll
 	return graphql.CollectFields(c.op, sel, []string{typeName})
 }
 
-// Execute runs the root field f for caller and returns its JSON value.
-func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext, f graphql.CollectedField, caller auth.Caller) ([]byte, error) {
-	rf, ok := tables.LookupRootField(f.Name)
-	if !ok {
-		return nil, fmt.Errorf("engine: %s is not a table root field", f.Name)
-	}
-	c := newCompiler(op, caller)
+// tableName writes t's schema-qualified name.
+func tableName(b *sqlbuild.Builder, t *tables.Table) *sqlbuild.Builder {
+	return b.Ident(t.SQL.Schema).S(".").Ident(t.SQL.Table)
+}
+
+// Execute runs the root field rf, f in the operation, for caller, whose
+// role's view is v, and returns its JSON value.
+func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller) ([]byte, error) {
+	c := newCompiler(op, v, caller)
 	c.maxBytes = limits.Remaining(ctx)
-	if c.perms.err != nil {
-		return nil, c.perms.err
-	}
 	path := "$.selectionSet." + f.Name
 	if rf.Kind == tables.UpdateMany {
 		return c.updateMany(ctx, db, rf.Table, f.Field, path)
@@ -142,20 +141,15 @@ func run(ctx context.Context, db database.Conn, b *sqlbuild.Builder, errPath str
 	return out, nil
 }
 
-// ownRowPermissions are role user's, without a row filter.
-var ownRowPermissions = &permissions{role: auth.RoleUser, tables: userTables}
-
 // UserProjection returns how the session API writes a users row for the
 // selection sel (e.g. the user of session { user { … } }). The row is the
-// caller's own, so every role sees all its columns; relationships to other
-// tables need the admin role, as they do through users_by_pk.
-func UserProjection(op *graphql.OperationContext, sel ast.SelectionSet, caller auth.Caller, path string) authjs.Projection {
-	c := newCompiler(op, caller)
-	if caller.Role != auth.RoleAdmin {
-		// The row is already the caller's: no filter to add.
-		c.perms = ownRowPermissions
-	}
-	users, _ := tables.ByName("users")
+// caller's own, so it is read whole where the role has no select
+// permission on users of its own; relationships follow the role's
+// permissions, as they do through users_by_pk.
+func UserProjection(op *graphql.OperationContext, sel ast.SelectionSet, v *tables.View, caller auth.Caller, path string) authjs.Projection {
+	c := newCompiler(op, v, caller)
+	c.ownUser = true
+	users := v.Cat.Users()
 	return func(b *sqlbuild.Builder, alias string) error {
 		return c.row(b, users, alias, sel, path)
 	}

@@ -20,12 +20,21 @@ import (
 // mutationResult writes the SELECT over the CTE m for the field's selection.
 // affected, if not -1, is the affected_rows already known (nested inserts,
 // which count the related rows too); else it is the rows of m.
-func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string, affected int64) error {
+func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string, affected int64, checked bool) error {
 	alias := c.alias()
 	// Capped inside the statement: an answer over the response size limit
-	// fails it, so nothing it wrote stays.
+	// fails it, so nothing it wrote stays. So does a row that fails the
+	// role's check: the CASE asks first.
 	b.S("SELECT freshgraph_response_capped(")
-	defer func() { b.S(", ").TypedArg(c.maxBytes, "bigint").S(")") }()
+	if checked {
+		b.S("CASE WHEN freshgraph_permission_checked((SELECT bool_and(m." + checkColumn + ") FROM m)) THEN ")
+	}
+	defer func() {
+		if checked {
+			b.S(" END")
+		}
+		b.S(", ").TypedArg(c.maxBytes, "bigint").S(")")
+	}()
 	if single {
 		b.S("(SELECT ")
 		if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
@@ -73,7 +82,7 @@ func (c *compiler) insertArgs(t *tables.Table, f *ast.Field, one bool, path stri
 			return nil, nil, false, err
 		}
 		for k := range m {
-			if _, ok := t.Relationship(k); ok {
+			if _, ok := c.insertsThrough(t, k); ok {
 				nested = true
 			}
 		}
@@ -88,15 +97,16 @@ func (c *compiler) insertArgs(t *tables.Table, f *ast.Field, one bool, path stri
 func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, one bool, objects []map[string]any, paths []string, path string) error {
 	if len(objects) == 0 {
 		// Nothing to insert: Hasura answers with no rows.
-		b.S("WITH m AS (SELECT * FROM ").Ident(t.Name).S(" WHERE false) ")
-		return c.mutationResult(b, t, f, one, path, -1)
+		tableName(b.S("WITH m AS (SELECT * FROM "), t).S(" WHERE false) ")
+		return c.mutationResult(b, t, f, one, path, -1, false)
 	}
 	b.S("WITH m AS (")
-	if err := c.writeInsert(b, t, objects, paths, nil, c.args(f)["on_conflict"], path+".args.on_conflict"); err != nil {
+	checked, err := c.writeInsert(b, t, objects, paths, nil, c.args(f)["on_conflict"], path+".args.on_conflict", true)
+	if err != nil {
 		return err
 	}
 	b.S(") ")
-	return c.mutationResult(b, t, f, one, path, -1)
+	return c.mutationResult(b, t, f, one, path, -1, checked)
 }
 
 // insertNested answers an insert whose objects carry rows of related tables,
@@ -111,7 +121,8 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 	if len(t.PrimaryKey) != 1 {
 		return nil, invalid(path, "nested inserts need a single-column primary key")
 	}
-	pk := t.PrimaryKey[0]
+	pkCol, _ := t.Column(t.PrimaryKey[0])
+	pk := pkCol.SQLName
 	onConflict := c.args(f)["on_conflict"]
 	// Two statements, the write and the read of its answer: one transaction,
 	// so that an answer refused (over the response size limit) writes nothing.
@@ -151,9 +162,9 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 		return nil, databaseError(err, errPath)
 	}
 	read := &sqlbuild.Builder{}
-	read.S("WITH m AS (SELECT t0.* FROM ").Ident(t.Name).S(" t0 JOIN unnest(").Arg(keys).S("::text[]) WITH ORDINALITY k(key, n) ON t0.").
+	tableName(read.S("WITH m AS (SELECT t0.* FROM "), t).S(" t0 JOIN unnest(").Arg(keys).S("::text[]) WITH ORDINALITY k(key, n) ON t0.").
 		Ident(pk).S("::text = k.key ORDER BY k.n) ")
-	if err := c.mutationResult(read, t, f, one, path, affected); err != nil {
+	if err := c.mutationResult(read, t, f, one, path, affected, false); err != nil {
 		return nil, err
 	}
 	out, err := run(ctx, db, read, "")
@@ -191,7 +202,7 @@ func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks ma
 	}
 	var arrays []string
 	for _, k := range sortedKeys(o) {
-		rel, ok := t.Relationship(k)
+		rel, ok := w.c.insertsThrough(t, k)
 		switch {
 		case !ok:
 			columns[k] = o[k]
@@ -202,19 +213,22 @@ func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks ma
 			if err := w.relationship(rel, o[k], child, nil, path+"."+k); err != nil {
 				return err
 			}
-			fks[rel.From] = func(b *sqlbuild.Builder) { b.S("(SELECT ").Ident(rel.To).S(" FROM " + child + ")") }
+			for _, m := range rel.Mapping {
+				fks[m.From] = func(b *sqlbuild.Builder) { b.S("(SELECT ").Ident(m.To).S(" FROM " + child + ")") }
+			}
 		}
 	}
 	w.b.S(name + " AS (")
-	if err := w.c.writeInsert(&w.b, t, []map[string]any{columns}, []string{path}, fks, onConflict, conflictPath); err != nil {
+	if _, err := w.c.writeInsert(&w.b, t, []map[string]any{columns}, []string{path}, fks, onConflict, conflictPath, false); err != nil {
 		return err
 	}
 	w.b.S("), ")
 	for _, k := range arrays {
 		rel, _ := t.Relationship(k)
-		fk := map[string]func(*sqlbuild.Builder){rel.To: func(b *sqlbuild.Builder) {
-			b.S("(SELECT ").Ident(rel.From).S(" FROM " + name + ")")
-		}}
+		fk := map[string]func(*sqlbuild.Builder){}
+		for _, m := range rel.Mapping {
+			fk[m.To] = func(b *sqlbuild.Builder) { b.S("(SELECT ").Ident(m.From).S(" FROM " + name + ")") }
+		}
 		if err := w.relationship(rel, o[k], w.name(), fk, path+"."+k); err != nil {
 			return err
 		}
@@ -228,7 +242,7 @@ func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks ma
 // row.
 func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	fks map[string]func(*sqlbuild.Builder), path string) error {
-	target, _ := tables.ByName(rel.Target)
+	target := rel.Target
 	kind := "_obj_rel_insert_input"
 	if rel.Array {
 		kind = "_arr_rel_insert_input"
@@ -250,7 +264,7 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 			return err
 		}
 		for k := range row {
-			_, isRel := target.Relationship(k)
+			_, isRel := w.c.insertsThrough(target, k)
 			deeper = deeper || isRel
 		}
 		rows, paths = append(rows, row), append(paths, dp)
@@ -258,10 +272,10 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	conflictPath := path + ".on_conflict"
 	switch {
 	case len(rows) == 0:
-		w.b.S(name + " AS (SELECT * FROM ").Ident(target.Name).S(" WHERE false), ")
+		tableName(w.b.S(name+" AS (SELECT * FROM "), target).S(" WHERE false), ")
 	case !deeper:
 		w.b.S(name + " AS (")
-		if err := w.c.writeInsert(&w.b, target, rows, paths, fks, m["on_conflict"], conflictPath); err != nil {
+		if _, err := w.c.writeInsert(&w.b, target, rows, paths, fks, m["on_conflict"], conflictPath, false); err != nil {
 			return err
 		}
 		w.b.S("), ")
@@ -287,33 +301,54 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	return nil
 }
 
+// checkColumn is the column a mutation's RETURNING adds when the role's
+// permission has a check: whether the row passes it.
+const checkColumn = "freshgraph_check"
+
+// insertsThrough reports whether k is a relationship of t the role inserts
+// related rows through.
+func (c *compiler) insertsThrough(t *tables.Table, k string) (tables.Relationship, bool) {
+	rel, ok := t.Relationship(k)
+	if !ok || c.view.Of(rel.Target).Insert == nil {
+		return tables.Relationship{}, false
+	}
+	return rel, true
+}
+
 // writeInsert writes INSERT INTO t AS t0 (…) VALUES (…), … [ON CONFLICT …]
 // RETURNING t0.*: the union of the columns the objects name, in catalogue
-// order, DEFAULT where an object leaves one out, and the foreign keys fks
-// (written by the SQL they give) for nested inserts.
+// order, DEFAULT where an object leaves one out, the role's presets, and
+// the foreign keys fks (SQL column names, written by the SQL they give)
+// for nested inserts. With check, the rows also return whether they pass
+// the role's insert check (checkColumn), and it reports whether there is one.
 func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []map[string]any, paths []string,
-	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string) error {
+	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string, check bool) (bool, error) {
+	perm := c.view.Of(t).Insert
+	if perm == nil {
+		return false, invalid(paths[0], "no permission to insert into table '%s'", t.Name)
+	}
 	for i, o := range objects {
 		for k := range o {
-			if _, ok := t.Column(k); !ok {
-				return notFound(paths[i]+"."+k, k, t.Name+"_insert_input")
+			if col, ok := t.Column(k); !ok || !c.view.Of(t).Inserts(k) || col.Generated {
+				return false, notFound(paths[i]+"."+k, k, t.Name+"_insert_input")
 			}
 		}
 	}
 	var cols []tables.Column
 	for _, col := range t.Columns {
-		_, isFK := fks[col.Name]
+		_, isFK := fks[col.SQLName]
+		_, preset := perm.Set[col.Name]
 		for _, o := range objects {
-			if _, ok := o[col.Name]; ok || isFK {
+			if _, ok := o[col.Name]; ok || isFK || preset {
 				cols = append(cols, col)
 				break
 			}
 		}
 	}
-	b.S("INSERT INTO ").Ident(t.Name).S(" AS t0 ")
+	tableName(b.S("INSERT INTO "), t).S(" AS t0 ")
 	if len(cols) == 0 {
 		if len(objects) > 1 {
-			return invalid(paths[0], "rows that name no column can only be inserted one at a time")
+			return false, invalid(paths[0], "rows that name no column can only be inserted one at a time")
 		}
 		b.S("DEFAULT VALUES")
 	} else {
@@ -322,7 +357,7 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 			if i > 0 {
 				b.S(", ")
 			}
-			b.Ident(col.Name)
+			b.Ident(col.SQLName)
 		}
 		b.S(") VALUES ")
 		for i, o := range objects {
@@ -334,8 +369,14 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 				if j > 0 {
 					b.S(", ")
 				}
-				if fk, ok := fks[col.Name]; ok {
+				if fk, ok := fks[col.SQLName]; ok {
 					fk(b)
+					continue
+				}
+				if preset, ok := perm.Set[col.Name]; ok {
+					if err := c.permissionValue(b, col.Type, preset); err != nil {
+						return false, err
+					}
 					continue
 				}
 				v, ok := o[col.Name]
@@ -347,7 +388,7 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 				default:
 					x, err := scalar(v, col.Type, paths[i]+"."+col.Name)
 					if err != nil {
-						return err
+						return false, err
 					}
 					b.TypedArg(x, col.Type.SQL)
 				}
@@ -357,19 +398,32 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 	}
 	if onConflict != nil {
 		if err := c.onConflict(b, t, onConflict, conflictPath); err != nil {
-			return err
+			return false, err
 		}
 	}
 	b.S(" RETURNING t0.*")
-	return nil
+	if !check || len(perm.Check) == 0 {
+		return false, nil
+	}
+	b.S(", ")
+	if err := c.permission(b, t, "t0", perm.Check); err != nil {
+		return false, err
+	}
+	b.S(" AS " + checkColumn)
+	return true, nil
 }
 
 // onConflict writes ON CONFLICT ON CONSTRAINT … DO UPDATE SET … [WHERE …],
-// or DO NOTHING when update_columns is empty ("ignore the request").
+// or DO NOTHING when update_columns is empty ("ignore the request"). The
+// rows it updates are those the role's update filter allows.
 func (c *compiler) onConflict(b *sqlbuild.Builder, t *tables.Table, v any, path string) error {
 	m, err := object(v, path, t.Name+"_on_conflict")
 	if err != nil {
 		return err
+	}
+	perm := c.view.Of(t).Update
+	if perm == nil {
+		return notFound(path, "on_conflict", t.Name+"_insert_input")
 	}
 	name, _ := m["constraint"].(string)
 	constraint, ok := t.Constraint(name)
@@ -387,26 +441,42 @@ func (c *compiler) onConflict(b *sqlbuild.Builder, t *tables.Table, v any, path 
 	}
 	b.S(" DO UPDATE SET ")
 	for i, name := range update {
-		if _, ok := t.Column(name); !ok {
+		col, ok := t.Column(name)
+		if !ok || !c.view.Of(t).Updates(name) {
 			return notFound(path+".update_columns", name, t.Name+"_update_column")
 		}
 		if i > 0 {
 			b.S(", ")
 		}
-		b.Ident(name).S(" = EXCLUDED.").Ident(name)
+		b.Ident(col.SQLName).S(" = EXCLUDED.").Ident(col.SQLName)
+	}
+	b.S(" WHERE true")
+	if len(perm.Filter) > 0 {
+		b.S(" AND ")
+		if err := c.permission(b, t, "t0", perm.Filter); err != nil {
+			return err
+		}
 	}
 	if w, ok := m["where"]; ok && w != nil {
-		b.S(" WHERE ")
+		b.S(" AND ")
 		return c.where(b, t, "t0", w, path+".where")
 	}
 	return nil
 }
 
-// setClause writes SET col = value, … from _set and _inc; it reports false
-// when they change nothing.
+// setClause writes SET col = value, … from _set and _inc, and the role's
+// update presets.
 func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, args map[string]any, path string) error {
-	perm := c.perms.table(t.Name).updateRows
+	perm := c.view.Of(t).Update
 	n := 0
+	sep := func() {
+		if n == 0 {
+			b.S(" SET ")
+		} else {
+			b.S(", ")
+		}
+		n++
+	}
 	for _, op := range []string{"_set", "_inc"} {
 		v, ok := args[op]
 		if !ok || v == nil {
@@ -419,22 +489,17 @@ func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, args map[stri
 		}
 		for _, k := range sortedKeys(m) {
 			col, ok := t.Column(k)
-			if !ok || !perm.column(k) || (op == "_inc" && !col.Type.Numeric) {
+			if !ok || !c.view.Of(t).Updates(k) || col.Generated || (op == "_inc" && !col.Type.Numeric) {
 				return notFound(path+"."+op+"."+k, k, typ)
 			}
-			if n == 0 {
-				b.S(" SET ")
-			} else {
-				b.S(", ")
-			}
-			n++
-			b.Ident(k).S(" = ")
+			sep()
+			b.Ident(col.SQLName).S(" = ")
 			if op == "_inc" {
 				x, err := scalar(m[k], col.Type, path+"."+op+"."+k)
 				if err != nil {
 					return err
 				}
-				b.Col("t0", k).S(" + ").TypedArg(x, col.Type.SQL)
+				b.Col("t0", col.SQLName).S(" + ").TypedArg(x, col.Type.SQL)
 				continue
 			}
 			if m[k] == nil {
@@ -451,6 +516,14 @@ func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, args map[stri
 	if n == 0 {
 		return invalid(path, "at least any one of _set, _inc is expected")
 	}
+	for _, k := range sortedKeys(perm.Set) {
+		col, _ := t.Column(k)
+		sep()
+		b.Ident(col.SQLName).S(" = ")
+		if err := c.permissionValue(b, col.Type, perm.Set[k]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -459,7 +532,11 @@ func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, args map[stri
 // it may not change are simply not matched.
 func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, args map[string]any, byPK bool, path string) error {
 	p := path + ".args"
-	b.S("WITH m AS (UPDATE ").Ident(t.Name).S(" AS t0")
+	perm := c.view.Of(t).Update
+	if perm == nil {
+		return invalid(path, "no permission to update table '%s'", t.Name)
+	}
+	tableName(b.S("WITH m AS (UPDATE "), t).S(" AS t0")
 	if err := c.setClause(b, t, args, p); err != nil {
 		return err
 	}
@@ -475,9 +552,23 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	} else if err := c.requiredWhere(b, t, args, p); err != nil {
 		return err
 	}
-	c.perms.filterRows(b, c.perms.table(t.Name).updateRows, "t0")
-	b.S(" RETURNING t0.*) ")
-	return c.mutationResult(b, t, f, byPK, path, -1)
+	if len(perm.Filter) > 0 {
+		b.S(" AND ")
+		if err := c.permission(b, t, "t0", perm.Filter); err != nil {
+			return err
+		}
+	}
+	b.S(" RETURNING t0.*")
+	checked := len(perm.Check) > 0
+	if checked {
+		b.S(", ")
+		if err := c.permission(b, t, "t0", perm.Check); err != nil {
+			return err
+		}
+		b.S(" AS " + checkColumn)
+	}
+	b.S(") ")
+	return c.mutationResult(b, t, f, byPK, path, -1, checked)
 }
 
 // updateMany answers update_<t>_many(updates): each update runs in turn, one
@@ -513,7 +604,11 @@ func (c *compiler) updateMany(ctx context.Context, db database.Conn, t *tables.T
 func (c *compiler) delete(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, byPK bool, path string) error {
 	args := c.args(f)
 	p := path + ".args"
-	b.S("WITH m AS (DELETE FROM ").Ident(t.Name).S(" AS t0 WHERE ")
+	perm := c.view.Of(t).Delete
+	if perm == nil {
+		return invalid(path, "no permission to delete from table '%s'", t.Name)
+	}
+	tableName(b.S("WITH m AS (DELETE FROM "), t).S(" AS t0 WHERE ")
 	if byPK {
 		if err := c.pkFilter(b, t, "t0", args, p); err != nil {
 			return err
@@ -521,8 +616,14 @@ func (c *compiler) delete(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, by
 	} else if err := c.requiredWhere(b, t, args, p); err != nil {
 		return err
 	}
+	if len(perm.Filter) > 0 {
+		b.S(" AND ")
+		if err := c.permission(b, t, "t0", perm.Filter); err != nil {
+			return err
+		}
+	}
 	b.S(" RETURNING t0.*) ")
-	return c.mutationResult(b, t, f, byPK, path, -1)
+	return c.mutationResult(b, t, f, byPK, path, -1, false)
 }
 
 // requiredWhere writes the where argument that update_<t> and delete_<t>

@@ -44,23 +44,22 @@ func (c *compiler) object(b *sqlbuild.Builder, sel ast.SelectionSet, typeName, p
 
 // row writes the JSON of the row alias of t, as the selection set asks.
 func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel ast.SelectionSet, path string) error {
-	perm := c.perms.table(t.Name).selectRows
 	return c.object(b, sel, t.Name, path, func(b *sqlbuild.Builder, name string, f *ast.Field, p string) error {
-		if col, ok := t.Column(name); ok && perm.column(name) {
-			b.Col(alias, col.Name)
+		if col, ok := t.Column(name); ok && c.selects(t, name) {
+			c.columnValue(b, alias, col)
 			return nil
 		}
 		relName, aggregate := strings.CutSuffix(name, "_aggregate")
 		if !aggregate {
 			relName = name
 		}
-		rel, ok := t.Relationship(relName)
-		if !ok || !perm.relationship(relName) || (aggregate && !rel.Array) {
+		rel, ok := c.follows(t, relName)
+		if !ok || (aggregate && (!rel.Array || !c.aggregates(rel.Target))) {
 			return notFound(p, name, t.Name)
 		}
-		target, _ := tables.ByName(rel.Target)
+		target := rel.Target
 		inner := c.alias()
-		correlate := func(b *sqlbuild.Builder) { c.join(b, rel, alias, inner) }
+		correlate := func(b *sqlbuild.Builder) { join(b, rel, alias, inner) }
 		switch {
 		case aggregate:
 			b.S("(")
@@ -77,7 +76,7 @@ func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel a
 		if err := c.row(b, target, inner, f.SelectionSet, p); err != nil {
 			return err
 		}
-		b.S(" FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
+		tableName(b.S(" FROM "), target).S(" " + inner + " WHERE ")
 		correlate(b)
 		if err := c.visible(b, target, inner, p); err != nil {
 			return err
@@ -122,7 +121,6 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 	if err != nil {
 		return nil, err
 	}
-	perm := c.perms.table(t.Name).selectRows
 	var items []orderItem
 	for _, key := range sortedKeys(m) {
 		val := m[key]
@@ -130,31 +128,31 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 		if val == nil {
 			continue
 		}
-		if col, ok := t.Column(key); ok && perm.column(key) {
+		if col, ok := t.Column(key); ok && c.selects(t, key) {
 			dir, err := direction(val, p)
 			if err != nil {
 				return nil, err
 			}
-			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { b.Col(alias, col.Name) }, dir: dir, column: col.Name})
+			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { b.Col(alias, col.SQLName) }, dir: dir, column: col.Name})
 			continue
 		}
 		relName, aggregate := strings.CutSuffix(key, "_aggregate")
 		if !aggregate {
 			relName = key
 		}
-		rel, ok := t.Relationship(relName)
-		if !ok || !perm.relationship(relName) || aggregate != rel.Array {
+		rel, ok := c.follows(t, relName)
+		if !ok || aggregate != rel.Array || (aggregate && !c.aggregates(rel.Target)) {
 			return nil, notFound(p, key, t.Name+"_order_by")
 		}
-		target, _ := tables.ByName(rel.Target)
+		target := rel.Target
 		inner := c.alias()
 		// Each item reads one value of the related rows in a subquery.
 		sub := func(value func(b *sqlbuild.Builder)) func(b *sqlbuild.Builder) {
 			return func(b *sqlbuild.Builder) {
 				b.S("(SELECT ")
 				value(b)
-				b.S(" FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
-				c.join(b, rel, alias, inner)
+				tableName(b.S(" FROM "), target).S(" " + inner + " WHERE ")
+				join(b, rel, alias, inner)
 				_ = c.visible(b, target, inner, p)
 				b.S(")")
 			}
@@ -192,7 +190,7 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 			}
 			for _, cn := range sortedKeys(cols) {
 				col, ok := target.Column(cn)
-				if !ok || !aggregates(fn, col) || cols[cn] == nil {
+				if !ok || !c.selects(target, cn) || !aggregates(fn, col) || cols[cn] == nil {
 					continue
 				}
 				dir, err := direction(cols[cn], ap+"."+cn)
@@ -228,8 +226,8 @@ func aggregates(fn string, col tables.Column) bool {
 // (its name is PostgreSQL's too); uuid has no max or min in PostgreSQL, so
 // it goes through text, which orders uuids the same way.
 func aggregateOf(b *sqlbuild.Builder, fn, alias string, col tables.Column) {
-	b.S(fn+"(").Col(alias, col.Name)
-	if col.Type == tables.UUID {
+	b.S(fn+"(").Col(alias, col.SQLName)
+	if col.Type.SQL == "uuid" {
 		b.S("::text)::uuid")
 		return
 	}
@@ -270,7 +268,7 @@ func (c *compiler) parseRows(t *tables.Table, alias string, args map[string]any,
 			return nil, err
 		}
 		for _, name := range cols {
-			if _, ok := t.Column(name); !ok || !c.perms.table(t.Name).selectRows.column(name) {
+			if _, ok := t.Column(name); !ok || !c.selects(t, name) {
 				return nil, notFound(p+".distinct_on", name, t.Name+"_select_column")
 			}
 		}
@@ -287,6 +285,13 @@ func (c *compiler) parseRows(t *tables.Table, alias string, args map[string]any,
 // distinct_on, order_by, limit and offset.
 func (c *compiler) writeRows(b *sqlbuild.Builder, t *tables.Table, alias string, q *rowsQuery,
 	correlate func(*sqlbuild.Builder), path string) error {
+	return c.writeLimitedRows(b, t, alias, q, correlate, path, c.rowLimit(t))
+}
+
+// writeLimitedRows is writeRows with the role's select limit given: -1 for
+// none, as an aggregate's, whose values count every row the role may read.
+func (c *compiler) writeLimitedRows(b *sqlbuild.Builder, t *tables.Table, alias string, q *rowsQuery,
+	correlate func(*sqlbuild.Builder), path string, limit int64) error {
 	p := path + ".args"
 	b.S("SELECT ")
 	if len(q.distinct) > 0 {
@@ -295,11 +300,12 @@ func (c *compiler) writeRows(b *sqlbuild.Builder, t *tables.Table, alias string,
 			if i > 0 {
 				b.S(", ")
 			}
-			b.Col(alias, name)
+			col, _ := t.Column(name)
+			b.Col(alias, col.SQLName)
 		}
 		b.S(") ")
 	}
-	b.S(alias + ".* FROM ").Ident(t.Name).S(" " + alias + " WHERE true")
+	tableName(b.S(alias+".* FROM "), t).S(" " + alias + " WHERE true")
 	if correlate != nil {
 		b.S(" AND ")
 		correlate(b)
@@ -326,8 +332,18 @@ func (c *compiler) writeRows(b *sqlbuild.Builder, t *tables.Table, alias string,
 			if err != nil {
 				return err
 			}
+			if clause == "limit" && limit >= 0 && limit < n {
+				n = limit
+			}
+			if clause == "limit" {
+				limit = -1
+			}
 			b.S(" " + strings.ToUpper(clause) + " ").Arg(n)
 		}
+	}
+	if limit >= 0 {
+		// The role's select limit, Hasura's min with the caller's.
+		b.S(" LIMIT ").Arg(limit)
 	}
 	return nil
 }
@@ -386,7 +402,6 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 	if err != nil {
 		return err
 	}
-	perm := c.perms.table(t.Name).selectRows
 	b.S("SELECT ")
 	err = c.object(b, f.SelectionSet, t.Name+"_aggregate", path, func(b *sqlbuild.Builder, name string, af *ast.Field, p string) error {
 		switch name {
@@ -412,7 +427,7 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 				}
 				return c.object(b, ff.SelectionSet, t.Name+"_"+fn+"_fields", fp, func(b *sqlbuild.Builder, cn string, _ *ast.Field, cp string) error {
 					col, ok := t.Column(cn)
-					if !ok || !perm.column(cn) || !aggregates(fn, col) {
+					if !ok || !c.selects(t, cn) || !aggregates(fn, col) {
 						return notFound(cp, cn, t.Name+"_"+fn+"_fields")
 					}
 					aggregateOf(b, fn, alias, col)
@@ -426,7 +441,7 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 		return err
 	}
 	b.S(" FROM (")
-	if err := c.writeRows(b, t, alias, q, correlate, path); err != nil {
+	if err := c.writeLimitedRows(b, t, alias, q, correlate, path, -1); err != nil {
 		return err
 	}
 	b.S(") " + alias)
@@ -457,13 +472,14 @@ func (c *compiler) count(b *sqlbuild.Builder, t *tables.Table, alias string, col
 		b.S("(")
 	}
 	for i, name := range cols {
-		if _, ok := t.Column(name); !ok || !c.perms.table(t.Name).selectRows.column(name) {
+		col, ok := t.Column(name)
+		if !ok || !c.selects(t, name) {
 			return notFound(path+".args.columns", name, t.Name+"_select_column")
 		}
 		if i > 0 {
 			b.S(", ")
 		}
-		b.Col(alias, name)
+		b.Col(alias, col.SQLName)
 	}
 	if len(cols) > 1 {
 		b.S(")")
@@ -493,7 +509,7 @@ func (c *compiler) pkFilter(b *sqlbuild.Builder, t *tables.Table, alias string, 
 		if i > 0 {
 			b.S(" AND ")
 		}
-		b.Col(alias, k).S(" = ").TypedArg(v, col.Type.SQL)
+		b.Col(alias, col.SQLName).S(" = ").TypedArg(v, col.Type.SQL)
 	}
 	return nil
 }
@@ -505,7 +521,7 @@ func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field
 	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
 		return err
 	}
-	b.S(" FROM ").Ident(t.Name).S(" " + alias + " WHERE ")
+	tableName(b.S(" FROM "), t).S(" " + alias + " WHERE ")
 	if err := c.pkFilter(b, t, alias, c.args(f), path+".args"); err != nil {
 		return err
 	}
@@ -514,4 +530,23 @@ func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field
 	}
 	b.S(")")
 	return nil
+}
+
+// aggregates reports whether the role has t's aggregates.
+func (c *compiler) aggregates(t *tables.Table) bool {
+	p := c.view.Of(t).Select
+	return p != nil && p.Aggregations
+}
+
+// rowLimit is the role's select limit on t, or -1.
+func (c *compiler) rowLimit(t *tables.Table) int64 {
+	if p := c.view.Of(t).Select; p != nil && p.Limit != nil {
+		return int64(*p.Limit)
+	}
+	return -1
+}
+
+// columnValue writes the JSON value of a column.
+func (c *compiler) columnValue(b *sqlbuild.Builder, alias string, col tables.Column) {
+	b.Col(alias, col.SQLName)
 }

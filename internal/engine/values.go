@@ -45,14 +45,20 @@ func list(v any) []any {
 func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // scalar converts a GraphQL input value for a column of type typ into a query
-// argument. Text, uuid and timestamptz go to PostgreSQL as text, which parses
-// them and reports bad input in its own words (data-exception), as Hasura does.
+// argument. Most values go to PostgreSQL as text, which parses them and
+// reports bad input in its own words (data-exception), as Hasura does.
 func scalar(v any, typ tables.Type, path string) (any, error) {
 	if v == nil {
 		return nil, invalid(path, "unexpected null value for type '%s'", typ.GraphQL)
 	}
-	switch typ {
-	case tables.Int:
+	switch {
+	case typ.Enum != nil:
+		s, ok := v.(string)
+		if !ok || !slices.Contains(typ.Enum, s) {
+			return nil, invalid(path, "expected one of the values %v for type '%s'", typ.Enum, typ.GraphQL)
+		}
+		return s, nil
+	case typ.GraphQL == "Int":
 		var n int64
 		switch x := v.(type) {
 		case json.Number:
@@ -72,12 +78,30 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 			return nil, invalid(path, "expected a 32-bit integer for type 'Int', got %d", n)
 		}
 		return n, nil
-	case tables.ProviderType:
-		s, ok := v.(string)
-		if !ok || !isProviderType(s) {
-			return nil, invalid(path, "expected one of the values %v for type 'provider_type_enum'", tables.ProviderTypes)
+	case typ.Numeric:
+		// Numbers and numeric strings (bigint and numeric values are
+		// strings under HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES).
+		switch x := v.(type) {
+		case json.Number:
+			return string(x), nil
+		case string:
+			return x, nil
+		case int64, int, float64:
+			return fmt.Sprint(x), nil
 		}
-		return s, nil
+		return nil, invalid(path, "expected a number for type '%s'", typ.GraphQL)
+	case typ.GraphQL == "Boolean":
+		b, ok := v.(bool)
+		if !ok {
+			return nil, invalid(path, "expected a boolean for type 'Boolean'")
+		}
+		return b, nil
+	case typ.SQL == "json" || typ.SQL == "jsonb":
+		raw, err := jsonText(v)
+		if err != nil {
+			return nil, invalid(path, "expected a JSON value for type '%s'", typ.GraphQL)
+		}
+		return raw, nil
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -86,7 +110,11 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 	return s, nil
 }
 
-func isProviderType(s string) bool { return slices.Contains(tables.ProviderTypes, s) }
+// jsonText is the JSON text of an input value for a json or jsonb column.
+func jsonText(v any) (string, error) {
+	raw, err := json.Marshal(v)
+	return string(raw), err
+}
 
 // scalarList converts a list value for _in/_nin.
 func scalarList(v any, typ tables.Type, path string) ([]any, error) {

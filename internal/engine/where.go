@@ -34,7 +34,6 @@ func (c *compiler) where(b *sqlbuild.Builder, t *tables.Table, alias string, exp
 		b.S("true")
 		return nil
 	}
-	perm := c.perms.table(t.Name).selectRows
 	b.S("(")
 	for i, key := range sortedKeys(m) {
 		if i > 0 {
@@ -69,8 +68,8 @@ func (c *compiler) where(b *sqlbuild.Builder, t *tables.Table, alias string, exp
 				return err
 			}
 		default:
-			if col, ok := t.Column(key); ok && perm.column(key) {
-				column := func(b *sqlbuild.Builder) { b.Col(alias, col.Name) }
+			if col, ok := t.Column(key); ok && c.selects(t, key) {
+				column := func(b *sqlbuild.Builder) { b.Col(alias, col.SQLName) }
 				if err := c.compare(b, col.Type, column, v, p); err != nil {
 					return err
 				}
@@ -136,6 +135,19 @@ func (c *compiler) compare(b *sqlbuild.Builder, typ tables.Type, expr func(*sqlb
 			b.S("(")
 			expr(b)
 			b.S(" = ANY(").Arg(values).S("::text[]::" + typ.SQL + "[]))")
+		case typ.JSONB && jsonbComparisons[op] != "":
+			if err := c.jsonbCompare(b, op, expr, operand, p); err != nil {
+				return err
+			}
+		case typ.JSONB && op == "_cast":
+			cast, err := object(operand, p, "jsonb_cast_exp")
+			if err != nil {
+				return err
+			}
+			text := func(b *sqlbuild.Builder) { b.S("("); expr(b); b.S(")::text") }
+			if err := c.compare(b, stringType, text, cast["String"], p+".String"); err != nil {
+				return err
+			}
 		case known && (!textOnly[op] || typ.Text):
 			value, err := scalar(operand, typ, p)
 			if err != nil {
@@ -161,15 +173,15 @@ func (c *compiler) relationshipFilter(b *sqlbuild.Builder, t *tables.Table, alia
 			name, aggregate = key[:n], true
 		}
 	}
-	rel, ok := t.Relationship(name)
-	if !ok || (aggregate && !rel.Array) || !c.perms.table(t.Name).selectRows.relationship(name) {
+	rel, ok := c.follows(t, name)
+	if !ok || (aggregate && (!rel.Array || !c.aggregates(rel.Target))) {
 		return notFound(path, key, t.Name+"_bool_exp")
 	}
-	target, _ := tables.ByName(rel.Target)
+	target := rel.Target
 	inner := c.alias()
 	if !aggregate {
-		b.S("EXISTS (SELECT 1 FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
-		c.join(b, rel, alias, inner)
+		tableName(b.S("EXISTS (SELECT 1 FROM "), target).S(" " + inner + " WHERE ")
+		join(b, rel, alias, inner)
 		if err := c.visible(b, target, inner, path); err != nil {
 			return err
 		}
@@ -203,8 +215,8 @@ func (c *compiler) relationshipFilter(b *sqlbuild.Builder, t *tables.Table, alia
 	if err := c.count(b, target, inner, countExp["arguments"], countExp["distinct"], path+".count"); err != nil {
 		return err
 	}
-	b.S(" AS n FROM ").Ident(target.Name).S(" " + inner + " WHERE ")
-	c.join(b, rel, alias, inner)
+	tableName(b.S(" AS n FROM "), target).S(" " + inner + " WHERE ")
+	join(b, rel, alias, inner)
 	if err := c.visible(b, target, inner, path); err != nil {
 		return err
 	}
@@ -224,16 +236,48 @@ func (c *compiler) relationshipFilter(b *sqlbuild.Builder, t *tables.Table, alia
 }
 
 // join writes the join condition of rel between the rows outer and inner.
-func (c *compiler) join(b *sqlbuild.Builder, rel tables.Relationship, outer, inner string) {
-	b.Col(inner, rel.To).S(" = ").Col(outer, rel.From)
+func join(b *sqlbuild.Builder, rel tables.Relationship, outer, inner string) {
+	for i, m := range rel.Mapping {
+		if i > 0 {
+			b.S(" AND ")
+		}
+		b.Col(inner, m.To).S(" = ").Col(outer, m.From)
+	}
 }
 
-// visible ANDs the caller's select filter on target, if any, after a join.
-func (c *compiler) visible(b *sqlbuild.Builder, t *tables.Table, alias, path string) error {
-	perm := c.perms.table(t.Name).selectRows
-	if perm == nil {
-		return invalid(path, "no permission to read table '%s'", t.Name)
+// jsonbComparisons are jsonb's operators beyond the common ones.
+var jsonbComparisons = map[string]string{
+	"_contains": " @> ", "_contained_in": " <@ ", "_has_key": " ? ", "_has_keys_any": " ?| ", "_has_keys_all": " ?& ",
+}
+
+var stringType = tables.Type{GraphQL: "String", SQL: "text", Comparison: "String_comparison_exp", Text: true, Ordered: true}
+
+// jsonbCompare writes one of jsonb's own comparisons on expr.
+func (c *compiler) jsonbCompare(b *sqlbuild.Builder, op string, expr func(*sqlbuild.Builder), v any, path string) error {
+	if v == nil {
+		return invalid(path, "unexpected null value for type '%s'", tables.JSONBOperators[op])
 	}
-	c.perms.filterRows(b, perm, alias)
+	expr(b)
+	b.S(jsonbComparisons[op])
+	switch op {
+	case "_has_key":
+		s, ok := v.(string)
+		if !ok {
+			return invalid(path, "expected a string for type 'String'")
+		}
+		b.TypedArg(s, "text")
+	case "_has_keys_any", "_has_keys_all":
+		keys, err := scalarList(v, stringType, path)
+		if err != nil {
+			return err
+		}
+		b.Arg(keys).S("::text[]")
+	default:
+		raw, err := jsonText(v)
+		if err != nil {
+			return invalid(path, "expected a JSON value for type 'jsonb'")
+		}
+		b.TypedArg(raw, "jsonb")
+	}
 	return nil
 }

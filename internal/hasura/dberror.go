@@ -33,6 +33,10 @@ func FromPostgres(err error) (*Error, bool) {
 		return prefixed(CodeConstraintViolation, "Exclusion violation. ")
 	case "22025": // invalid_escape_sequence
 		return prefixed(CodeBadRequest, "")
+	case "42501": // insufficient_privilege
+		if pgErr.Hint == "freshgraph-permission-check" { // migration 00007
+			return &Error{Code: CodePermissionError, Message: pgErr.Message}, true
+		}
 	case "42P10":
 		return &Error{Code: CodeConstraintError, Message: "there is no unique or exclusion constraint on target column(s)"}, true
 	}

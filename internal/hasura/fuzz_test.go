@@ -4,13 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/pgtest"
+	"github.com/freshgraph/freshgraph/internal/session"
+	"github.com/freshgraph/freshgraph/internal/tablestest"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -55,22 +63,37 @@ func (h *panicLog) take() []string {
 	return p
 }
 
-// newExecutor is the server's gqlgen executor over the generated schema but
-// for graph.Executor: root fields reach the generated resolvers, which parse
-// their arguments and report that they were not intercepted, and
-// introspection runs in full. Nothing needs a database.
-func newExecutor(log *panicLog) *executor.Executor {
-	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{}})
-	exec := executor.New(schema)
+// newExecutor is the server's gqlgen executor for role anonymous over the
+// built-in tables, its database unreachable.
+func newExecutor(f *testing.F, log *panicLog) *executor.Executor {
 	logger := slog.New(log)
-	exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
-	exec.SetRecoverFunc(hasura.RecoverFunc(logger))
-	exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
-	exec.Use(extension.Introspection{})
-	exec.Use(graph.RoleSchema{})
-	exec.AroundFields(graph.RoleIntrospection(schema.Schema()))
-	return exec
+	sdl, err := os.ReadFile("../../schema.graphqls")
+	if err != nil {
+		f.Fatal(err)
+	}
+	pool, err := pgxpool.New(context.Background(), "host=/nonexistent/freshgraph port=5432 user=nobody connect_timeout=1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(pool.Close)
+	store, err := session.NewStore(pool, session.Config{Secrets: []string{strings.Repeat("transport-fuzz-secret-", 2)}, MaxAge: time.Hour, UpdateAge: time.Minute})
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Tables: tablestest.Builtin(f)}
+	schemas, err := graph.NewSchemas(r, string(sdl), func(exec *executor.Executor) {
+		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
+		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
+		exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
+		exec.Use(extension.Introspection{})
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return schemas.Executor(auth.RoleAnonymous)
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // invalidJSON is every message an invalid-json error may have: none quotes
 // the body's strings, which may be passwords.
@@ -111,7 +134,7 @@ func FuzzTransport(f *testing.F) {
 		f.Add([]byte(seed.body), seed.get)
 	}
 	log := &panicLog{}
-	exec := newExecutor(log)
+	exec := newExecutor(f, log)
 	f.Fuzz(func(t *testing.T, body []byte, get bool) {
 		var r *http.Request
 		if get {

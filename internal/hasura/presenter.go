@@ -3,6 +3,7 @@ package hasura
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
@@ -70,13 +71,19 @@ func present(ctx context.Context, logger *slog.Logger, err error) *Error {
 	return internalError
 }
 
-var unknownField = regexp.MustCompile(`^Cannot query field "([^"]+)" on type "([^"]+)"`)
+var (
+	unknownField      = regexp.MustCompile(`^Cannot query field "([^"]+)" on type "([^"]+)"`)
+	unknownInputField = regexp.MustCompile(`^Field "([^"]+)" is not defined by type "([^"]+)"`)
+)
 
 // validationError rewords gqlparser's validation errors the way Hasura words
 // them where clients are known to match the text, and points at the field.
 func validationError(ctx context.Context, ge *gqlerror.Error) *Error {
 	e := &Error{Code: CodeValidationFailed, Message: ge.Message}
 	if m := unknownField.FindStringSubmatch(ge.Message); m != nil {
+		e.Message = "field '" + m[1] + "' not found in type: '" + m[2] + "'"
+	}
+	if m := unknownInputField.FindStringSubmatch(ge.Message); m != nil {
 		e.Message = "field '" + m[1] + "' not found in type: '" + m[2] + "'"
 	}
 	if len(ge.Locations) > 0 && graphql.HasOperationContext(ctx) {
@@ -99,8 +106,13 @@ func fieldPathAt(query string, loc gqlerror.Location) string {
 			switch sel := sel.(type) {
 			case *ast.Field:
 				path := prefix + ".selectionSet." + sel.Name
-				if sel.Position != nil && sel.Position.Line == loc.Line && sel.Position.Column == loc.Column {
+				if at(sel.Position, loc) {
 					return path, true
+				}
+				for _, a := range sel.Arguments {
+					if p, ok := valuePathAt(a.Value, path+".args."+a.Name, loc); ok {
+						return p, true
+					}
 				}
 				if p, ok := walk(sel.SelectionSet, path); ok {
 					return p, true
@@ -119,4 +131,28 @@ func fieldPathAt(query string, loc gqlerror.Location) string {
 		}
 	}
 	return "$"
+}
+
+func at(pos *ast.Position, loc gqlerror.Location) bool {
+	return pos != nil && pos.Line == loc.Line && pos.Column == loc.Column
+}
+
+// valuePathAt finds the input object field that starts at loc in v.
+func valuePathAt(v *ast.Value, prefix string, loc gqlerror.Location) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	for i, child := range v.Children {
+		path := prefix + "." + child.Name
+		if v.Kind == ast.ListValue {
+			path = fmt.Sprintf("%s[%d]", prefix, i)
+		}
+		if at(child.Position, loc) || v.Kind == ast.ObjectValue && child.Value != nil && at(child.Value.Position, loc) {
+			return path, true
+		}
+		if p, ok := valuePathAt(child.Value, path, loc); ok {
+			return p, true
+		}
+	}
+	return "", false
 }

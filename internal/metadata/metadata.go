@@ -499,3 +499,25 @@ func (l *loader) rel(file string) string {
 func (l *loader) notServed(format string, args ...any) {
 	l.md.NotServed = append(l.md.NotServed, fmt.Sprintf(format, args...))
 }
+
+// Over returns the tables of base and, over them, those of project: where
+// project tracks a table base tracks too, project's version is the one
+// kept. The rest of project's metadata comes with it.
+func Over(base, project *Metadata) *Metadata {
+	if project == nil {
+		return base
+	}
+	out := *project
+	out.Tables = nil
+	tracked := map[QualifiedTable]bool{}
+	for _, t := range project.Tables {
+		tracked[t.Table] = true
+	}
+	for _, t := range base.Tables {
+		if !tracked[t.Table] {
+			out.Tables = append(out.Tables, t)
+		}
+	}
+	out.Tables = append(out.Tables, project.Tables...)
+	return &out
+}

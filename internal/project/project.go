@@ -45,6 +45,10 @@ type Relationship struct {
 	Name   string
 	Array  bool
 	Target catalog.Name
+	// ForeignKey is set when the relationship follows a foreign key of
+	// this table (an object relationship that always finds its row when
+	// the key's columns are not null).
+	ForeignKey bool
 	// Mapping pairs each column of this table with the target's column it
 	// equals.
 	Mapping []ColumnPair
@@ -199,6 +203,7 @@ func (t *Table) resolveRelationships(tracked map[catalog.Name]*Table) error {
 				return fail(md, "%s: no foreign key constraint exists on the column(s) %v of table %s", where, fk.Columns, t.Name)
 			}
 			rel.Target = c.References
+			rel.ForeignKey = true
 			for i, col := range c.Columns {
 				rel.Mapping = append(rel.Mapping, ColumnPair{From: col, To: c.ReferencedColumns[i]})
 			}

@@ -59,11 +59,11 @@ func TestResolvesTheExampleProject(t *testing.T) {
 	}
 	b, _ := json.Marshal(got)
 	want := `[{"Name":"public.authors","GraphQLName":"authors","Renamed":{},"Relationships":[` +
-		`{"Name":"posts","Array":true,"Target":{"Schema":"public","Table":"posts"},"Mapping":[{"From":"id","To":"author_id"}]}],"Enum":0},` +
+		`{"Name":"posts","Array":true,"Target":{"Schema":"public","Table":"posts"},"ForeignKey":false,"Mapping":[{"From":"id","To":"author_id"}]}],"Enum":0},` +
 		`{"Name":"public.post_status","GraphQLName":"post_status","Renamed":{},"Relationships":null,"Enum":2},` +
 		`{"Name":"public.posts","GraphQLName":"post","Renamed":{"title":"headline"},"Relationships":[` +
-		`{"Name":"author","Array":false,"Target":{"Schema":"public","Table":"authors"},"Mapping":[{"From":"author_id","To":"id"}]},` +
-		`{"Name":"status_info","Array":false,"Target":{"Schema":"public","Table":"post_status"},"Mapping":[{"From":"status","To":"value"}]}],"Enum":0}]`
+		`{"Name":"author","Array":false,"Target":{"Schema":"public","Table":"authors"},"ForeignKey":true,"Mapping":[{"From":"author_id","To":"id"}]},` +
+		`{"Name":"status_info","Array":false,"Target":{"Schema":"public","Table":"post_status"},"ForeignKey":false,"Mapping":[{"From":"status","To":"value"}]}],"Enum":0}]`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}

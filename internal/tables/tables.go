@@ -1,11 +1,17 @@
-// Package tables is the catalogue of the tables freshgraph serves with
-// Hasura's generated API: the Auth.js tables as @auth/hasura-adapter creates
-// them. Everything per table — the GraphQL schema (see SDL) and the SQL the
-// engine writes — is derived from this one description, so the five tables
-// cannot drift apart.
+// Package tables is the API's view of the tracked tables: what Hasura's
+// generated API is made of, per table and per role. It is built at start
+// (Build) from the metadata resolved against the database (internal/project)
+// — freshgraph's own Auth.js tables and a project's alike — and nothing of
+// it is written in Go. The schema of each role (WriteSDL) and the SQL the
+// engine writes both come from it.
 package tables
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/freshgraph/freshgraph/internal/catalog"
+	"github.com/freshgraph/freshgraph/internal/metadata"
+)
 
 // Type is a column's type, as GraphQL and PostgreSQL name it.
 type Type struct {
@@ -16,60 +22,127 @@ type Type struct {
 	Text bool
 	// Ordered types have min/max aggregates.
 	Ordered bool
-	// Numeric types can be incremented (_inc).
+	// Numeric types can be incremented (_inc) and summed.
 	Numeric bool
+	// Integer types are written as JSON numbers however they are stringified.
+	Integer bool
+	// JSONB has the containment and key operators.
+	JSONB bool
+	// Enum lists the values of an enum table's type.
+	Enum []string
 }
 
-// The column types of the Auth.js tables.
-var (
-	UUID        = Type{GraphQL: "uuid", SQL: "uuid", Comparison: "uuid_comparison_exp", Ordered: true}
-	Text        = Type{GraphQL: "String", SQL: "text", Comparison: "String_comparison_exp", Text: true, Ordered: true}
-	Int         = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true}
-	Timestamptz = Type{GraphQL: "timestamptz", SQL: "timestamptz", Comparison: "timestamptz_comparison_exp", Ordered: true}
-	// ProviderType is the enum that the provider_type table (is_enum) defines.
-	ProviderType = Type{GraphQL: "provider_type_enum", SQL: "text", Comparison: "provider_type_enum_comparison_exp"}
-)
+// Int is the type of counts, limits and offsets.
+var Int = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true, Integer: true}
 
-// ProviderTypes are the rows of the provider_type enum table (migration 00001).
-var ProviderTypes = []string{"credentials", "email", "oauth", "oidc"}
-
-// Column is a table column; its name is the same in GraphQL and SQL.
+// Column is a table column.
 type Column struct {
-	Name     string
+	Name     string // in the API
+	SQLName  string
 	Type     Type
 	Nullable bool
+	// Generated columns are never written.
+	Generated bool
+	Comment   string
 }
 
 // Relationship is Hasura's relationship from one table to another: an object
 // relationship (one row, e.g. sessions.user) or an array relationship (rows,
-// e.g. users.sessions), joined on From = To.
+// e.g. users.sessions), joined on every pair of its Mapping.
 type Relationship struct {
-	Name   string
-	Array  bool
-	Target string // table name
-	From   string // column of this table
-	To     string // column of the target table
+	Name    string
+	Array   bool
+	Target  *Table
+	Mapping []ColumnPair // SQL names: From of this table, To of the target
+	Comment string
+	// followsKey: the relationship follows a foreign key of this table.
+	followsKey bool
 }
+
+// ColumnPair is one equality of a join, in SQL column names.
+type ColumnPair struct{ From, To string }
 
 // Constraint is a unique or primary key constraint, usable in on_conflict.
 type Constraint struct {
-	Name    string
-	Columns []string
+	Name    string   // SQL name, also the enum value
+	Columns []string // SQL names
 }
 
 // Table is one tracked table.
 type Table struct {
-	Name          string
+	Name          string // in the API: its types are named after it
+	SQL           catalog.Name
 	Columns       []Column
-	PrimaryKey    []string
+	PrimaryKey    []string // API names
 	Constraints   []Constraint
 	Relationships []Relationship
+	Comment       string
+	// Enum is set for an enum table (is_enum): its rows.
+	Enum []catalog.EnumValue
+	// roots are its root fields' names and descriptions.
+	roots map[Kind]rootName
+	// Roles are the permissions each role has; admin's are all, implied.
+	Roles map[string]*Permissions
 }
 
-// Column returns the column named name.
+type rootName struct{ name, comment string }
+
+// Permissions are what one role may do with one table; a nil part is not
+// allowed.
+type Permissions struct {
+	Select *SelectPermission
+	Insert *InsertPermission
+	Update *UpdatePermission
+	Delete *DeletePermission
+}
+
+// Columns is a set of API column names.
+type Columns map[string]bool
+
+// SelectPermission is a select permission. Filters are Hasura boolean
+// expressions over SQL column names and relationship names.
+type SelectPermission struct {
+	Columns      Columns
+	Filter       metadata.BoolExp
+	Limit        *int
+	Aggregations bool
+}
+
+// InsertPermission is an insert permission; Set maps API column names to
+// presets (literals or session variables).
+type InsertPermission struct {
+	Columns Columns
+	Check   metadata.BoolExp
+	Set     map[string]any
+}
+
+// UpdatePermission is an update permission.
+type UpdatePermission struct {
+	Columns Columns
+	Filter  metadata.BoolExp
+	Check   metadata.BoolExp
+	Set     map[string]any
+}
+
+// DeletePermission is a delete permission.
+type DeletePermission struct {
+	Filter metadata.BoolExp
+}
+
+// Column returns the column called name in the API.
 func (t *Table) Column(name string) (Column, bool) {
 	for _, c := range t.Columns {
 		if c.Name == name {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// ColumnBySQL returns the column whose SQL name is name.
+func (t *Table) ColumnBySQL(name string) (Column, bool) {
+	for _, c := range t.Columns {
+		if c.SQLName == name {
 			return c, true
 		}
 	}
@@ -113,110 +186,7 @@ func compare(a, b string) int {
 	return 0
 }
 
-var userIDRelationship = Relationship{Name: "user", Target: "users", From: "userId", To: "id"}
-
-// All is the catalogue, in the order the schema lists the tables.
-var All = []*Table{
-	{
-		Name: "accounts",
-		Columns: []Column{
-			{Name: "id", Type: UUID},
-			{Name: "type", Type: ProviderType},
-			{Name: "provider", Type: Text},
-			{Name: "providerAccountId", Type: Text},
-			{Name: "refresh_token", Type: Text, Nullable: true},
-			{Name: "access_token", Type: Text, Nullable: true},
-			{Name: "expires_at", Type: Int, Nullable: true},
-			{Name: "token_type", Type: Text, Nullable: true},
-			{Name: "scope", Type: Text, Nullable: true},
-			{Name: "id_token", Type: Text, Nullable: true},
-			{Name: "session_state", Type: Text, Nullable: true},
-			{Name: "userId", Type: UUID},
-		},
-		PrimaryKey:    []string{"id"},
-		Constraints:   []Constraint{{Name: "accounts_pkey", Columns: []string{"id"}}},
-		Relationships: []Relationship{userIDRelationship},
-	},
-	{
-		Name:        "provider_type",
-		Columns:     []Column{{Name: "value", Type: Text}},
-		PrimaryKey:  []string{"value"},
-		Constraints: []Constraint{{Name: "provider_type_pkey", Columns: []string{"value"}}},
-	},
-	{
-		Name: "sessions",
-		Columns: []Column{
-			{Name: "id", Type: UUID},
-			{Name: "sessionToken", Type: Text},
-			{Name: "userId", Type: UUID},
-			{Name: "expires", Type: Timestamptz},
-		},
-		PrimaryKey:    []string{"sessionToken"},
-		Constraints:   []Constraint{{Name: "sessions_pkey", Columns: []string{"sessionToken"}}},
-		Relationships: []Relationship{userIDRelationship},
-	},
-	{
-		Name: "users",
-		Columns: []Column{
-			{Name: "id", Type: UUID},
-			{Name: "name", Type: Text, Nullable: true},
-			{Name: "email", Type: Text},
-			{Name: "emailVerified", Type: Timestamptz, Nullable: true},
-			{Name: "image", Type: Text, Nullable: true},
-		},
-		PrimaryKey: []string{"id"},
-		Constraints: []Constraint{
-			{Name: "users_email_key", Columns: []string{"email"}},
-			{Name: "users_pkey", Columns: []string{"id"}},
-		},
-		Relationships: []Relationship{
-			{Name: "accounts", Array: true, Target: "accounts", From: "id", To: "userId"},
-			{Name: "sessions", Array: true, Target: "sessions", From: "id", To: "userId"},
-		},
-	},
-	{
-		Name: "verification_tokens",
-		Columns: []Column{
-			{Name: "token", Type: Text},
-			{Name: "identifier", Type: Text},
-			{Name: "expires", Type: Timestamptz},
-		},
-		PrimaryKey:  []string{"token"},
-		Constraints: []Constraint{{Name: "verification_tokens_pkey", Columns: []string{"token"}}},
-	},
-}
-
-// ByName finds a table of the catalogue.
-func ByName(name string) (*Table, bool) {
-	for _, t := range All {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return nil, false
-}
-
-// IsArrayTarget reports whether some array relationship leads to t (so t has
-// the <t>_aggregate_bool_exp, <t>_aggregate_order_by and
-// <t>_arr_rel_insert_input inputs).
-func IsArrayTarget(t *Table) bool { return isTarget(t, true) }
-
-// IsObjectTarget reports whether some object relationship leads to t (so t
-// has the <t>_obj_rel_insert_input input).
-func IsObjectTarget(t *Table) bool { return isTarget(t, false) }
-
-func isTarget(t *Table, array bool) bool {
-	for _, other := range All {
-		for _, r := range other.Relationships {
-			if r.Array == array && r.Target == t.Name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// NumericColumns are the columns _inc applies to.
+// NumericColumns are the columns _inc and the numeric aggregates apply to.
 func (t *Table) NumericColumns() []Column {
 	var cols []Column
 	for _, c := range t.SortedColumns() {
@@ -248,4 +218,14 @@ func AggregateType(fn string, c Column) string {
 		return c.Type.GraphQL
 	}
 	return "Float"
+}
+
+// TextOperators are the pattern operators of String_comparison_exp.
+var TextOperators = []string{"_ilike", "_iregex", "_like", "_nilike", "_niregex", "_nlike", "_nregex", "_nsimilar", "_regex", "_similar"}
+
+// JSONBOperators are jsonb_comparison_exp's operators beyond the common ones,
+// with their GraphQL types.
+var JSONBOperators = map[string]string{
+	"_contained_in": "jsonb", "_contains": "jsonb", "_has_key": "String",
+	"_has_keys_all": "[String!]", "_has_keys_any": "[String!]",
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// The example project (examples/hasura-project): its migrations and
+// metadata served as Hasura serves them — every tracked table, its
+// relationships and each role's permissions, beside the built-in tables.
+func TestServesTheExampleProject(t *testing.T) {
+	t.Parallel()
+	base, _, stop := startOnDatabase(t, map[string]string{
+		"HASURA_GRAPHQL_METADATA_DIR":   "examples/hasura-project/metadata",
+		"HASURA_GRAPHQL_MIGRATIONS_DIR": "examples/hasura-project/migrations",
+	})
+	t.Cleanup(func() { _ = stop() })
+	const alice, bob = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+	as := func(role, user string) map[string]string {
+		return map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": role, "X-Hasura-User-Id": user}
+	}
+	admin := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
+	query := func(headers map[string]string, q string) []byte {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": q})
+		req, err := http.NewRequest(http.MethodPost, base+"v1/graphql", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return out
+	}
+
+	// The admin writes through every table; a nested insert three levels
+	// deep (post → comments → reactions) in one mutation.
+	assertJSON(t, query(admin, `mutation { insert_users(objects: [
+			{id: "`+alice+`", email: "alice@example.com", name: "Alice"},
+			{id: "`+bob+`", email: "bob@example.com", name: "Bob"}]) { affected_rows } }`),
+		`{"data":{"insert_users":{"affected_rows":2}}}`)
+	assertJSON(t, query(admin, `mutation { insert_posts(objects: [
+			{author_id: "`+alice+`", title: "Go", status: published, tags: ["go", "sql"], likes: 3, rating: 4.5,
+			 comments: {data: [{author_id: "`+bob+`", body: "Nice", reactions: {data: [{emoji: "+1"}, {emoji: "heart"}]}}]}},
+			{author_id: "`+alice+`", title: "Draft", tags: ["go"], likes: 1},
+			{author_id: "`+bob+`", title: "SQL", status: published, tags: ["sql"], likes: 5, rating: 3}
+		]) { affected_rows returning { title comments { body reactions(order_by: {emoji: asc}) { emoji } } } } }`),
+		`{"data":{"insert_posts":{"affected_rows":6,"returning":[
+			{"title":"Go","comments":[{"body":"Nice","reactions":[{"emoji":"+1"},{"emoji":"heart"}]}]},
+			{"title":"Draft","comments":[]},{"title":"SQL","comments":[]}]}}}`)
+
+	// Anonymous: published posts only, with their authors (whose email it
+	// may not see), the enum, jsonb operators, and no aggregates.
+	assertJSON(t, query(nil, `{ posts(order_by: {title: asc}) { title status author { name } } }`),
+		`{"data":{"posts":[{"title":"Go","status":"published","author":{"name":"Alice"}},{"title":"SQL","status":"published","author":{"name":"Bob"}}]}}`)
+	assertJSON(t, query(nil, `{ posts(where: {tags: {_contains: ["go"]}}) { title } }`), `{"data":{"posts":[{"title":"Go"}]}}`)
+	assertJSON(t, query(nil, `{ posts(where: {tags: {_has_key: "sql"}}, order_by: {title: asc}) { title } }`),
+		`{"data":{"posts":[{"title":"Go"},{"title":"SQL"}]}}`)
+	assertJSON(t, query(nil, `{ posts { author { email } } }`),
+		`{"errors":[{"message":"field 'email' not found in type: 'users'","extensions":{"code":"validation-failed","path":"$.selectionSet.posts.selectionSet.author.selectionSet.email"}}]}`)
+	assertJSON(t, query(nil, `{ posts_aggregate { aggregate { count } } }`),
+		`{"errors":[{"message":"field 'posts_aggregate' not found in type: 'query_root'","extensions":{"code":"validation-failed","path":"$.selectionSet.posts_aggregate"}}]}`)
+	// Custom root field and column names (comments: commentsList, createdAt).
+	assertJSON(t, query(nil, `{ commentsList { body author { name } post { title } } }`),
+		`{"data":{"commentsList":[{"body":"Nice","author":{"name":"Bob"},"post":{"title":"Go"}}]}}`)
+
+	// Role user (Alice): her drafts too, aggregates over what she may read.
+	user := as("user", alice)
+	assertJSON(t, query(user, `{ posts(order_by: {title: asc}) { title } posts_aggregate { aggregate { count sum { likes rating } max { likes } } } }`),
+		`{"data":{"posts":[{"title":"Draft"},{"title":"Go"},{"title":"SQL"}],
+			"posts_aggregate":{"aggregate":{"count":3,"sum":{"likes":9,"rating":7.5},"max":{"likes":5}}}}}`)
+	// An insert takes the author from the session (a preset), and its
+	// check holds.
+	assertJSON(t, query(user, `mutation { insert_posts_one(object: {title: "Mine", status: published}) { title author { name } } }`),
+		`{"data":{"insert_posts_one":{"title":"Mine","author":{"name":"Alice"}}}}`)
+	assertJSON(t, query(user, `mutation { insert_posts_one(object: {title: "Theirs", author_id: "`+bob+`"}) { title } }`),
+		`{"errors":[{"message":"field 'author_id' not found in type: 'posts_insert_input'","extensions":{"code":"validation-failed","path":"$.selectionSet.insert_posts_one.args.object.author_id"}}]}`)
+	// Updates: only her rows, and the check refuses archiving (nothing written).
+	assertJSON(t, query(user, `mutation { update_posts(where: {title: {_eq: "SQL"}}, _set: {body: "mine now"}) { affected_rows } }`),
+		`{"data":{"update_posts":{"affected_rows":0}}}`)
+	assertJSON(t, query(user, `mutation { update_posts(where: {title: {_eq: "Go"}}, _set: {status: archived}) { affected_rows } }`),
+		`{"errors":[{"message":"check constraint of an insert/update permission has failed","extensions":{"code":"permission-error","path":"$"}}]}`)
+	assertJSON(t, query(nil, `{ posts(where: {title: {_eq: "Go"}}) { status } }`), `{"data":{"posts":[{"status":"published"}]}}`)
+	// A comment on a published post, its author the session's user; on
+	// Alice's draft, the insert check fails.
+	assertJSON(t, query(as("user", bob), `mutation { insert_comments_one(object: {post_id: "`+postID(t, query, "Mine")+`", body: "Hi"}) { body author { name } } }`),
+		`{"data":{"insert_comments_one":{"body":"Hi","author":{"name":"Bob"}}}}`)
+	assertJSON(t, query(as("user", bob), `mutation { insert_comments_one(object: {post_id: "`+postID(t, query, "Draft")+`", body: "Hi"}) { body } }`),
+		`{"errors":[{"message":"check constraint of an insert/update permission has failed","extensions":{"code":"permission-error","path":"$.selectionSet.insert_comments_one.args.object"}}]}`)
+	// Deletes: her own posts only.
+	assertJSON(t, query(user, `mutation { delete_posts(where: {}) { affected_rows } }`), `{"data":{"delete_posts":{"affected_rows":3}}}`)
+	assertJSON(t, query(admin, `{ posts { title } }`), `{"data":{"posts":[{"title":"SQL"}]}}`)
+	// A role the metadata does not name has no table.
+	assertJSON(t, query(as("editor", alice), `{ no_queries_available }`), `{"data":{"no_queries_available":"There are no queries available to the current role. Either there are no sources or remote schemas configured, or the current role doesn't have the required permissions."}}`)
+}
+
+// postID is the id of the post titled title, read by the admin.
+func postID(t *testing.T, query func(map[string]string, string) []byte, title string) string {
+	t.Helper()
+	var out struct {
+		Data struct{ Posts []struct{ ID string } }
+	}
+	if err := json.Unmarshal(query(map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}, `{ posts(where: {title: {_eq: "`+title+`"}}) { id } }`), &out); err != nil || len(out.Data.Posts) != 1 {
+		t.Fatalf("post %q: %v %+v", title, err, out)
+	}
+	return out.Data.Posts[0].ID
+}

@@ -1,0 +1,1 @@
+DROP TABLE public.post_status;

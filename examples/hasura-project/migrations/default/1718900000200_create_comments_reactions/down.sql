@@ -1,0 +1,2 @@
+DROP TABLE public.reactions;
+DROP TABLE public.comments;

@@ -1,0 +1,346 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/engine"
+	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/tables"
+)
+
+//go:embed live.graphqls
+var liveSDL string
+
+// Schemas are the schema of every role and the executor that answers it:
+// Hasura's generated API as the role's permissions make it, and, for the
+// roles that sign in, the hand-written part (schema.graphqls). Validation
+// and introspection see only the role's own schema, input types included.
+type Schemas struct {
+	byRole map[string]*roleSchema
+	// other serves the roles the metadata does not name: no table at all.
+	other *roleSchema
+}
+
+// SessionRoles are the roles with the session API.
+var SessionRoles = []auth.Role{auth.RoleAdmin, auth.RoleUser, auth.RoleAnonymous}
+
+// NewSchemas makes the schema of every role of r.Tables. handWritten is
+// schema.graphqls; configure sets up each role's executor (extensions,
+// caches, error presenter).
+func NewSchemas(r *Resolver, handWritten string, configure func(*executor.Executor)) (*Schemas, error) {
+	s := &Schemas{byRole: map[string]*roleSchema{}}
+	roles := slices.Clone(r.Tables.Roles)
+	for _, role := range SessionRoles {
+		if !slices.Contains(roles, string(role)) {
+			roles = append(roles, string(role))
+		}
+	}
+	for _, role := range roles {
+		rs, err := newRoleSchema(r, r.Tables.View(role, slices.Contains(SessionRoles, auth.Role(role))), handWritten, configure)
+		if err != nil {
+			return nil, fmt.Errorf("the schema of role %s: %w", role, err)
+		}
+		s.byRole[role] = rs
+	}
+	var err error
+	if s.other, err = newRoleSchema(r, r.Tables.View("", false), handWritten, configure); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Executor returns the executor of role's schema.
+func (s *Schemas) Executor(role auth.Role) *executor.Executor { return s.of(role).exec }
+
+// View returns what role sees of the tables.
+func (s *Schemas) View(role auth.Role) *tables.View { return s.of(role).view }
+
+// Schema returns role's schema.
+func (s *Schemas) Schema(role auth.Role) *ast.Schema { return s.of(role).schema }
+
+func (s *Schemas) of(role auth.Role) *roleSchema {
+	if rs, ok := s.byRole[string(role)]; ok {
+		return rs
+	}
+	return s.other
+}
+
+// roleSchema is one role's graphql.ExecutableSchema. It answers the table
+// root fields through the engine and hands the others — the hand-written
+// fields and introspection — to gqlgen's generated code, which it gives
+// the role's schema.
+type roleSchema struct {
+	r         *Resolver
+	view      *tables.View
+	schema    *ast.Schema
+	generated graphql.ExecutableSchema
+	exec      *executor.Executor
+}
+
+func newRoleSchema(r *Resolver, v *tables.View, handWritten string, configure func(*executor.Executor)) (*roleSchema, error) {
+	sources := []*ast.Source{{Name: "tables (role " + v.Role + ")", Input: tables.WriteSDL(v)}}
+	if v.Session {
+		sources = append(sources, &ast.Source{Name: "schema.graphqls", Input: handWritten}, &ast.Source{Name: "graph/live.graphqls", Input: liveSDL})
+	}
+	schema, gqlErr := gqlparser.LoadSchema(sources...)
+	if gqlErr != nil {
+		return nil, gqlErr
+	}
+	prune(schema)
+	handWrittenFirst(schema)
+	rs := &roleSchema{r: r, view: v, schema: schema}
+	rs.generated = NewExecutableSchema(Config{Resolvers: r, Schema: schema})
+	rs.exec = executor.New(rs)
+	configure(rs.exec)
+	return rs, nil
+}
+
+// prune drops the placeholder field of empty root types (and those types),
+// and the types no root field reaches, as Hasura's schemas have none.
+func prune(s *ast.Schema) {
+	for _, root := range []**ast.Definition{&s.Mutation, &s.Subscription, &s.Query} {
+		def := *root
+		if def == nil {
+			continue
+		}
+		def.Fields = slices.DeleteFunc(def.Fields, func(f *ast.FieldDefinition) bool { return f.Name == "_empty" })
+		if len(def.Fields) == 0 && def != s.Query {
+			delete(s.Types, def.Name)
+			*root = nil
+		}
+	}
+	reach := map[string]bool{}
+	var visit func(name string)
+	visit = func(name string) {
+		def := s.Types[name]
+		if def == nil || reach[name] {
+			return
+		}
+		reach[name] = true
+		for _, f := range def.Fields {
+			visit(f.Type.Name())
+			for _, a := range f.Arguments {
+				visit(a.Type.Name())
+			}
+		}
+	}
+	for _, root := range []*ast.Definition{s.Query, s.Mutation, s.Subscription} {
+		if root != nil {
+			visit(root.Name)
+		}
+	}
+	for name, def := range s.Types {
+		if strings.HasPrefix(name, "__") || def.BuiltIn && def.Kind == ast.Scalar {
+			visit(name)
+		}
+	}
+	for name := range s.Types {
+		if !reach[name] {
+			delete(s.Types, name)
+			delete(s.PossibleTypes, name)
+		}
+	}
+}
+
+// handWrittenFirst lists the hand-written root fields before the generated
+// ones, as the schema's own document does.
+func handWrittenFirst(s *ast.Schema) {
+	for _, root := range []*ast.Definition{s.Query, s.Mutation, s.Subscription} {
+		if root == nil {
+			continue
+		}
+		slices.SortStableFunc(root.Fields, func(a, b *ast.FieldDefinition) int {
+			return handWritten(b) - handWritten(a)
+		})
+	}
+}
+
+func handWritten(f *ast.FieldDefinition) int {
+	if f.Position != nil && f.Position.Src != nil && f.Position.Src.Name == "schema.graphqls" {
+		return 1
+	}
+	return 0
+}
+
+// Schema is the role's schema.
+func (s *roleSchema) Schema() *ast.Schema { return s.schema }
+
+// Complexity is the generated code's, for the hand-written fields.
+func (s *roleSchema) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
+	return s.generated.Complexity(ctx, typeName, field, childComplexity, args)
+}
+
+type viewKey struct{}
+
+// viewFrom is the view of the role whose schema runs the operation.
+func viewFrom(ctx context.Context) *tables.View {
+	v, _ := ctx.Value(viewKey{}).(*tables.View)
+	return v
+}
+
+// Exec answers the operation once.
+func (s *roleSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		done = true
+		return s.run(context.WithValue(ctx, viewKey{}, s.view), op)
+	}
+}
+
+// run answers the root fields in order. Each answer is JSON, written to the
+// response as it is. A mutation that takes more than one statement runs in
+// one transaction, committed only if every field succeeded, as Hasura runs
+// several mutation fields.
+func (s *roleSchema) run(ctx context.Context, op *graphql.OperationContext) *graphql.Response {
+	rootType := rootTypeName(op.Operation.Operation)
+	if op.Operation.Operation == ast.Subscription {
+		graphql.AddError(ctx, gqlerror.Errorf("subscriptions are served over a WebSocket"))
+		return &graphql.Response{}
+	}
+	fields := graphql.CollectFields(op, op.Operation.SelectionSet, []string{rootType})
+	if op.Operation.Operation == ast.Mutation && s.needsTransaction(fields) {
+		tx, err := s.r.DB.Begin(ctx)
+		if err != nil {
+			graphql.AddError(ctx, err)
+			return &graphql.Response{}
+		}
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		resp := s.answer(database.WithTx(ctx, tx), op, rootType, fields)
+		if len(graphql.GetErrors(ctx)) > 0 {
+			return resp
+		}
+		if err := tx.Commit(ctx); err != nil {
+			graphql.AddError(ctx, err)
+			return &graphql.Response{}
+		}
+		return resp
+	}
+	return s.answer(ctx, op, rootType, fields)
+}
+
+func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, rootType string, fields []graphql.CollectedField) *graphql.Response {
+	var out bytes.Buffer
+	out.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteString(strconv.Quote(f.Alias))
+		out.WriteByte(':')
+		value, ok := s.field(ctx, op, rootType, f)
+		if !ok {
+			// A root field that failed is null, and so, when its type is
+			// non-null, is the whole answer.
+			if def := s.schema.Types[rootType].Fields.ForName(f.Name); def != nil && def.Type.NonNull {
+				return &graphql.Response{Data: []byte("null")}
+			}
+			value = []byte("null")
+		}
+		out.Write(value)
+	}
+	out.WriteByte('}')
+	return &graphql.Response{Data: out.Bytes()}
+}
+
+// field answers one root field; false when it failed (its errors added).
+func (s *roleSchema) field(ctx context.Context, op *graphql.OperationContext, rootType string, f graphql.CollectedField) ([]byte, bool) {
+	switch f.Name {
+	case "__typename":
+		return []byte(strconv.Quote(rootType)), true
+	case "no_queries_available":
+		return []byte(strconv.Quote(noQueriesAvailable)), true
+	}
+	rf, isTable := s.view.RootField(f.Name)
+	if !isTable {
+		return s.generatedField(ctx, op, f)
+	}
+	caller := auth.CallerFrom(ctx)
+	out, err := engine.Execute(ctx, database.ConnFrom(ctx, s.r.DB), op, rf, f, s.view, caller)
+	if err == nil {
+		err = limits.Spend(ctx, len(out))
+	}
+	if err != nil {
+		graphql.AddError(ctx, gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err))
+		return nil, false
+	}
+	return out, true
+}
+
+// generatedField runs one field through gqlgen's generated code: an
+// operation of that one field, whose answer's one value it returns.
+func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField) ([]byte, bool) {
+	field := *f.Field
+	field.SelectionSet = f.Selections
+	def := *op.Operation
+	def.SelectionSet = ast.SelectionSet{&field}
+	one := &graphql.OperationContext{
+		RawQuery: op.RawQuery, Variables: op.Variables, OperationName: op.OperationName, Doc: op.Doc,
+		Extensions: op.Extensions, Headers: op.Headers, Operation: &def, DisableIntrospection: op.DisableIntrospection,
+		RecoverFunc: op.RecoverFunc, ResolverMiddleware: op.ResolverMiddleware, RootResolverMiddleware: op.RootResolverMiddleware,
+		Stats: op.Stats,
+	}
+	ctx = graphql.WithOperationContext(ctx, one)
+	resp := s.generated.Exec(ctx)(ctx)
+	if resp == nil {
+		return nil, false
+	}
+	var data map[string]json.RawMessage
+	if err := json.Unmarshal(resp.Data, &data); err != nil || data == nil {
+		return nil, false
+	}
+	value, ok := data[f.Alias]
+	if !ok {
+		return nil, false
+	}
+	if err := limits.Spend(ctx, len(value)); err != nil {
+		graphql.AddError(ctx, gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err))
+		return nil, false
+	}
+	return value, true
+}
+
+// noQueriesAvailable is Hasura's answer to a role with no query fields.
+const noQueriesAvailable = "There are no queries available to the current role. Either there are no sources or remote schemas configured, or the current role doesn't have the required permissions."
+
+// needsTransaction: the mutation's fields take more than one statement. A
+// single statement is atomic on its own, and skipping BEGIN and COMMIT
+// saves two round trips on the common one-field mutations.
+func (s *roleSchema) needsTransaction(fields []graphql.CollectedField) bool {
+	if len(fields) != 1 {
+		return len(fields) > 1
+	}
+	if fields[0].Name == "signUp" {
+		return true
+	}
+	rf, ok := s.view.RootField(fields[0].Name)
+	return ok && rf.Kind == tables.UpdateMany
+}
+
+func rootTypeName(op ast.Operation) string {
+	switch op {
+	case ast.Mutation:
+		return "mutation_root"
+	case ast.Subscription:
+		return "subscription_root"
+	}
+	return "query_root"
+}
