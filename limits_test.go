@@ -79,10 +79,12 @@ func TestHostileDocumentsAreRefusedFast(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
 	// The round trip, best of three (other tests share the machine); the
-	// race detector slows Go code several times over.
+	// race detector slows Go code several times over (up to ten: the 32 x 30
+	// case took 535 ms under -race in CI with the whole suite running beside
+	// it, 51 ms alone without; issue 12's profiling is to bring it down).
 	budget := 100 * time.Millisecond
 	if raceEnabled {
-		budget *= 5
+		budget *= 10
 	}
 	answer := func(name, query string, headers map[string]string) []byte {
 		t.Helper()
