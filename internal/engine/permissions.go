@@ -114,13 +114,8 @@ func (c *compiler) exists(b *sqlbuild.Builder, v any, from *tables.Table) error 
 			name.Schema = "public"
 		}
 	}
-	var target *tables.Table
-	for _, t := range c.cat().Tables {
-		if t.SQL == name {
-			target = t
-		}
-	}
-	if target == nil {
+	target, ok := c.cat().BySQL(name)
+	if !ok {
 		return permissionBug(from, "_exists: table %s is not tracked", name)
 	}
 	where, err := permissionObject(target, m["_where"])
@@ -323,7 +318,7 @@ func (c *compiler) sessionValue(b *sqlbuild.Builder, name, typ string) error {
 func (c *compiler) visible(b *sqlbuild.Builder, t *tables.Table, alias, path string) error {
 	p := c.view.Of(t).Select
 	if p == nil {
-		if c.sessionUser(t) {
+		if c.wholeUserRow(t) {
 			return nil
 		}
 		return invalid(path, "no permission to read table '%s'", t.Name)
@@ -335,15 +330,15 @@ func (c *compiler) visible(b *sqlbuild.Builder, t *tables.Table, alias, path str
 	return c.permission(b, t, alias, p.Filter)
 }
 
-// sessionUser reports whether t is read as the session's own user row, which
-// its caller reads whole.
-func (c *compiler) sessionUser(t *tables.Table) bool {
-	return c.ownUser && t == c.cat().Users()
+// wholeUserRow reports whether t is the session's own user row, read whole
+// (tables.View.WholeUserRow), in what is being compiled.
+func (c *compiler) wholeUserRow(t *tables.Table) bool {
+	return c.ownUser && c.view.WholeUserRow(t)
 }
 
 // selects reports whether the role reads column name of t.
 func (c *compiler) selects(t *tables.Table, name string) bool {
-	if c.sessionUser(t) && c.view.Of(t).Select == nil {
+	if c.wholeUserRow(t) {
 		_, ok := t.Column(name)
 		return ok
 	}
@@ -353,7 +348,7 @@ func (c *compiler) selects(t *tables.Table, name string) bool {
 // follows reports whether the role follows relationship name of t.
 func (c *compiler) follows(t *tables.Table, name string) (tables.Relationship, bool) {
 	rel, ok := t.Relationship(name)
-	if !ok || (c.view.Of(t).Select == nil && !c.sessionUser(t)) || !c.view.Selectable(rel.Target) {
+	if !ok || (c.view.Of(t).Select == nil && !c.wholeUserRow(t)) || !c.view.Selectable(rel.Target) {
 		return tables.Relationship{}, false
 	}
 	return rel, true

@@ -46,7 +46,7 @@ func (c *compiler) object(b *sqlbuild.Builder, sel ast.SelectionSet, typeName, p
 func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel ast.SelectionSet, path string) error {
 	return c.object(b, sel, t.Name, path, func(b *sqlbuild.Builder, name string, f *ast.Field, p string) error {
 		if col, ok := t.Column(name); ok && c.selects(t, name) {
-			c.columnValue(b, alias, col)
+			b.Col(alias, col.SQLName)
 			return nil
 		}
 		relName, aggregate := strings.CutSuffix(name, "_aggregate")
@@ -544,9 +544,4 @@ func (c *compiler) rowLimit(t *tables.Table) int64 {
 		return int64(*p.Limit)
 	}
 	return -1
-}
-
-// columnValue writes the JSON value of a column.
-func (c *compiler) columnValue(b *sqlbuild.Builder, alias string, col tables.Column) {
-	b.Col(alias, col.SQLName)
 }

@@ -145,7 +145,7 @@ func (c *compiler) compare(b *sqlbuild.Builder, typ tables.Type, expr func(*sqlb
 				return err
 			}
 			text := func(b *sqlbuild.Builder) { b.S("("); expr(b); b.S(")::text") }
-			if err := c.compare(b, stringType, text, cast["String"], p+".String"); err != nil {
+			if err := c.compare(b, tables.String, text, cast["String"], p+".String"); err != nil {
 				return err
 			}
 		case known && (!textOnly[op] || typ.Text):
@@ -250,8 +250,6 @@ var jsonbComparisons = map[string]string{
 	"_contains": " @> ", "_contained_in": " <@ ", "_has_key": " ? ", "_has_keys_any": " ?| ", "_has_keys_all": " ?& ",
 }
 
-var stringType = tables.Type{GraphQL: "String", SQL: "text", Comparison: "String_comparison_exp", Text: true, Ordered: true}
-
 // jsonbCompare writes one of jsonb's own comparisons on expr.
 func (c *compiler) jsonbCompare(b *sqlbuild.Builder, op string, expr func(*sqlbuild.Builder), v any, path string) error {
 	if v == nil {
@@ -267,7 +265,7 @@ func (c *compiler) jsonbCompare(b *sqlbuild.Builder, op string, expr func(*sqlbu
 		}
 		b.TypedArg(s, "text")
 	case "_has_keys_any", "_has_keys_all":
-		keys, err := scalarList(v, stringType, path)
+		keys, err := scalarList(v, tables.String, path)
 		if err != nil {
 			return err
 		}

@@ -67,12 +67,19 @@ type Catalogue struct {
 	// Roles are the roles the metadata names, admin not among them, sorted.
 	Roles  []string
 	byName map[string]*Table
+	bySQL  map[catalog.Name]*Table
 	roots  map[string]RootField
 	users  *Table
 }
 
 // Users is the table the session API's user is read from: public.users.
 func (c *Catalogue) Users() *Table { return c.users }
+
+// BySQL finds a table by its schema-qualified SQL name.
+func (c *Catalogue) BySQL(name catalog.Name) (*Table, bool) {
+	t, ok := c.bySQL[name]
+	return t, ok
+}
 
 // ByName finds a table by its API name.
 func (c *Catalogue) ByName(name string) (*Table, bool) {
@@ -88,8 +95,8 @@ func (c *Catalogue) RootField(name string) (RootField, bool) {
 
 // Build makes the catalogue of the resolved project p.
 func Build(p *project.Project) (*Catalogue, error) {
-	c := &Catalogue{byName: map[string]*Table{}, roots: map[string]RootField{}}
 	bySQL := map[catalog.Name]*Table{}
+	c := &Catalogue{byName: map[string]*Table{}, bySQL: bySQL, roots: map[string]RootField{}}
 	enums := map[catalog.Name]*project.Table{}
 	roles := map[string]bool{}
 	for _, pt := range p.Tables {

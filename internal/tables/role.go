@@ -74,8 +74,18 @@ func (v *View) Of(t *Table) *Permissions { return v.perms[t] }
 // Selectable reports whether the role reads t.
 func (v *View) Selectable(t *Table) bool { return v.perms[t].Select != nil }
 
+// WholeUserRow reports whether the role reads t only as the session API's
+// user, its own row: whole (every column, no row filter), for want of a
+// select permission on users of its own.
+func (v *View) WholeUserRow(t *Table) bool {
+	return v.Session && t == v.Cat.Users() && !v.Selectable(t)
+}
+
 // Columns are the columns of t the role reads, in introspection order.
 func (v *View) Columns(t *Table) []Column {
+	if v.WholeUserRow(t) {
+		return t.SortedColumns()
+	}
 	var out []Column
 	for _, c := range t.SortedColumns() {
 		if v.perms[t].Selects(c.Name) {

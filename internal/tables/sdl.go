@@ -157,7 +157,7 @@ func graphqlType(c Column) string {
 // relationship.
 func (p *printer) listArgs(t string) string {
 	var args []string
-	if tb := p.v.Cat.byName[t]; len(p.columnsOf(tb)) > 0 {
+	if len(p.v.Columns(p.v.Cat.byName[t])) > 0 {
 		args = append(args, fmt.Sprintf(`"""distinct select on columns"""%s    distinct_on: [%s_select_column!]`, "\n", t))
 	}
 	args = append(args, `"""limit the number of rows returned"""`+"\n    limit: Int",
@@ -173,8 +173,8 @@ func (p *printer) table(t *Table) {
 	v := p.v
 	perms := v.Of(t)
 	n := t.Name
-	cols := p.columnsOf(t)
-	sessionUsers := !v.Selectable(t) && len(cols) > 0
+	cols := v.Columns(t)
+	sessionUsers := v.WholeUserRow(t)
 	rels := v.Relationships(t)
 	selectable := v.Selectable(t) || sessionUsers
 
@@ -535,16 +535,6 @@ func (p *printer) rootType(name string, fields map[string]string) {
 	}
 	p.line("}")
 	p.line("")
-}
-
-// columnsOf are the columns of t the role reads: for the roles with the
-// session API, every column of users where they have no select permission
-// on it, for the session's user is their own row.
-func (p *printer) columnsOf(t *Table) []Column {
-	if !p.v.Selectable(t) && p.v.Session && t == p.v.Cat.Users() {
-		return t.SortedColumns()
-	}
-	return p.v.Columns(t)
 }
 
 // The predicates below say whether an input type exists for the role, so

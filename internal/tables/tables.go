@@ -32,8 +32,12 @@ type Type struct {
 	Enum []string
 }
 
-// Int is the type of counts, limits and offsets.
-var Int = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true, Integer: true}
+// Int is the type of counts, limits and offsets; String that of jsonb keys
+// and of a jsonb value _cast to text.
+var (
+	Int    = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true, Integer: true}
+	String = Type{GraphQL: "String", SQL: "text", Comparison: "String_comparison_exp", Text: true, Ordered: true}
+)
 
 // Column is a table column.
 type Column struct {
