@@ -51,6 +51,11 @@ type config struct {
 	// Session is how sessions are kept; its Secrets are empty until run
 	// generates them in embedded mode.
 	Session session.Config
+	// UnauthorizedRole is the role of callers with no credentials at all.
+	UnauthorizedRole string
+	// StringifyNumbers writes bigint, numeric, double precision and money
+	// values as JSON strings, which JavaScript clients read without loss.
+	StringifyNumbers bool
 }
 
 // httpLimits bound what a client may send over HTTP and WebSocket.
@@ -110,6 +115,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 		},
 	}
 	cfg.Source = "default"
+	if cfg.UnauthorizedRole = first("HASURA_GRAPHQL_UNAUTHORIZED_ROLE"); cfg.UnauthorizedRole == "" {
+		cfg.UnauthorizedRole = "anonymous"
+	} else if cfg.UnauthorizedRole == "admin" {
+		// A safe default refuses what would open the admin API to everyone.
+		return config{}, errors.New(`HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin": it would give every caller without credentials the admin's access`)
+	}
+	if v := first("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES"); v != "" {
+		b, err := hasuraBool(v)
+		if err != nil {
+			return config{}, fmt.Errorf("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: %w", err)
+		}
+		cfg.StringifyNumbers = b
+	}
 	if cfg.MigrationsDir = first("HASURA_GRAPHQL_MIGRATIONS_DIR"); cfg.MigrationsDir != "" {
 		if info, err := os.Stat(cfg.MigrationsDir); err != nil || !info.IsDir() {
 			return config{}, fmt.Errorf("HASURA_GRAPHQL_MIGRATIONS_DIR: %s is not a directory", cfg.MigrationsDir)
@@ -183,6 +201,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return cfg, nil
 }
 
+// hasuraBool reads a boolean setting as Hasura does (parseStrAsBool):
+// true, t, yes, y or false, f, no, n, in any case.
+func hasuraBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "t", "yes", "y":
+		return true, nil
+	case "false", "f", "no", "n":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean: true, t, yes, y or false, f, no, n, in any case", v)
+}
+
 // loadLimits reads the limits' variables. Per-role limits take "20",
 // "20,anonymous=5" or "admin=off"; durations are seconds or Go durations;
 // sizes are bytes or KiB, MiB, GiB.
@@ -234,7 +264,7 @@ func loadMetadata(cfg *config, first func(...string) string) error {
 	if err != nil {
 		return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %w", err)
 	}
-	if md.AllowList && first("HASURA_GRAPHQL_ENABLE_ALLOWLIST") == "true" {
+	if enabled, _ := hasuraBool(first("HASURA_GRAPHQL_ENABLE_ALLOWLIST")); md.AllowList && enabled {
 		return fmt.Errorf("HASURA_GRAPHQL_METADATA_DIR: %s: the allow list is enabled (HASURA_GRAPHQL_ENABLE_ALLOWLIST) and freshgraph does not enforce it",
 			filepath.Join(cfg.MetadataDir, "allow_list.yaml"))
 	}

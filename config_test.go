@@ -41,10 +41,21 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("session settings: %+v, %v", cfg.Session, err)
 	}
 
+	// Hasura's settings, its booleans read as Hasura reads them.
+	cfg, err = loadConfig(env("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES", "Yes", "HASURA_GRAPHQL_UNAUTHORIZED_ROLE", "public"))
+	if err != nil || !cfg.StringifyNumbers || cfg.UnauthorizedRole != "public" {
+		t.Errorf("Hasura's settings: %+v, %v", cfg, err)
+	}
+	if cfg, err = loadConfig(env()); err != nil || cfg.StringifyNumbers || cfg.UnauthorizedRole != "anonymous" {
+		t.Errorf("Hasura's settings' defaults: %+v, %v", cfg, err)
+	}
+
 	for _, tt := range []struct {
 		env  func(string) string
 		want string
 	}{
+		{env("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES", "1"), `HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: "1" is not a boolean`},
+		{env("HASURA_GRAPHQL_UNAUTHORIZED_ROLE", "admin"), `HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin"`},
 		{env("DATABASE_URL", "postgres://h/db"), "SESSION_SECRET is not set"},
 		{env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", "short"), "at least 32 characters"},
 		{env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", secret+",short"), "at least 32 characters"},

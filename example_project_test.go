@@ -23,25 +23,7 @@ func TestServesTheExampleProject(t *testing.T) {
 		return map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": role, "X-Hasura-User-Id": user}
 	}
 	admin := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
-	query := func(headers map[string]string, q string) []byte {
-		t.Helper()
-		body, _ := json.Marshal(map[string]any{"query": q})
-		req, err := http.NewRequest(http.MethodPost, base+"v1/graphql", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		for k, v := range headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		out, _ := io.ReadAll(resp.Body)
-		return out
-	}
+	query := exampleQuery(t, base)
 
 	// The admin writes through every table; a nested insert three levels
 	// deep (post → comments → reactions) in one mutation.
@@ -100,8 +82,86 @@ func TestServesTheExampleProject(t *testing.T) {
 	// Deletes: her own posts only.
 	assertJSON(t, query(user, `mutation { delete_posts(where: {}) { affected_rows } }`), `{"data":{"delete_posts":{"affected_rows":3}}}`)
 	assertJSON(t, query(admin, `{ posts { title } }`), `{"data":{"posts":[{"title":"SQL"}]}}`)
+	// A nested insert's checks are asked once all its rows are there: a
+	// comment on the published post it comes with passes (its check reads
+	// that post), one on a draft fails, and nothing of that insert stays.
+	assertJSON(t, query(user, `mutation { insert_posts_one(object: {title: "With comment", status: published, comments: {data: [{body: "First"}]}}) {
+			title comments { body author { name } } } }`),
+		`{"data":{"insert_posts_one":{"title":"With comment","comments":[{"body":"First","author":{"name":"Alice"}}]}}}`)
+	assertJSON(t, query(user, `mutation { insert_posts_one(object: {title: "Draft with comment", comments: {data: [{body: "First"}]}}) { title } }`),
+		`{"errors":[{"message":"check constraint of an insert/update permission has failed","extensions":{"code":"permission-error","path":"$.selectionSet.insert_posts_one.args.object"}}]}`)
+	assertJSON(t, query(admin, `{ posts(where: {title: {_like: "%comment"}}) { title } comments_aggregate { aggregate { count } } }`),
+		`{"data":{"posts":[{"title":"With comment"}],"comments_aggregate":{"aggregate":{"count":2}}}}`)
 	// A role the metadata does not name has no table.
 	assertJSON(t, query(as("editor", alice), `{ no_queries_available }`), `{"data":{"no_queries_available":"There are no queries available to the current role. Either there are no sources or remote schemas configured, or the current role doesn't have the required permissions."}}`)
+}
+
+// exampleQuery returns a function that posts a query to the server at base
+// with the given headers, and returns the response body.
+func exampleQuery(t *testing.T, base string) func(headers map[string]string, q string) []byte {
+	return func(headers map[string]string, q string) []byte {
+		t.Helper()
+		body, _ := json.Marshal(map[string]any{"query": q})
+		req, err := http.NewRequest(http.MethodPost, base+"v1/graphql", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return out
+	}
+}
+
+// Hasura's settings for a project: HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES
+// writes the numbers a JavaScript client cannot hold as strings, and
+// HASURA_GRAPHQL_UNAUTHORIZED_ROLE gives callers without credentials a role
+// of the project's choosing, which can still sign in.
+func TestExampleProjectSettings(t *testing.T) {
+	t.Parallel()
+	base, _, stop := startOnDatabase(t, map[string]string{
+		"HASURA_GRAPHQL_METADATA_DIR":            "examples/hasura-project/metadata",
+		"HASURA_GRAPHQL_MIGRATIONS_DIR":          "examples/hasura-project/migrations",
+		"HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES": "true",
+		"HASURA_GRAPHQL_UNAUTHORIZED_ROLE":       "public",
+	})
+	t.Cleanup(func() { _ = stop() })
+	query := exampleQuery(t, base)
+	const alice = "11111111-1111-1111-1111-111111111111"
+	admin := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
+	assertJSON(t, query(admin, `mutation { insert_users_one(object: {id: "`+alice+`", email: "alice@example.com"}) { id } }`),
+		`{"data":{"insert_users_one":{"id":"`+alice+`"}}}`)
+	// 2^53 + 1 is the first integer a float64 cannot hold.
+	got := query(admin, `mutation { insert_posts(objects: [
+			{author_id: "`+alice+`", title: "a", status: published, views: 9007199254740993, likes: 3, rating: 0.1, tags: {k: ["x", {deep: 1}]}},
+			{author_id: "`+alice+`", title: "b", status: published, views: "1", likes: 4, rating: "0.2", tags: []}
+		]) { returning { views likes rating tags(path: "k[1].deep") } } }`)
+	assertJSON(t, got, `{"data":{"insert_posts":{"returning":[{"views":"9007199254740993","likes":3,"rating":"0.1","tags":1},{"views":"1","likes":4,"rating":"0.2","tags":null}]}}}`)
+	// Aggregates are stringified by the column's type, as Hasura's are:
+	// the sum of a bigint is a string, the average of an integer a number;
+	// a count never is.
+	got = query(admin, `{ posts_aggregate { aggregate { count sum { views likes rating } avg { likes } max { views } } } }`)
+	assertJSON(t, got, `{"data":{"posts_aggregate":{"aggregate":{"count":2,"sum":{"views":"9007199254740994","likes":7,"rating":"0.3"},"avg":{"likes":3.5000000000000000},"max":{"views":"9007199254740993"}}}}}`)
+	// A path Hasura cannot read is its error, before any SQL.
+	assertJSON(t, query(admin, `{ posts { tags(path: "a..b") } }`),
+		`{"errors":[{"message":"parse json path error: a..b. Accept letters, digits, underscore (_) or hyphen (-) only. Use quotes enclosed in bracket ([\"...\"]) if there is any special character","extensions":{"code":"validation-failed","path":"$.selectionSet.posts.selectionSet.tags.args.path"}}]}`)
+	assertJSON(t, query(admin, `{ posts(order_by: {title: asc}) { whole: tags(path: "$") } }`),
+		`{"data":{"posts":[{"whole":{"k":["x",{"deep":1}]}},{"whole":[]}]}}`)
+
+	// Without credentials the caller is "public", which the metadata gives
+	// no table; the anonymous role's posts are not its.
+	assertJSON(t, query(nil, `{ posts { title } }`),
+		`{"errors":[{"message":"field 'posts' not found in type: 'query_root'","extensions":{"code":"validation-failed","path":"$.selectionSet.posts"}}]}`)
+	assertJSON(t, query(nil, `{ session { user { id } } }`), `{"data":{"session":null}}`)
+	assertJSON(t, query(map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "anonymous"}, `{ posts(order_by: {title: asc}) { title } }`),
+		`{"data":{"posts":[{"title":"a"},{"title":"b"}]}}`)
 }
 
 // postID is the id of the post titled title, read by the admin.

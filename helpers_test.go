@@ -169,11 +169,20 @@ func (s *testServer) exec(t testing.TB, sql string, args ...any) {
 // assertJSON fails unless got and want are the same JSON value.
 func assertJSON(t testing.TB, got []byte, want string) {
 	t.Helper()
-	var g, w any
-	if err := json.Unmarshal(got, &g); err != nil {
+	// Numbers are compared as written: 3.0 is not 3, and a bigint is not
+	// rounded to a float64.
+	decode := func(b []byte) (v any, err error) {
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		err = d.Decode(&v)
+		return v, err
+	}
+	g, err := decode(got)
+	if err != nil {
 		t.Fatalf("response is not JSON: %v\n%s", err, got)
 	}
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
+	w, err := decode([]byte(want))
+	if err != nil {
 		t.Fatalf("bad expectation: %v", err)
 	}
 	gb, _ := json.Marshal(g)

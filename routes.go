@@ -57,7 +57,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	go hub.Run(ctx)
 	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: hub, Tables: catalogue}
 	mux := http.NewServeMux()
-	authenticator := auth.NewAuthenticator(cfg.AdminSecret, cfg.JWT, store.Token)
+	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: store.Token, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func loadTables(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxp
 	md := metadata.Over(own, cfg.Metadata)
 	p, err := project.Resolve(ctx, pool, md)
 	if err == nil {
-		catalogue, err = tables.Build(p)
+		catalogue, err = tables.Build(p, tables.Options{StringifyNumbers: cfg.StringifyNumbers})
 	}
 	var mdErr *metadata.Error
 	switch {
@@ -126,7 +126,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		},
 		ReadTimeout: cfg.HTTP.ReadTimeout,
 	}}
-	schemas, err := graph.NewSchemas(resolver, handWrittenSDL, func(exec *executor.Executor) {
+	schemas, err := graph.NewSchemas(resolver, handWrittenSDL, auth.Role(cfg.UnauthorizedRole), func(exec *executor.Executor) {
 		docs := lru.New[*ast.QueryDocument](1000)
 		exec.SetQueryCache(docs)
 		exec.SetParserTokenLimit(cfg.Limits.Tokens)

@@ -35,22 +35,21 @@ type Schemas struct {
 	other *roleSchema
 }
 
-// SessionRoles are the roles with the session API.
-var SessionRoles = []auth.Role{auth.RoleAdmin, auth.RoleUser, auth.RoleAnonymous}
-
 // NewSchemas makes the schema of every role of r.Tables. handWritten is
-// schema.graphqls; configure sets up each role's executor (extensions,
-// caches, error presenter).
-func NewSchemas(r *Resolver, handWritten string, configure func(*executor.Executor)) (*Schemas, error) {
+// schema.graphqls; unauthorized is the role of callers without credentials,
+// which has the session API (to sign in) as admin and user do; configure
+// sets up each role's executor (extensions, caches, error presenter).
+func NewSchemas(r *Resolver, handWritten string, unauthorized auth.Role, configure func(*executor.Executor)) (*Schemas, error) {
 	s := &Schemas{byRole: map[string]*roleSchema{}}
+	sessionRoles := []auth.Role{auth.RoleAdmin, auth.RoleUser, unauthorized}
 	roles := slices.Clone(r.Tables.Roles)
-	for _, role := range SessionRoles {
+	for _, role := range sessionRoles {
 		if !slices.Contains(roles, string(role)) {
 			roles = append(roles, string(role))
 		}
 	}
 	for _, role := range roles {
-		rs, err := newRoleSchema(r, r.Tables.View(role, slices.Contains(SessionRoles, auth.Role(role))), handWritten, configure)
+		rs, err := newRoleSchema(r, r.Tables.View(role, slices.Contains(sessionRoles, auth.Role(role))), handWritten, configure)
 		if err != nil {
 			return nil, fmt.Errorf("the schema of role %s: %w", role, err)
 		}

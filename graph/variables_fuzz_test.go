@@ -113,7 +113,7 @@ func (h *panicLog) take() []string {
 func testSchemas(tb testing.TB, log *panicLog, r *Resolver) *Schemas {
 	r.Tables = tablestest.Builtin(tb)
 	logger := slog.New(log)
-	schemas, err := NewSchemas(r, handWrittenSDL(tb), func(exec *executor.Executor) {
+	schemas, err := NewSchemas(r, handWrittenSDL(tb), auth.RoleAnonymous, func(exec *executor.Executor) {
 		exec.SetErrorPresenter(testErrorPresenter(logger))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
 		exec.SetQueryCache(lru.New[*ast.QueryDocument](100))

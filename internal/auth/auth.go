@@ -81,15 +81,30 @@ type Authenticator struct {
 	adminSecretHash *[sha256.Size]byte // nil: admin access is off
 	jwt             *jwtauth.Verifier  // nil: no JWT mode
 	sessionToken    func(*http.Request) (string, bool)
+	unauthorized    Role
 }
 
-// NewAuthenticator returns an Authenticator. An empty adminSecret turns admin
-// access off (Hasura's default would be an open admin API); a nil jwt turns
-// JWT mode off. sessionToken reads a valid session cookie's token.
-func NewAuthenticator(adminSecret string, jwt *jwtauth.Verifier, sessionToken func(*http.Request) (string, bool)) *Authenticator {
-	a := &Authenticator{jwt: jwt, sessionToken: sessionToken}
-	if adminSecret != "" {
-		h := sha256.Sum256([]byte(adminSecret))
+// Config is how callers prove who they are.
+type Config struct {
+	// AdminSecret empty turns admin access off (Hasura's default would be
+	// an open admin API).
+	AdminSecret string
+	JWT         *jwtauth.Verifier // nil: no JWT mode
+	// SessionToken reads a valid session cookie's token.
+	SessionToken func(*http.Request) (string, bool)
+	// UnauthorizedRole is the role of a caller with no credentials
+	// (HASURA_GRAPHQL_UNAUTHORIZED_ROLE); empty: anonymous.
+	UnauthorizedRole Role
+}
+
+// NewAuthenticator returns an Authenticator.
+func NewAuthenticator(c Config) *Authenticator {
+	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, unauthorized: c.UnauthorizedRole}
+	if a.unauthorized == "" {
+		a.unauthorized = RoleAnonymous
+	}
+	if c.AdminSecret != "" {
+		h := sha256.Sum256([]byte(c.AdminSecret))
 		a.adminSecretHash = &h
 	}
 	return a
@@ -110,7 +125,7 @@ const (
 // Identify returns the caller of r, or Hasura's error when r presents
 // credentials that are wrong. As in Hasura, the admin secret is checked first,
 // then a JWT in Authorization (in JWT mode); after those, freshgraph's own
-// session cookie, and else the caller is anonymous.
+// session cookie, and else the caller has the unauthorized role.
 func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 	secret, sent := adminSecretOf(r)
 	if sent {
@@ -138,7 +153,7 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 	if token, ok := a.sessionToken(r); ok {
 		return Caller{Role: RoleUser, SessionToken: token}, nil
 	}
-	return Caller{Role: RoleAnonymous}, nil
+	return Caller{Role: a.unauthorized}, nil
 }
 
 // headerVars are the x-hasura-* headers of a request, as session variables;

@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -19,18 +20,24 @@ import (
 
 // mutationResult writes the SELECT over the CTE m for the field's selection.
 // affected, if not -1, is the affected_rows already known (nested inserts,
-// which count the related rows too); else it is the rows of m.
-func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string, affected int64, checked bool) error {
+// which count the related rows too); else it is the rows of m. check, if
+// not nil, writes whether every row written passes the role's check: false
+// if one does not.
+func (c *compiler) mutationResult(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, single bool, path string, affected int64, check func(*sqlbuild.Builder) error) error {
 	alias := c.alias()
 	// Capped inside the statement: an answer over the response size limit
 	// fails it, so nothing it wrote stays. So does a row that fails the
 	// role's check: the CASE asks first.
 	b.S("SELECT freshgraph_response_capped(")
-	if checked {
-		b.S("CASE WHEN freshgraph_permission_checked((SELECT bool_and(m." + checkColumn + ") FROM m)) THEN ")
+	if check != nil {
+		b.S("CASE WHEN freshgraph_permission_checked(")
+		if err := check(b); err != nil {
+			return err
+		}
+		b.S(") THEN ")
 	}
 	defer func() {
-		if checked {
+		if check != nil {
 			b.S(" END")
 		}
 		b.S(", ").TypedArg(c.maxBytes, "bigint").S(")")
@@ -98,15 +105,15 @@ func (c *compiler) insert(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, on
 	if len(objects) == 0 {
 		// Nothing to insert: Hasura answers with no rows.
 		tableName(b.S("WITH m AS (SELECT * FROM "), t).S(" WHERE false) ")
-		return c.mutationResult(b, t, f, one, path, -1, false)
+		return c.mutationResult(b, t, f, one, path, -1, nil)
 	}
 	b.S("WITH m AS (")
-	checked, err := c.writeInsert(b, t, objects, paths, nil, c.args(f)["on_conflict"], path+".args.on_conflict", true)
+	checked, err := c.writeInsert(b, t, objects, paths, nil, c.args(f)["on_conflict"], path+".args.on_conflict", returnCheck)
 	if err != nil {
 		return err
 	}
 	b.S(") ")
-	return c.mutationResult(b, t, f, one, path, -1, checked)
+	return c.mutationResult(b, t, f, one, path, -1, checkedRows(checked))
 }
 
 // insertNested answers an insert whose objects carry rows of related tables,
@@ -152,22 +159,28 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 		b.S(" + (SELECT count(*) FROM " + n + ")")
 	}
 	b.S(", coalesce((SELECT array_agg(").Ident(pk).S("::text) FROM m), '{}')")
+	w.rowIDs(b)
 	var affected int64
 	var keys []string
+	ids := make([][]string, len(w.checked))
+	dest := []any{&affected, &keys}
+	for i := range ids {
+		dest = append(dest, &ids[i])
+	}
 	errPath := path + ".args.objects"
 	if one {
 		errPath = path + ".args.object"
 	}
-	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&affected, &keys); err != nil {
+	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(dest...); err != nil {
 		return nil, databaseError(err, errPath)
 	}
 	read := &sqlbuild.Builder{}
 	tableName(read.S("WITH m AS (SELECT t0.* FROM "), t).S(" t0 JOIN unnest(").Arg(keys).S("::text[]) WITH ORDINALITY k(key, n) ON t0.").
 		Ident(pk).S("::text = k.key ORDER BY k.n) ")
-	if err := c.mutationResult(read, t, f, one, path, affected, false); err != nil {
+	if err := c.mutationResult(read, t, f, one, path, affected, w.check(ids)); err != nil {
 		return nil, err
 	}
-	out, err := run(ctx, db, read, "")
+	out, err := run(ctx, db, read, errPath)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +197,78 @@ type nestedWrite struct {
 	b       sqlbuild.Builder
 	counted []string
 	ctes    int
+	// checked are the CTEs, by table, whose rows the role's insert check
+	// is asked of once every row is written: a check may read rows of the
+	// same insert (a comment's check reading its new post), which the
+	// statement writing them cannot see.
+	checked []checkedCTEs
+}
+
+type checkedCTEs struct {
+	table *tables.Table
+	names []string
+}
+
+// insert writes "name AS (INSERT … RETURNING …), " for rows of t.
+func (w *nestedWrite) insert(name string, t *tables.Table, rows []map[string]any, paths []string,
+	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string) error {
+	w.b.S(name + " AS (")
+	checked, err := w.c.writeInsert(&w.b, t, rows, paths, fks, onConflict, conflictPath, returnRowID)
+	if err != nil {
+		return err
+	}
+	w.b.S("), ")
+	if !checked {
+		return nil
+	}
+	for i := range w.checked {
+		if w.checked[i].table == t {
+			w.checked[i].names = append(w.checked[i].names, name)
+			return nil
+		}
+	}
+	w.checked = append(w.checked, checkedCTEs{table: t, names: []string{name}})
+	return nil
+}
+
+// rowIDs writes, per checked table, the text[] of its rows' ctids.
+func (w *nestedWrite) rowIDs(b *sqlbuild.Builder) {
+	for _, ct := range w.checked {
+		b.S(", ARRAY(")
+		for i, n := range ct.names {
+			if i > 0 {
+				b.S(" UNION ALL ")
+			}
+			b.S("SELECT " + rowIDColumn + " FROM " + n)
+		}
+		b.S(")")
+	}
+}
+
+// check is mutationResult's check for the rows written, found again by the
+// ctids the write returned (ids, per checked table): false if one fails
+// its table's insert check.
+func (w *nestedWrite) check(ids [][]string) func(*sqlbuild.Builder) error {
+	if len(w.checked) == 0 {
+		return nil
+	}
+	c := w.c
+	return func(b *sqlbuild.Builder) error {
+		b.S("(")
+		for i, ct := range w.checked {
+			if i > 0 {
+				b.S(" AND ")
+			}
+			alias := c.alias()
+			b.S("(SELECT bool_and(coalesce(")
+			if err := c.permission(b, ct.table, alias, c.view.Of(ct.table).Insert.Check); err != nil {
+				return err
+			}
+			tableName(b.S(", false)) FROM "), ct.table).S(" "+alias+" WHERE "+alias+".ctid = ANY(").TypedArg(ids[i], "text[]").S("::tid[]))")
+		}
+		b.S(")")
+		return nil
+	}
 }
 
 func (w *nestedWrite) name() string {
@@ -218,11 +303,9 @@ func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks ma
 			}
 		}
 	}
-	w.b.S(name + " AS (")
-	if _, err := w.c.writeInsert(&w.b, t, []map[string]any{columns}, []string{path}, fks, onConflict, conflictPath, false); err != nil {
+	if err := w.insert(name, t, []map[string]any{columns}, []string{path}, fks, onConflict, conflictPath); err != nil {
 		return err
 	}
-	w.b.S("), ")
 	for _, k := range arrays {
 		rel, _ := t.Relationship(k)
 		fk := map[string]func(*sqlbuild.Builder){}
@@ -274,11 +357,9 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	case len(rows) == 0:
 		tableName(w.b.S(name+" AS (SELECT * FROM "), target).S(" WHERE false), ")
 	case !deeper:
-		w.b.S(name + " AS (")
-		if _, err := w.c.writeInsert(&w.b, target, rows, paths, fks, m["on_conflict"], conflictPath, false); err != nil {
+		if err := w.insert(name, target, rows, paths, fks, m["on_conflict"], conflictPath); err != nil {
 			return err
 		}
-		w.b.S("), ")
 	default:
 		// An object relationship's one row keeps the name its parent reads.
 		for i, row := range rows {
@@ -319,10 +400,11 @@ func (c *compiler) insertsThrough(t *tables.Table, k string) (tables.Relationshi
 // RETURNING t0.*: the union of the columns the objects name, in catalogue
 // order, DEFAULT where an object leaves one out, the role's presets, and
 // the foreign keys fks (SQL column names, written by the SQL they give)
-// for nested inserts. With check, the rows also return whether they pass
-// the role's insert check (checkColumn), and it reports whether there is one.
+// for nested inserts. returning says what the rows return besides
+// themselves where the role's insert permission has a check; it reports
+// whether there is one.
 func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []map[string]any, paths []string,
-	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string, check bool) (bool, error) {
+	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string, returning returning) (bool, error) {
 	perm := c.view.Of(t).Insert
 	if perm == nil {
 		return false, invalid(paths[0], "no permission to insert into table '%s'", t.Name)
@@ -402,15 +484,55 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 		}
 	}
 	b.S(" RETURNING t0.*")
-	if !check || len(perm.Check) == 0 {
+	if len(perm.Check) == 0 {
 		return false, nil
 	}
-	b.S(", ")
-	if err := c.permission(b, t, "t0", perm.Check); err != nil {
-		return false, err
+	switch returning {
+	case returnCheck:
+		return true, c.checkOf(b, t, "t0", perm.Check)
+	case returnRowID:
+		b.S(", t0.ctid::text AS " + rowIDColumn)
+		return true, nil
 	}
-	b.S(" AS " + checkColumn)
-	return true, nil
+	return false, nil
+}
+
+// returning is what writeInsert's RETURNING adds to the rows.
+type returning int
+
+const (
+	returnRows  returning = iota // the rows only
+	returnCheck                  // whether each passes the role's check (checkColumn)
+	returnRowID                  // the ctid of each, for a check asked later (rowIDColumn)
+)
+
+// rowIDColumn is the column of a nested insert's RETURNING that names a
+// row written, where the role's insert check is asked once every row of
+// the insert is there (checkedLater).
+const rowIDColumn = "freshgraph_row"
+
+// checkOf writes ", <the check exp> AS checkColumn" for RETURNING: a check
+// that is NULL fails, as Hasura's CASE WHEN <check> THEN … ELSE <violation>
+// does.
+func (c *compiler) checkOf(b *sqlbuild.Builder, t *tables.Table, alias string, check metadata.BoolExp) error {
+	b.S(", coalesce(")
+	if err := c.permission(b, t, alias, check); err != nil {
+		return err
+	}
+	b.S(", false) AS " + checkColumn)
+	return nil
+}
+
+// checkedRows is mutationResult's check over the rows of m when they
+// carry checkColumn, else nil.
+func checkedRows(checked bool) func(*sqlbuild.Builder) error {
+	if !checked {
+		return nil
+	}
+	return func(b *sqlbuild.Builder) error {
+		b.S("(SELECT bool_and(m." + checkColumn + ") FROM m)")
+		return nil
+	}
 }
 
 // onConflict writes ON CONFLICT ON CONSTRAINT … DO UPDATE SET … [WHERE …],
@@ -561,14 +683,12 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	b.S(" RETURNING t0.*")
 	checked := len(perm.Check) > 0
 	if checked {
-		b.S(", ")
-		if err := c.permission(b, t, "t0", perm.Check); err != nil {
+		if err := c.checkOf(b, t, "t0", perm.Check); err != nil {
 			return err
 		}
-		b.S(" AS " + checkColumn)
 	}
 	b.S(") ")
-	return c.mutationResult(b, t, f, byPK, path, -1, checked)
+	return c.mutationResult(b, t, f, byPK, path, -1, checkedRows(checked))
 }
 
 // updateMany answers update_<t>_many(updates): each update runs in turn, one
@@ -623,7 +743,7 @@ func (c *compiler) delete(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, by
 		}
 	}
 	b.S(" RETURNING t0.*) ")
-	return c.mutationResult(b, t, f, byPK, path, -1, false)
+	return c.mutationResult(b, t, f, byPK, path, -1, nil)
 }
 
 // requiredWhere writes the where argument that update_<t> and delete_<t>

@@ -46,8 +46,7 @@ func (c *compiler) object(b *sqlbuild.Builder, sel ast.SelectionSet, typeName, p
 func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel ast.SelectionSet, path string) error {
 	return c.object(b, sel, t.Name, path, func(b *sqlbuild.Builder, name string, f *ast.Field, p string) error {
 		if col, ok := t.Column(name); ok && c.selects(t, name) {
-			b.Col(alias, col.SQLName)
-			return nil
+			return c.columnValue(b, alias, col, f, p)
 		}
 		relName, aggregate := strings.CutSuffix(name, "_aggregate")
 		if !aggregate {
@@ -232,6 +231,43 @@ func aggregateOf(b *sqlbuild.Builder, fn, alias string, col tables.Column) {
 		return
 	}
 	b.S(")")
+}
+
+// columnValue writes the value of the column col of the row alias, as the
+// field f asks: a json or jsonb column's field may take a path into it.
+func (c *compiler) columnValue(b *sqlbuild.Builder, alias string, col tables.Column, f *ast.Field, path string) error {
+	if !col.Type.IsJSON() {
+		b.Col(alias, col.SQLName)
+		c.stringify(b, col.Type)
+		return nil
+	}
+	at, ok := c.args(f)["path"]
+	if !ok || at == nil {
+		b.Col(alias, col.SQLName)
+		return nil
+	}
+	text, ok := at.(string)
+	if !ok {
+		return invalid(path+".args.path", "expected a string for type 'String'")
+	}
+	keys, err := jsonPath(text)
+	if err != nil {
+		return invalid(path+".args.path", "parse json path error: %s", err)
+	}
+	if len(keys) == 0 {
+		b.Col(alias, col.SQLName)
+		return nil
+	}
+	b.S("(").Col(alias, col.SQLName).S(" #> ").TypedArg(keys, "text[]").S(")")
+	return nil
+}
+
+// stringify casts a value of type typ just written to text, so that it
+// reaches the client as a JSON string, where the catalogue asks for it.
+func (c *compiler) stringify(b *sqlbuild.Builder, typ tables.Type) {
+	if typ.BigNumber && c.cat().StringifyNumbers {
+		b.S("::text")
+	}
 }
 
 func writeOrder(b *sqlbuild.Builder, items []orderItem) {
@@ -430,7 +466,10 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 					if !ok || !c.selects(t, cn) || !aggregates(fn, col) {
 						return notFound(cp, cn, t.Name+"_"+fn+"_fields")
 					}
+					// Hasura stringifies by the column's type, so the avg of
+					// an integer column stays a number.
 					aggregateOf(b, fn, alias, col)
+					c.stringify(b, col.Type)
 					return nil
 				})
 			})

@@ -96,7 +96,7 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 			return nil, invalid(path, "expected a boolean for type 'Boolean'")
 		}
 		return b, nil
-	case typ.SQL == "json" || typ.SQL == "jsonb":
+	case typ.IsJSON():
 		raw, err := jsonText(v)
 		if err != nil {
 			return nil, invalid(path, "expected a JSON value for type '%s'", typ.GraphQL)
@@ -112,6 +112,9 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 
 // jsonText is the JSON text of an input value for a json or jsonb column.
 func jsonText(v any) (string, error) {
+	if l, ok := v.([]any); ok && l == nil {
+		v = []any{} // gqlparser's value of the literal []
+	}
 	raw, err := json.Marshal(v)
 	return string(raw), err
 }

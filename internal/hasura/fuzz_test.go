@@ -81,7 +81,7 @@ func newExecutor(f *testing.F, log *panicLog) *executor.Executor {
 		f.Fatal(err)
 	}
 	r := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Tables: tablestest.Builtin(f)}
-	schemas, err := graph.NewSchemas(r, string(sdl), func(exec *executor.Executor) {
+	schemas, err := graph.NewSchemas(r, string(sdl), auth.RoleAnonymous, func(exec *executor.Executor) {
 		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
 		exec.SetQueryCache(lru.New[*ast.QueryDocument](100))

@@ -70,6 +70,14 @@ type Catalogue struct {
 	bySQL  map[catalog.Name]*Table
 	roots  map[string]RootField
 	users  *Table
+	// StringifyNumbers writes the values of BigNumber columns, and their
+	// aggregates, as JSON strings (HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES).
+	StringifyNumbers bool
+}
+
+// Options are how the API writes what Build serves.
+type Options struct {
+	StringifyNumbers bool
 }
 
 // Users is the table the session API's user is read from: public.users.
@@ -94,9 +102,9 @@ func (c *Catalogue) RootField(name string) (RootField, bool) {
 }
 
 // Build makes the catalogue of the resolved project p.
-func Build(p *project.Project) (*Catalogue, error) {
+func Build(p *project.Project, o Options) (*Catalogue, error) {
 	bySQL := map[catalog.Name]*Table{}
-	c := &Catalogue{byName: map[string]*Table{}, bySQL: bySQL, roots: map[string]RootField{}}
+	c := &Catalogue{byName: map[string]*Table{}, bySQL: bySQL, roots: map[string]RootField{}, StringifyNumbers: o.StringifyNumbers}
 	enums := map[catalog.Name]*project.Table{}
 	roles := map[string]bool{}
 	for _, pt := range p.Tables {
@@ -249,10 +257,10 @@ func scalarType(col catalog.Column) Type {
 	name := col.Scalar()
 	typ := Type{GraphQL: name, SQL: sqlType(col), Comparison: name + "_comparison_exp", Ordered: true}
 	switch col.Type {
-	case "int2", "int4", "int8":
-		typ.Numeric, typ.Integer = true, true
-	case "float4", "float8", "numeric", "money":
+	case "int2", "int4", "float4":
 		typ.Numeric = true
+	case "int8", "float8", "numeric", "money":
+		typ.Numeric, typ.BigNumber = true, true
 	case "text", "varchar", "bpchar", "citext", "name":
 		typ.Text = true
 	case "jsonb":

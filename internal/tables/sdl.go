@@ -183,7 +183,7 @@ func (p *printer) table(t *Table) {
 		p.selectInputs(t, cols, rels)
 		fields := map[string]string{}
 		for _, c := range cols {
-			fields[c.Name] = described(c.Comment, c.Name+": "+graphqlType(c))
+			fields[c.Name] = described(c.Comment, c.Name+columnArgs(c)+": "+graphqlType(c))
 		}
 		for _, r := range rels {
 			target := r.Target.Name
@@ -441,6 +441,15 @@ func described(desc, def string) string {
 		return "  " + def
 	}
 	return blockString(desc, "  ") + "\n  " + def
+}
+
+// columnArgs are the arguments of a column's field: a path into a json or
+// jsonb value.
+func columnArgs(c Column) string {
+	if !c.Type.IsJSON() {
+		return ""
+	}
+	return "(\n    \"\"\"JSON select path\"\"\"\n    path: String\n  )"
 }
 
 // pkArgs are the arguments of <t>_by_pk and delete_<t>_by_pk.

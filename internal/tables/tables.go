@@ -24,18 +24,24 @@ type Type struct {
 	Ordered bool
 	// Numeric types can be incremented (_inc) and summed.
 	Numeric bool
-	// Integer types are written as JSON numbers however they are stringified.
-	Integer bool
+	// BigNumber types (bigint, numeric, double precision, money) do not
+	// fit a JavaScript number: under HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES
+	// their values are JSON strings, as Hasura's isBigNum decides.
+	BigNumber bool
 	// JSONB has the containment and key operators.
 	JSONB bool
 	// Enum lists the values of an enum table's type.
 	Enum []string
 }
 
+// IsJSON reports whether values of t are JSON documents (json, jsonb):
+// their fields take a path, and their input values are any JSON.
+func (t Type) IsJSON() bool { return t.SQL == "json" || t.SQL == "jsonb" }
+
 // Int is the type of counts, limits and offsets; String that of jsonb keys
 // and of a jsonb value _cast to text.
 var (
-	Int    = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true, Integer: true}
+	Int    = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true}
 	String = Type{GraphQL: "String", SQL: "text", Comparison: "String_comparison_exp", Text: true, Ordered: true}
 )
 

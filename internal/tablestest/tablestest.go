@@ -23,7 +23,7 @@ func Builtin(tb testing.TB) *tables.Catalogue {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := tables.Build(p)
+	c, err := tables.Build(p, tables.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
