@@ -207,6 +207,9 @@ func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx
 		return ctx
 	}
 	defer r.mu.Unlock()
+	if strings.HasPrefix(strings.ToLower(data.SQL), "listen ") {
+		return ctx // the live hub's connection, on its own schedule
+	}
 	r.sqls = append(r.sqls, data.SQL)
 	r.args = data.Args
 	return ctx

@@ -185,14 +185,14 @@ func BenchmarkLiveSessions(b *testing.B) {
 	s.exec(b, `INSERT INTO sessions ("sessionToken", "userId", expires)
 		SELECT 'tok-' || i, ('00000000-0000-4000-8000-' || lpad((CASE WHEN i > $1 THEN 0 ELSE i END)::text, 12, '0'))::uuid, now() + interval '1 day'
 		FROM generate_series(1, $2) i`, subscriptions-fanout, subscriptions)
-	store, err := session.NewStore(s.pool, testConfig(b).Session)
+	cookies, err := session.NewCookies(testConfig(b).Session)
 	if err != nil {
 		b.Fatal(err)
 	}
 	spec := wsClientSpec{URL: "ws" + strings.TrimPrefix(s.URL, "http") + "/v1/graphql",
 		Query: `subscription { session { user { id name image } expires } }`}
 	for i := 1; i <= subscriptions; i++ {
-		c, err := store.EncodeCookie("tok-" + strconv.Itoa(i))
+		c, err := cookies.EncodeCookie("tok-" + strconv.Itoa(i))
 		if err != nil {
 			b.Fatal(err)
 		}

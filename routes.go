@@ -49,20 +49,20 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	if err != nil {
 		return nil, err
 	}
-	store, err := session.NewStore(pool, cfg.Session)
+	cookies, err := session.NewCookies(cfg.Session)
 	if err != nil {
 		return nil, err
 	}
 	hub := live.NewHub(pool, logger)
 	go hub.Run(ctx)
-	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: hub, Tables: catalogue}
+	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg.Session), Live: hub, Tables: catalogue}
 	mux := http.NewServeMux()
-	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: store.Token, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
+	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(gql)))
+	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(cookies, gql)))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)

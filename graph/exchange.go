@@ -6,64 +6,72 @@ import (
 	"net"
 	"net/http"
 	"sync"
+
+	"github.com/freshgraph/freshgraph/internal/session"
 )
 
-// exchange is the HTTP request a resolver runs in, and the Set-Cookie lines
-// its resolvers add. Query root fields resolve concurrently, so they never
-// touch the ResponseWriter: they queue cookies here, and the writer adds them
-// before the first byte of the response.
+// exchange is what the session API's resolvers know of the request they run
+// in — the address it comes from — and the session cookie changes they ask
+// for. Query root fields resolve concurrently, so they never touch the
+// ResponseWriter: they queue cookie changes here, and the writer writes them
+// before the first byte of the response. HTTP stays here, at the edge.
 type exchange struct {
-	r       *http.Request
+	client  string // the request's address, for the rate limits
 	mu      sync.Mutex
-	cookies []string
+	cookies []session.Cookie
 	// noCookies: a WebSocket cannot set cookies, so none are kept.
 	noCookies bool
 }
 
 type exchangeKey struct{}
 
-// HTTPMiddleware gives the resolvers of each request its exchange.
-func HTTPMiddleware(next http.Handler) http.Handler {
+// HTTPMiddleware gives the resolvers of each request its exchange, and
+// writes the session cookie changes they queue with cookies.
+func HTTPMiddleware(cookies *session.Cookies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := &exchange{}
+		ex := &exchange{client: clientAddress(r.RemoteAddr)}
 		r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
-		ex.r = r
-		next.ServeHTTP(&cookieWriter{ResponseWriter: w, ex: ex}, r)
+		next.ServeHTTP(&cookieWriter{ResponseWriter: w, ex: ex, cookies: cookies}, r)
 	})
+}
+
+// withExchange returns ctx carrying a WebSocket's exchange: its client's
+// address, and no cookies.
+func withExchange(ctx context.Context, remoteAddr string) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, &exchange{client: clientAddress(remoteAddr), noCookies: true})
+}
+
+// clientAddress is the host a request came from. X-Forwarded-For is not
+// trusted: any client can send it.
+func clientAddress(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
 }
 
 func exchangeFrom(ctx context.Context) *exchange {
 	if ex, ok := ctx.Value(exchangeKey{}).(*exchange); ok {
 		return ex
 	}
-	// Outside HTTP (a WebSocket message): no request to read, no cookie to set.
-	return &exchange{r: (&http.Request{Header: http.Header{}}).WithContext(ctx)}
+	return &exchange{noCookies: true}
 }
 
-// cookieSink collects what one call sets on its http.ResponseWriter; only the
-// Set-Cookie lines are kept (see exchange.keep).
-type cookieSink struct{ header http.Header }
-
-func (s *cookieSink) Header() http.Header         { return s.header }
-func (s *cookieSink) Write(b []byte) (int, error) { return len(b), nil }
-func (s *cookieSink) WriteHeader(int)             {}
-
-// sink returns a ResponseWriter for one call; pass it to keep afterwards.
-func (ex *exchange) sink() *cookieSink { return &cookieSink{header: http.Header{}} }
-
-// keep queues the cookies s collected for the response.
-func (ex *exchange) keep(s *cookieSink) {
-	if ex.noCookies {
+// setCookie queues c for the response.
+func (ex *exchange) setCookie(c session.Cookie) {
+	if ex.noCookies || c == (session.Cookie{}) {
 		return
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	ex.cookies = append(ex.cookies, s.header.Values("Set-Cookie")...)
+	ex.cookies = append(ex.cookies, c)
 }
 
 type cookieWriter struct {
 	http.ResponseWriter
 	ex      *exchange
+	cookies *session.Cookies
 	flushed bool
 }
 
@@ -75,7 +83,9 @@ func (w *cookieWriter) flush() {
 	w.ex.mu.Lock()
 	defer w.ex.mu.Unlock()
 	for _, c := range w.ex.cookies {
-		w.Header().Add("Set-Cookie", c)
+		// Encoding a token cannot fail with a valid key; a cookie left
+		// unset is a session the client does not get, never a wrong one.
+		_ = w.cookies.Set(w.ResponseWriter, c)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/engine"
@@ -39,120 +38,124 @@ func (sessionResolver) User(ctx context.Context, obj *Session) (RawJSON, error) 
 
 // Session reads the caller's session and its user, fresh.
 func (r queryRoot) Session(ctx context.Context) (*Session, error) {
-	shape := r.sessionShape(ctx)
-	caller := auth.CallerFrom(ctx)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) (*Session, error) {
-		s, err := r.Accounts.Session(ctx, ex.r.WithContext(ctx), w, caller, shape.projection)
-		if s == nil || err != nil {
-			return nil, err
-		}
-		return shape.session(s)
-	})
+	shape, err := r.sessionShape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, cookie, err := r.Accounts.Session(ctx, auth.CallerFrom(ctx), shape.user)
+	exchangeFrom(ctx).setCookie(cookie)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return shape.session(s)
 }
 
 // SignUp creates an account and signs it in.
 func (r mutationRoot) SignUp(ctx context.Context, email, password string, name *string) (*Session, error) {
-	shape := r.sessionShape(ctx)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) (*Session, error) {
-		s, err := r.Accounts.SignUp(ctx, ex.r.WithContext(ctx), w, email, password, name, shape.projection)
-		if err != nil {
-			return nil, err
-		}
-		return shape.session(s)
-	})
+	shape, err := r.sessionShape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex := exchangeFrom(ctx)
+	s, cookie, err := r.Accounts.SignUp(ctx, ex.client, email, password, name, shape.user)
+	if err != nil {
+		return nil, err
+	}
+	ex.setCookie(cookie)
+	return shape.session(s)
 }
 
 // SignIn starts a session under a new token.
 func (r mutationRoot) SignIn(ctx context.Context, email, password string) (*Session, error) {
-	shape := r.sessionShape(ctx)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) (*Session, error) {
-		s, err := r.Accounts.SignIn(ctx, ex.r.WithContext(ctx), w, email, password, shape.projection)
-		if err != nil {
-			return nil, err
-		}
-		return shape.session(s)
-	})
+	shape, err := r.sessionShape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex := exchangeFrom(ctx)
+	s, cookie, err := r.Accounts.SignIn(ctx, ex.client, email, password, shape.user)
+	if err != nil {
+		return nil, err
+	}
+	ex.setCookie(cookie)
+	return shape.session(s)
 }
 
 // SignOut ends the caller's session.
 func (r mutationRoot) SignOut(ctx context.Context) (bool, error) {
-	caller := auth.CallerFrom(ctx)
-	return withExchange(ctx, func(ex *exchange, w *cookieSink) (bool, error) {
-		return r.Accounts.SignOut(ctx, ex.r.WithContext(ctx), w, caller.SessionToken)
-	})
+	ended, cookie, err := r.Accounts.SignOut(ctx, auth.CallerFrom(ctx).SessionToken)
+	exchangeFrom(ctx).setCookie(cookie)
+	return ended, err
 }
 
 // UpdateUserProfile writes the caller's name and image and returns the row.
 func (r mutationRoot) UpdateUserProfile(ctx context.Context, name, image *string) (RawJSON, error) {
 	fc := graphql.GetFieldContext(ctx)
-	args := fc.Field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	op := graphql.GetOperationContext(ctx)
+	args := fc.Field.ArgumentMap(op.Variables)
 	_, setName := args["name"]
 	_, setImage := args["image"]
 	change := authjs.ProfileChange{Name: name, SetName: setName, Image: image, SetImage: setImage}
 	caller := auth.CallerFrom(ctx)
-	user := engine.UserProjection(graphql.GetOperationContext(ctx), fc.Field.Selections, viewFrom(ctx), caller, "$.selectionSet."+fc.Field.Name)
+	user, err := engine.UserJSON(op, fc.Field.Selections, viewFrom(ctx), caller, "$.selectionSet."+fc.Field.Name)
+	if err != nil {
+		return nil, err
+	}
 	return r.Accounts.UpdateProfile(ctx, caller, change, user)
-}
-
-// withExchange runs fn with the request and a sink for the cookies it sets,
-// queued for the response.
-func withExchange[T any](ctx context.Context, fn func(ex *exchange, w *cookieSink) (T, error)) (T, error) {
-	ex := exchangeFrom(ctx)
-	w := ex.sink()
-	defer ex.keep(w)
-	return fn(ex, w)
 }
 
 // sessionShape is the selection set of a Session: its user fields are read
 // in SQL, one row per `user` alias.
 type sessionShape struct {
 	fields []graphql.CollectedField
-	users  []authjs.Projection
+	// user writes the user's JSON: the one row, or an array of one row per
+	// `user` alias, or null when no user field is selected.
+	user  sqlbuild.Fragment
+	users int
 }
 
-func (r *Resolver) sessionShape(ctx context.Context) *sessionShape {
+func (r *Resolver) sessionShape(ctx context.Context) (*sessionShape, error) {
 	fc := graphql.GetFieldContext(ctx)
 	return newSessionShape(graphql.GetOperationContext(ctx), fc.Field, viewFrom(ctx), auth.CallerFrom(ctx))
 }
 
-func newSessionShape(op *graphql.OperationContext, f graphql.CollectedField, v *tables.View, caller auth.Caller) *sessionShape {
+func newSessionShape(op *graphql.OperationContext, f graphql.CollectedField, v *tables.View, caller auth.Caller) (*sessionShape, error) {
 	s := &sessionShape{fields: graphql.CollectFields(op, f.Selections, []string{"Session"})}
+	var users []sqlbuild.Fragment
 	for _, sf := range s.fields {
 		if sf.Name == "user" {
-			s.users = append(s.users, engine.UserProjection(op, sf.Selections, v, caller, "$.selectionSet."+f.Name+".selectionSet.user"))
+			u, err := engine.UserJSON(op, sf.Selections, v, caller, "$.selectionSet."+f.Name+".selectionSet.user")
+			if err != nil {
+				return nil, err
+			}
+			users = append(users, u)
 		}
 	}
-	return s
-}
-
-// projection writes the user's JSON: the one row, or an array of one row
-// per `user` alias, or null when no user field is selected.
-func (s *sessionShape) projection(b *sqlbuild.Builder, alias string) error {
-	switch len(s.users) {
+	s.users = len(users)
+	b := &sqlbuild.Builder{}
+	switch len(users) {
 	case 0:
 		b.S("NULL::json")
-		return nil
 	case 1:
-		return s.users[0](b, alias)
-	}
-	b.S("json_build_array(")
-	for i, u := range s.users {
-		if i > 0 {
-			b.S(", ")
+		b.Embed(users[0])
+	default:
+		b.S("json_build_array(")
+		for i, u := range users {
+			if i > 0 {
+				b.S(", ")
+			}
+			b.Embed(u)
 		}
-		if err := u(b, alias); err != nil {
-			return err
-		}
+		b.S(")")
 	}
-	b.S(")")
-	return nil
+	s.user = b.Fragment()
+	return s, nil
 }
 
 // session is the Session read, its user's JSON by alias.
-func (s *sessionShape) session(sess *accounts.Session) (*Session, error) {
-	users := []json.RawMessage{sess.UserJSON}
-	if len(s.users) > 1 {
-		if err := json.Unmarshal(sess.UserJSON, &users); err != nil {
+func (s *sessionShape) session(sess *authjs.Session) (*Session, error) {
+	users := []json.RawMessage{sess.User}
+	if s.users > 1 {
+		if err := json.Unmarshal(sess.User, &users); err != nil {
 			return nil, err
 		}
 	}
@@ -169,7 +172,7 @@ func (s *sessionShape) session(sess *accounts.Session) (*Session, error) {
 
 // render writes a Session pushed by the live hub, in the order the
 // selection asks for; the generated code writes the others.
-func (s *sessionShape) render(sess *accounts.Session) ([]byte, error) {
+func (s *sessionShape) render(sess *authjs.Session) ([]byte, error) {
 	session, err := s.session(sess)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -18,12 +17,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
-	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
 
 // Websocket is the GraphQL-over-WebSocket transport of /v1/graphql: the
@@ -125,8 +123,7 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	// Operations on the socket see the client's address (it counts for the
 	// sign-in limits), not the whole upgrade request, which an idle
 	// connection need not keep; cookies cannot be set over a socket.
-	client := &http.Request{RemoteAddr: r.RemoteAddr, Header: http.Header{}}
-	ctx, cancel := context.WithCancel(context.WithValue(t.Ctx, exchangeKey{}, &exchange{r: client, noCookies: true}))
+	ctx, cancel := context.WithCancel(withExchange(t.Ctx, r.RemoteAddr))
 	c := &wsConn{
 		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel,
 		legacy: ws.Subprotocol() == protocolLegacy,
@@ -367,28 +364,21 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 // session query renders it.
 func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, id string) {
 	caller := auth.CallerFrom(ctx)
-	shape := newSessionShape(op, f, c.t.Schemas.View(caller.Role), caller)
-	src := live.Source{SessionToken: caller.SessionToken, User: shape.projection}
-	if caller.SessionToken == "" {
-		src.UserID, src.Expires = caller.UserID, caller.Expires
-	}
-	for _, sf := range shape.fields {
-		src.WithExpires = src.WithExpires || sf.Name == "expires"
-	}
-	b := &sqlbuild.Builder{}
-	if err := shape.projection(b, "u"); err != nil {
+	shape, err := newSessionShape(op, f, c.t.Schemas.View(caller.Role), caller)
+	if err != nil {
 		c.fail(ctx, id, err)
 		return
 	}
-	args, _ := json.Marshal(b.Args())
-	key := sha256.Sum256([]byte(b.SQL() + string(args)))
-	src.Shape = string(key[:])
+	src := live.Source{Caller: caller, User: shape.user}
+	for _, sf := range shape.fields {
+		src.WithExpires = src.WithExpires || sf.Name == "expires"
+	}
 	alias, _ := json.Marshal(f.Alias)
-	c.t.Resolver.Live.Subscribe(ctx, src, func(up *live.Update) {
+	c.t.Resolver.Live.Subscribe(ctx, src, func(sess *authjs.Session) {
 		data := []byte("null")
-		if up != nil {
+		if sess != nil {
 			var err error
-			if data, err = shape.render(&accounts.Session{UserJSON: up.UserJSON, Expires: up.Expires}); err != nil {
+			if data, err = shape.render(sess); err != nil {
 				return
 			}
 		}

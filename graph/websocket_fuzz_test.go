@@ -208,11 +208,8 @@ func FuzzWebsocket(f *testing.F) {
 	log := &panicLog{}
 	logger := slog.New(log)
 	pool := unreachablePool(f)
-	store, err := session.NewStore(pool, session.Config{Secrets: []string{strings.Repeat("websocket-fuzz-secret-", 2)}, MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour})
-	if err != nil {
-		f.Fatal(err)
-	}
-	resolver := &Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Live: live.NewHub(pool, logger)}
+	cfg := session.Config{Secrets: []string{strings.Repeat("websocket-fuzz-secret-", 2)}, MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour}
+	resolver := &Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg), Live: live.NewHub(pool, logger)}
 	schemas := testSchemas(f, log, resolver)
 	exec := schemas.Executor(auth.RoleAnonymous)
 
@@ -256,8 +253,7 @@ func FuzzWebsocket(f *testing.F) {
 			conns:       map[*wsConn]struct{}{},
 		}
 		// As Websocket.Do sets a connection up.
-		client := &http.Request{RemoteAddr: "192.0.2.1:1234", Header: http.Header{}}
-		ctx, cancel := context.WithCancel(context.WithValue(tr.Ctx, exchangeKey{}, &exchange{r: client, noCookies: true}))
+		ctx, cancel := context.WithCancel(withExchange(tr.Ctx, "192.0.2.1:1234"))
 		c := &wsConn{
 			t: tr, ws: sock, exec: counting, ctx: ctx, cancel: cancel, legacy: legacy,
 			caller: wsCallers[int(mode>>4)&3],

@@ -1,14 +1,14 @@
 // Package accounts signs users up, in and out, and changes their profile. It
-// is the session API's domain: resolvers hand it the request and the columns
-// asked for, and it answers from PostgreSQL, never from a copy.
+// is the session API's domain: resolvers hand it the caller, where it calls
+// from and the SQL of the user fields asked for; it answers from PostgreSQL,
+// never from a copy, and says what the response must do with the session
+// cookie (session.Cookie), which the HTTP edge writes.
 package accounts
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
@@ -18,6 +18,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/password"
 	"github.com/freshgraph/freshgraph/internal/ratelimit"
 	"github.com/freshgraph/freshgraph/internal/session"
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
 
 // Limits on sign-in and sign-up attempts. Per email they stop guessing one
@@ -33,18 +34,18 @@ const (
 // Service runs the session API.
 type Service struct {
 	pool      database.Conn
-	sessions  *session.Store
+	cfg       session.Config
 	passwords *password.Hasher
 	byEmail   *ratelimit.Limiter
 	byAddress *ratelimit.Limiter
 	now       func() time.Time
 }
 
-// NewService returns a Service over db keeping sessions in store.
-func NewService(pool database.Conn, store *session.Store) *Service {
+// NewService returns a Service over pool keeping sessions as cfg says.
+func NewService(pool database.Conn, cfg session.Config) *Service {
 	return &Service{
 		pool:      pool,
-		sessions:  store,
+		cfg:       cfg,
 		passwords: password.NewHasher(),
 		byEmail:   ratelimit.New(EmailBurst, EmailEvery),
 		byAddress: ratelimit.New(AddressBurst, AddressEvery),
@@ -62,11 +63,11 @@ func errNotSignedIn(field string) error {
 	return &hasura.Error{Code: hasura.CodeAccessDenied, Message: "not signed in", Path: hasura.FieldPath(field)}
 }
 
-// limit takes a token for the client address of r and, if email is not
-// empty, for email; it fails with a rate-limited error when either is out.
-func (s *Service) limit(r *http.Request, field, email string) error {
+// limit takes a token for the client address and, if email is not empty,
+// for email; it fails with a rate-limited error when either is out.
+func (s *Service) limit(client, field, email string) error {
 	now := s.now()
-	ok, wait := s.byAddress.Allow(clientAddress(r), now)
+	ok, wait := s.byAddress.Allow(client, now)
 	if ok && email != "" {
 		ok, wait = s.byEmail.Allow(email, now)
 	}
@@ -80,161 +81,121 @@ func (s *Service) limit(r *http.Request, field, email string) error {
 	}
 }
 
-// clientAddress is the address the request came from. X-Forwarded-For is not
-// trusted: any client can send it.
-func clientAddress(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// Session is a live session: its user as the caller's selection renders it,
-// and its expiry.
-type Session struct {
-	UserJSON []byte
-	Expires  time.Time
-}
-
 // SignUp creates an account and signs it in: the user and its password in one
-// statement, then the session row and cookie.
-func (s *Service) SignUp(ctx context.Context, r *http.Request, w http.ResponseWriter, email, pw string, name *string, user authjs.Projection) (*Session, error) {
+// statement, then the session row. client is the address the request comes
+// from, for the rate limits; user writes the user's JSON.
+func (s *Service) SignUp(ctx context.Context, client, email, pw string, name *string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
 	const field = "signUp"
 	email, err := normalizeEmail(field, email)
 	if err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
 	if err := checkPassword(field, pw); err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
 	if name, err = normalizeName(field, name); err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
-	if err := s.limit(r, field, ""); err != nil {
-		return nil, err
+	if err := s.limit(client, field, ""); err != nil {
+		return nil, session.Cookie{}, err
 	}
 	hash, err := s.passwords.Hash(ctx, pw)
 	if err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
 	id, userJSON, err := authjs.CreateUserWithPassword(ctx, s.conn(ctx), email, name, hash, user)
 	if errors.Is(err, authjs.ErrEmailTaken) {
-		return nil, &hasura.Error{
+		return nil, session.Cookie{}, &hasura.Error{
 			Code:    hasura.CodeConstraintViolation,
 			Message: "an account with this email already exists",
 			Path:    hasura.FieldPath(field) + ".args.email",
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
-	return s.startSession(r, w, id, userJSON)
+	return s.startSession(ctx, id, userJSON)
 }
 
 // SignIn checks the password and starts a new session under a new token. An
 // unknown email and a wrong password give the same error after the same work.
-func (s *Service) SignIn(ctx context.Context, r *http.Request, w http.ResponseWriter, email, pw string, user authjs.Projection) (*Session, error) {
+func (s *Service) SignIn(ctx context.Context, client, email, pw string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
 	const field = "signIn"
 	email, err := normalizeEmail(field, email)
 	if err != nil {
-		return nil, errBadCredentials.AtPath(hasura.FieldPath(field))
+		return nil, session.Cookie{}, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
-	if err := s.limit(r, field, email); err != nil {
-		return nil, err
+	if err := s.limit(client, field, email); err != nil {
+		return nil, session.Cookie{}, err
 	}
 	id, hash, userJSON, err := authjs.UserWithPassword(ctx, s.conn(ctx), email, user)
 	if err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
 	ok, err := s.passwords.Verify(ctx, pw, hash)
 	if err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
 	if !ok || id == "" {
-		return nil, errBadCredentials.AtPath(hasura.FieldPath(field))
+		return nil, session.Cookie{}, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
-	return s.startSession(r, w, id, userJSON)
+	return s.startSession(ctx, id, userJSON)
 }
 
-func (s *Service) startSession(r *http.Request, w http.ResponseWriter, userID string, userJSON []byte) (*Session, error) {
-	sess, err := s.sessions.New(r, session.CookieName)
+// startSession starts a session of userID. Always under a new token: a
+// session fixed by whoever set the caller's old cookie must not become
+// signed in.
+func (s *Service) startSession(ctx context.Context, userID string, userJSON []byte) (*authjs.Session, session.Cookie, error) {
+	token, expires, err := authjs.StartSession(ctx, s.conn(ctx), userID, s.cfg.MaxAge)
 	if err != nil {
-		return nil, err
+		return nil, session.Cookie{}, err
 	}
-	// Always a new token: a session fixed by whoever set the old cookie must
-	// not become signed in.
-	sess.ID, sess.IsNew = "", true
-	sess.Values[session.UserIDKey] = userID
-	if err := s.sessions.Save(r, w, sess); err != nil {
-		return nil, err
-	}
-	return &Session{UserJSON: userJSON, Expires: sess.Values[session.ExpiresKey].(time.Time)}, nil
+	return &authjs.Session{UserID: userID, User: userJSON, Expires: expires}, session.Cookie{Token: token}, nil
 }
 
-// SignOut deletes the caller's session row, so every copy of its cookie is
-// dead at once, and expires the cookie. It reports whether there was a live
+// SignOut deletes the session of token, so every copy of its cookie is dead
+// at once, and clears the cookie. It reports whether there was a live
 // session.
-func (s *Service) SignOut(ctx context.Context, r *http.Request, w http.ResponseWriter, token string) (bool, error) {
+func (s *Service) SignOut(ctx context.Context, token string) (bool, session.Cookie, error) {
 	if token == "" {
-		return false, nil
+		return false, session.Cookie{}, nil
 	}
-	sess, err := s.sessions.New(r, session.CookieName)
+	live, err := authjs.EndSession(ctx, s.conn(ctx), token)
 	if err != nil {
-		return false, err
+		return false, session.Cookie{}, err
 	}
-	sess.ID = token
-	sess.Options.MaxAge = -1
-	if err := s.sessions.Save(r, w, sess); err != nil {
-		return false, err
-	}
-	return sess.Values[session.EndedKey] == true, nil
+	return live, session.Cookie{Clear: true}, nil
 }
 
-// Session reads the caller's session and its user, fresh:
-//   - a cookie caller: the session row of its token joined to the user, in
-//     one statement. Once a day of use (UpdateAge) the expiry is pushed out,
-//     with one more statement, and the cookie re-sent; a dead token gets its
-//     cookie expired;
-//   - a JWT caller (or the admin posing with X-Hasura-User-Id): the user
-//     named by x-hasura-user-id, with the token's expiry (no exp: no session).
-func (s *Service) Session(ctx context.Context, r *http.Request, w http.ResponseWriter, caller auth.Caller, user authjs.Projection) (*Session, error) {
-	if caller.SessionToken == "" {
-		if caller.UserID == "" || caller.Expires.IsZero() {
-			return nil, nil
-		}
-		userJSON, found, err := authjs.UserByID(ctx, s.conn(ctx), caller.UserID, user)
-		if !found || err != nil {
-			return nil, err
-		}
-		return &Session{UserJSON: userJSON, Expires: caller.Expires}, nil
+// Session reads the caller's session and its user, fresh (see
+// authjs.ReadSession). A cookie caller's dead token gets its cookie
+// cleared; once a day of use (UpdateAge) a live one's expiry is pushed out,
+// with one more statement, and its cookie sent again.
+func (s *Service) Session(ctx context.Context, caller auth.Caller, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
+	sess, err := authjs.ReadSession(ctx, s.conn(ctx), caller, user)
+	if err != nil || caller.SessionToken == "" {
+		return sess, session.Cookie{}, err
 	}
-	row, err := authjs.SessionByToken(ctx, s.conn(ctx), caller.SessionToken, user)
-	if err != nil {
-		return nil, err
+	if sess == nil {
+		return nil, session.Cookie{Clear: true}, nil
 	}
-	userJSON, expires, found := row.UserJSON, row.Expires, row.Found
-	sess, err := s.sessions.New(r, session.CookieName)
-	if err != nil {
-		return nil, err
+	if !s.cfg.NeedsExtending(sess.Expires, s.now()) {
+		return sess, session.Cookie{}, nil
 	}
-	if !found {
-		sess.ID = "" // nothing left to delete: only the cookie goes
-		sess.Options.MaxAge = -1
-		return nil, s.sessions.Save(r, w, sess)
+	expires, live, err := authjs.ExtendSession(ctx, s.conn(ctx), caller.SessionToken, s.cfg.MaxAge)
+	switch {
+	case err != nil:
+		return nil, session.Cookie{}, err
+	case !live: // it expired or ended in between
+		return nil, session.Cookie{Clear: true}, nil
 	}
-	if s.sessions.NeedsExtending(expires, s.now()) {
-		if err := s.sessions.Save(r, w, sess); err != nil {
-			return nil, err
-		}
-		expires = sess.Values[session.ExpiresKey].(time.Time)
-	}
-	return &Session{UserJSON: userJSON, Expires: expires}, nil
+	sess.Expires = expires
+	return sess, session.Cookie{Token: caller.SessionToken}, nil
 }
 
 // UpdateProfile validates change and writes it to the caller's own row, and
 // returns the row as stored.
-func (s *Service) UpdateProfile(ctx context.Context, caller auth.Caller, change authjs.ProfileChange, user authjs.Projection) ([]byte, error) {
+func (s *Service) UpdateProfile(ctx context.Context, caller auth.Caller, change authjs.ProfileChange, user sqlbuild.Fragment) ([]byte, error) {
 	const field = "updateUserProfile"
 	if caller.SessionToken == "" && (caller.UserID == "" || caller.Role != auth.RoleUser) {
 		return nil, errNotSignedIn(field)
@@ -250,8 +211,7 @@ func (s *Service) UpdateProfile(ctx context.Context, caller auth.Caller, change 
 			return nil, err
 		}
 	}
-	owner := authjs.Owner{SessionToken: caller.SessionToken, UserID: caller.UserID}
-	userJSON, found, err := authjs.UpdateOwnProfile(ctx, s.conn(ctx), owner, change, user)
+	userJSON, found, err := authjs.UpdateOwnProfile(ctx, s.conn(ctx), caller, change, user)
 	if err != nil {
 		return nil, err
 	}

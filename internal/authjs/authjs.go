@@ -1,8 +1,9 @@
 // Package authjs reads and writes the Auth.js (NextAuth) tables for the
-// session API: users, sessions and the password table beside them. Every read
-// goes to PostgreSQL; nothing here caches a row. A user is returned as the
-// JSON the caller's selection asks for, built in the same statement by a
-// Projection (see internal/engine), so it reads exactly like users_by_pk.
+// session API: users, sessions and the password table beside them; it is the
+// one owner of the sessions rows. Every read goes to PostgreSQL; nothing here
+// caches a row. A user is returned as the JSON the caller's selection asks
+// for, built in the same statement from a fragment the engine wrote for it
+// (engine.UserJSON), so it reads exactly like users_by_pk.
 package authjs
 
 import (
@@ -13,30 +14,33 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/session"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
 
-// Projection writes the JSON of the users row called alias.
-type Projection func(b *sqlbuild.Builder, alias string) error
+// UserAlias is the alias under which every statement here reads the users
+// row: the user's JSON fragment is written over it.
+const UserAlias = "u"
 
-// Owner names whose row a signed-in caller may touch: the user of a live
-// session token (cookie callers), or a user id (JWT callers).
-type Owner struct {
-	SessionToken string
-	UserID       string
-}
-
-// Filter writes "alias is the owner's users row", checked in the statement
-// that uses it: no extra round trip, and a session that has just ended or
-// expired matches nothing.
-func (o Owner) Filter(b *sqlbuild.Builder, alias string) {
-	if o.UserID != "" {
-		b.Col(alias, "id").S(" = ").TypedArg(o.UserID, "uuid")
+// ownRow writes "alias is the caller's own users row": the user of its live
+// session token (a cookie caller), or of its X-Hasura-User-Id. It is checked
+// in the statement that uses it: no extra round trip, and a session that
+// has just ended or expired matches nothing.
+func ownRow(b *sqlbuild.Builder, alias string, caller auth.Caller) {
+	if caller.SessionToken == "" {
+		b.Col(alias, "id").S(" = ").TypedArg(caller.UserID, "uuid")
 		return
 	}
-	b.Col(alias, "id").S(` = (SELECT s."userId" FROM sessions s WHERE s."sessionToken" = `).
-		Arg(o.SessionToken).S(" AND s.expires > now())")
+	b.Col(alias, "id").S(" = ")
+	UserOfSession(b, caller.SessionToken)
+}
+
+// UserOfSession writes the id of the user whose live session has token,
+// or NULL: the one way a statement learns a cookie caller's user.
+func UserOfSession(b *sqlbuild.Builder, token string) {
+	b.S(`(SELECT s."userId" FROM sessions s WHERE s."sessionToken" = `).Arg(token).S(" AND s.expires > now())")
 }
 
 // queryJSON runs b and scans its one row into dest; it reports false when
@@ -49,42 +53,81 @@ func queryJSON(ctx context.Context, db database.Conn, b *sqlbuild.Builder, dest 
 	return err == nil, err
 }
 
-// SessionByToken reads the live session with token, its user's id and JSON,
-// in one statement: the join on the token is the whole lookup.
-func SessionByToken(ctx context.Context, db database.Conn, token string, user Projection) (SessionRow, error) {
-	b := &sqlbuild.Builder{}
-	b.S("SELECT u.id::text, ")
-	if err := user(b, "u"); err != nil {
-		return SessionRow{}, err
-	}
-	b.S(`, s.expires FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = `).
-		Arg(token).S(" AND s.expires > now()")
-	var row SessionRow
-	found, err := queryJSON(ctx, db, b, &row.UserID, &row.UserJSON, &row.Expires)
-	row.Found = found
-	return row, err
+// Session is a live session and its user, as one statement read them: the
+// one value the session API, the live hub and the cookie logic share.
+type Session struct {
+	UserID string
+	// User is the user's JSON, as the caller's selection writes it.
+	User    []byte
+	Expires time.Time
 }
 
-// SessionRow is a session as SessionByToken reads it; Found is false when
-// the session does not exist or has expired.
-type SessionRow struct {
-	Found    bool
-	UserID   string
-	UserJSON []byte
-	Expires  time.Time
+// ReadSession reads the caller's live session and its user's JSON, fresh,
+// in one statement; nil when there is none (signed out, expired, the user
+// gone). A cookie caller's session is the row of its token; a JWT caller's
+// is its X-Hasura-User-Id's user until the token expires (a token without
+// exp has no session).
+func ReadSession(ctx context.Context, db database.Conn, h auth.Caller, user sqlbuild.Fragment) (*Session, error) {
+	switch {
+	case h.SessionToken != "":
+		b := &sqlbuild.Builder{}
+		b.S("SELECT u.id::text, ").Embed(user).
+			S(`, s.expires FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = `).
+			Arg(h.SessionToken).S(" AND s.expires > now()")
+		var sess Session
+		found, err := queryJSON(ctx, db, b, &sess.UserID, &sess.User, &sess.Expires)
+		if !found || err != nil {
+			return nil, err
+		}
+		return &sess, nil
+	case h.UserID != "" && time.Now().Before(h.Expires):
+		userJSON, found, err := UserByID(ctx, db, h.UserID, user)
+		if !found || err != nil {
+			return nil, err
+		}
+		return &Session{UserID: h.UserID, User: userJSON, Expires: h.Expires}, nil
+	}
+	return nil, nil
 }
 
 // UserByID reads the JSON of the user with id, or reports false.
-func UserByID(ctx context.Context, db database.Conn, id string, user Projection) ([]byte, bool, error) {
+func UserByID(ctx context.Context, db database.Conn, id string, user sqlbuild.Fragment) ([]byte, bool, error) {
 	b := &sqlbuild.Builder{}
-	b.S("SELECT ")
-	if err := user(b, "u"); err != nil {
-		return nil, false, err
-	}
-	b.S(" FROM users u WHERE u.id = ").TypedArg(id, "uuid")
+	b.S("SELECT ").Embed(user).S(" FROM users u WHERE u.id = ").TypedArg(id, "uuid")
 	var userJSON []byte
 	found, err := queryJSON(ctx, db, b, &userJSON)
 	return userJSON, found, err
+}
+
+// StartSession inserts a session of userID under a new token, live for
+// maxAge, and returns it.
+func StartSession(ctx context.Context, db database.Conn, userID string, maxAge time.Duration) (token string, expires time.Time, err error) {
+	token = session.NewToken()
+	err = db.QueryRow(ctx, `INSERT INTO sessions ("sessionToken", "userId", expires)
+		VALUES ($1, $2, now() + $3::interval) RETURNING expires`, token, userID, maxAge).Scan(&expires)
+	return token, expires, err
+}
+
+// ExtendSession pushes the expiry of the live session with token out to
+// maxAge from now, and returns it; it reports false when the session is no
+// longer live.
+func ExtendSession(ctx context.Context, db database.Conn, token string, maxAge time.Duration) (time.Time, bool, error) {
+	var expires time.Time
+	err := db.QueryRow(ctx, `UPDATE sessions SET expires = now() + $2::interval
+		WHERE "sessionToken" = $1 AND expires > now() RETURNING expires`, token, maxAge).Scan(&expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	return expires, err == nil, err
+}
+
+// EndSession deletes the session with token, so every copy of its cookie is
+// dead at once; it reports whether the session was live.
+func EndSession(ctx context.Context, db database.Conn, token string) (bool, error) {
+	var live bool
+	err := db.QueryRow(ctx, `WITH d AS (DELETE FROM sessions WHERE "sessionToken" = $1 RETURNING expires)
+		SELECT coalesce(bool_or(expires > now()), false) FROM d`, token).Scan(&live)
+	return live, err
 }
 
 // ErrEmailTaken is CreateUserWithPassword's answer when a user already has
@@ -98,15 +141,12 @@ var ErrEmailTaken = errors.New("an account with this email already exists")
 // adapter keep the case they were given, and the unique constraint
 // users_email_key compares exactly. The constraint still settles a race of
 // two inserts of one (lower-case) email.
-func CreateUserWithPassword(ctx context.Context, db database.Conn, email string, name *string, hash string, user Projection) (string, []byte, error) {
+func CreateUserWithPassword(ctx context.Context, db database.Conn, email string, name *string, hash string, user sqlbuild.Fragment) (string, []byte, error) {
 	b := &sqlbuild.Builder{}
 	b.S("WITH u AS (INSERT INTO users (email, name) SELECT ").TypedArg(email, "text").S(", ").TypedArg(name, "text").
 		S(" WHERE NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(").TypedArg(email, "text").S(")) RETURNING *), ")
-	b.S(`p AS (INSERT INTO user_passwords ("userId", hash) SELECT id, `).Arg(hash).S(" FROM u) SELECT u.id::text, ")
-	if err := user(b, "u"); err != nil {
-		return "", nil, err
-	}
-	b.S(" FROM u")
+	b.S(`p AS (INSERT INTO user_passwords ("userId", hash) SELECT id, `).Arg(hash).S(" FROM u) SELECT u.id::text, ").
+		Embed(user).S(" FROM u")
 	var id string
 	var userJSON []byte
 	found, err := queryJSON(ctx, db, b, &id, &userJSON)
@@ -123,13 +163,9 @@ func CreateUserWithPassword(ctx context.Context, db database.Conn, email string,
 // its password hash, in one statement. It returns "" as the id when there is
 // no such user or the user has no password (an OAuth-only account). Should
 // several emails differ only in case, the exact one wins.
-func UserWithPassword(ctx context.Context, db database.Conn, email string, user Projection) (id, hash string, userJSON []byte, err error) {
+func UserWithPassword(ctx context.Context, db database.Conn, email string, user sqlbuild.Fragment) (id, hash string, userJSON []byte, err error) {
 	b := &sqlbuild.Builder{}
-	b.S("SELECT u.id::text, p.hash, ")
-	if err := user(b, "u"); err != nil {
-		return "", "", nil, err
-	}
-	b.S(` FROM users u JOIN user_passwords p ON p."userId" = u.id WHERE lower(u.email) = lower(`).TypedArg(email, "text").
+	b.S("SELECT u.id::text, p.hash, ").Embed(user).S(` FROM users u JOIN user_passwords p ON p."userId" = u.id WHERE lower(u.email) = lower(`).TypedArg(email, "text").
 		S(") ORDER BY u.email = ").TypedArg(email, "text").S(" DESC, u.id LIMIT 1")
 	_, err = queryJSON(ctx, db, b, &id, &hash, &userJSON)
 	return id, hash, userJSON, err
@@ -142,18 +178,14 @@ type ProfileChange struct {
 	SetName, SetImage bool
 }
 
-// UpdateOwnProfile applies change to the owner's row and returns the row's
+// UpdateOwnProfile applies change to the caller's own row and returns the row's
 // JSON as written, in one statement (RETURNING), so the answer and the next
-// read agree. It reports false when the owner has no live row.
-func UpdateOwnProfile(ctx context.Context, db database.Conn, owner Owner, change ProfileChange, user Projection) ([]byte, bool, error) {
+// read agree. It reports false when the caller has no live row.
+func UpdateOwnProfile(ctx context.Context, db database.Conn, caller auth.Caller, change ProfileChange, user sqlbuild.Fragment) ([]byte, bool, error) {
 	b := &sqlbuild.Builder{}
 	if !change.SetName && !change.SetImage {
-		b.S("SELECT ")
-		if err := user(b, "u"); err != nil {
-			return nil, false, err
-		}
-		b.S(" FROM users u WHERE ")
-		owner.Filter(b, "u")
+		b.S("SELECT ").Embed(user).S(" FROM users u WHERE ")
+		ownRow(b, UserAlias, caller)
 	} else {
 		b.S("UPDATE users u SET ")
 		if change.SetName {
@@ -166,11 +198,8 @@ func UpdateOwnProfile(ctx context.Context, db database.Conn, owner Owner, change
 			b.S("image = ").Arg(change.Image)
 		}
 		b.S(" WHERE ")
-		owner.Filter(b, "u")
-		b.S(" RETURNING ")
-		if err := user(b, "u"); err != nil {
-			return nil, false, err
-		}
+		ownRow(b, UserAlias, caller)
+		b.S(" RETURNING ").Embed(user)
 	}
 	var userJSON []byte
 	found, err := queryJSON(ctx, db, b, &userJSON)

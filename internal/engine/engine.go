@@ -141,16 +141,16 @@ func run(ctx context.Context, db database.Conn, b *sqlbuild.Builder, errPath str
 	return out, nil
 }
 
-// UserProjection returns how the session API writes a users row for the
-// selection sel (e.g. the user of session { user { … } }). The row is the
-// caller's own, so it is read whole where the role has no select
-// permission on users of its own; relationships follow the role's
-// permissions, as they do through users_by_pk.
-func UserProjection(op *graphql.OperationContext, sel ast.SelectionSet, v *tables.View, caller auth.Caller, path string) authjs.Projection {
+// UserJSON writes the JSON of a users row for the selection sel (e.g. the
+// user of session { user { … } }), over the alias authjs.UserAlias, for the
+// session API's statements to embed. The row is the caller's own, so it is
+// read whole where the role has no select permission on users of its own;
+// relationships follow the role's permissions, as they do through
+// users_by_pk.
+func UserJSON(op *graphql.OperationContext, sel ast.SelectionSet, v *tables.View, caller auth.Caller, path string) (sqlbuild.Fragment, error) {
 	c := newCompiler(op, v, caller)
 	c.ownUser = true
-	users := v.Cat.Users()
-	return func(b *sqlbuild.Builder, alias string) error {
-		return c.row(b, users, alias, sel, path)
-	}
+	b := &sqlbuild.Builder{}
+	err := c.row(b, v.Cat.Users(), authjs.UserAlias, sel, path)
+	return b.Fragment(), err
 }

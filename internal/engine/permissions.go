@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/catalog"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/metadata"
@@ -303,7 +304,8 @@ func sessionVariable(v any) (string, bool) {
 // the same statement; a variable the caller lacks fails the request.
 func (c *compiler) sessionValue(b *sqlbuild.Builder, name, typ string) error {
 	if name == "x-hasura-user-id" && c.caller.UserID == "" && c.caller.SessionToken != "" {
-		b.S(`(SELECT s."userId" FROM sessions s WHERE s."sessionToken" = `).Arg(c.caller.SessionToken).S(" AND s.expires > now())::text::" + typ)
+		authjs.UserOfSession(b, c.caller.SessionToken)
+		b.S("::text::" + typ)
 		return nil
 	}
 	value, ok := c.caller.Var(name)

@@ -76,11 +76,8 @@ func newExecutor(f *testing.F, log *panicLog) *executor.Executor {
 		f.Fatal(err)
 	}
 	f.Cleanup(pool.Close)
-	store, err := session.NewStore(pool, session.Config{Secrets: []string{strings.Repeat("transport-fuzz-secret-", 2)}, MaxAge: time.Hour, UpdateAge: time.Minute})
-	if err != nil {
-		f.Fatal(err)
-	}
-	r := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, store), Tables: tablestest.Builtin(f)}
+	cfg := session.Config{Secrets: []string{strings.Repeat("transport-fuzz-secret-", 2)}, MaxAge: time.Hour, UpdateAge: time.Minute}
+	r := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg), Tables: tablestest.Builtin(f)}
 	schemas, err := graph.NewSchemas(r, string(sdl), auth.RoleAnonymous, func(exec *executor.Executor) {
 		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))

@@ -25,30 +25,22 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgxlisten"
 
+	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
 
 // Channel is the notification channel the triggers use.
 const Channel = "freshgraph_live"
 
-// Update is a session as a subscriber sees it; nil means it has ended (signed
-// out, expired, or its user deleted).
-type Update struct {
-	UserJSON []byte
-	Expires  time.Time
-}
-
-// Source is the session a subscriber follows.
+// Source is the session a subscriber follows: the caller's, as
+// authjs.ReadSession reads it (a cookie's token, or a JWT's user until the
+// token expires).
 type Source struct {
-	// SessionToken is a cookie caller's session.
-	SessionToken string
-	// UserID and Expires are a JWT caller's user and token expiry.
-	UserID  string
-	Expires time.Time
-	// User writes the subscriber's selection of the users row; Shape names it,
-	// so that subscribers with the same selection share one read.
-	User  authjs.Projection
-	Shape string
+	Caller auth.Caller
+	// User writes the subscriber's selection of the users row; subscribers
+	// whose fragments are equal share one read.
+	User sqlbuild.Fragment
 	// WithExpires says whether the subscriber's selection shows the expiry:
 	// if not, a new expiry alone is no change to push.
 	WithExpires bool
@@ -58,8 +50,9 @@ type Source struct {
 type Subscription struct {
 	hub       *Hub
 	src       Source
+	shape     string // src.User's key
 	tokenHash string
-	deliver   func(*Update)
+	deliver   func(*authjs.Session)
 
 	mu      sync.Mutex
 	userID  string    // the indexed user; set after the first read for cookies
@@ -213,7 +206,7 @@ func (h *Hub) work(ctx context.Context) {
 				if byShape[id] == nil {
 					byShape[id] = map[string][]*Subscription{}
 				}
-				byShape[id][s.src.Shape] = append(byShape[id][s.src.Shape], s)
+				byShape[id][s.shape] = append(byShape[id][s.shape], s)
 			}
 		}
 		h.mu.Unlock()
@@ -246,17 +239,17 @@ func (h *Hub) renderUser(ctx context.Context, userID string, group []*Subscripti
 		s.mu.Lock()
 		expires := s.expires
 		s.mu.Unlock()
-		s.push(&Update{UserJSON: userJSON, Expires: expires})
+		s.push(&authjs.Session{UserID: userID, User: userJSON, Expires: expires})
 	}
 }
 
 // Subscribe starts following src for as long as ctx lives; deliver receives
-// the first state at once (nil if there is no session) and every change after.
-// deliver must not block.
-func (h *Hub) Subscribe(ctx context.Context, src Source, deliver func(*Update)) *Subscription {
-	s := &Subscription{hub: h, src: src, deliver: deliver}
-	if src.SessionToken != "" {
-		s.tokenHash = tokenHash(src.SessionToken)
+// the first state at once (nil if there is no session: signed out, expired,
+// or its user deleted) and every change after. deliver must not block.
+func (h *Hub) Subscribe(ctx context.Context, src Source, deliver func(*authjs.Session)) *Subscription {
+	s := &Subscription{hub: h, src: src, shape: src.User.Key(), deliver: deliver}
+	if src.Caller.SessionToken != "" {
+		s.tokenHash = tokenHash(src.Caller.SessionToken)
 	}
 	h.mu.Lock()
 	h.all[s] = struct{}{}
@@ -317,32 +310,22 @@ func (s *Subscription) refresh(ctx context.Context) {
 	if ended {
 		return
 	}
-	h := s.hub
-	var up *Update
+	sess, err := authjs.ReadSession(ctx, s.hub.pool, s.src.Caller, s.src.User)
+	if err != nil {
+		s.retry(ctx, err)
+		return
+	}
+	// Filed under its user: a JWT's, while the token lives, even when the
+	// user is gone (it may come back).
 	var userID string
-	switch {
-	case s.src.SessionToken != "":
-		row, err := authjs.SessionByToken(ctx, h.pool, s.src.SessionToken, s.src.User)
-		if err != nil {
-			s.retry(ctx, err)
-			return
-		}
-		if row.Found {
-			userID, up = row.UserID, &Update{UserJSON: row.UserJSON, Expires: row.Expires}
-		}
-	case s.src.UserID != "" && time.Now().Before(s.src.Expires):
-		userJSON, found, err := authjs.UserByID(ctx, h.pool, s.src.UserID, s.src.User)
-		if err != nil {
-			s.retry(ctx, err)
-			return
-		}
-		userID = s.src.UserID
-		if found {
-			up = &Update{UserJSON: userJSON, Expires: s.src.Expires}
-		}
+	switch c := s.src.Caller; {
+	case sess != nil:
+		userID = sess.UserID
+	case c.SessionToken == "" && time.Now().Before(c.Expires):
+		userID = c.UserID
 	}
 	s.index(userID)
-	s.push(up)
+	s.push(sess)
 }
 
 // retry reads the subscription again soon: a read can fail while PostgreSQL
@@ -383,10 +366,10 @@ func (s *Subscription) index(userID string) {
 
 // push delivers up unless it is what was delivered last. Delivering under
 // s.mu keeps pushes in order; deliver never blocks.
-func (s *Subscription) push(up *Update) {
+func (s *Subscription) push(up *authjs.Session) {
 	var payload []byte
 	if up != nil {
-		payload = append([]byte(nil), up.UserJSON...)
+		payload = append([]byte(nil), up.User...)
 		if s.src.WithExpires {
 			payload = append(payload, up.Expires.UTC().Format(time.RFC3339Nano)...)
 		}

@@ -16,10 +16,10 @@ const (
 	foreignSecret = "foreign-secret-0123456789abcdefghijklmn"
 )
 
-func testStore(t testing.TB, secrets ...string) *Store {
+func testCookies(t testing.TB, secrets ...string) *Cookies {
 	t.Helper()
 	// No database: Token and EncodeCookie never use it.
-	s, err := NewStore(nil, Config{Secrets: secrets, MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour})
+	s, err := NewCookies(Config{Secrets: secrets, MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func cookieRequest(header string) *http.Request {
 	return r
 }
 
-func mustEncode(t testing.TB, s *Store, token string) string {
+func mustEncode(t testing.TB, s *Cookies, token string) string {
 	t.Helper()
 	v, err := s.EncodeCookie(token)
 	if err != nil {
@@ -57,9 +57,9 @@ var (
 // the previous secret, never one encoded with another secret. A forged,
 // tampered, truncated or foreign cookie is no session.
 func FuzzSessionCookie(f *testing.F) {
-	rotated := testStore(f, newSecret, oldSecret)
-	old := testStore(f, oldSecret)
-	foreign := testStore(f, foreignSecret)
+	rotated := testCookies(f, newSecret, oldSecret)
+	old := testCookies(f, oldSecret)
+	foreign := testCookies(f, foreignSecret)
 	var cookies []string
 	for _, tok := range currentTokens {
 		cookies = append(cookies, mustEncode(f, rotated, tok))
@@ -93,7 +93,7 @@ func FuzzSessionCookie(f *testing.F) {
 	for _, tok := range append(append([]string{}, currentTokens...), oldTokens...) {
 		allowed[tok] = true
 	}
-	newOnly := testStore(f, newSecret)
+	newOnly := testCookies(f, newSecret)
 	f.Fuzz(func(t *testing.T, header string) {
 		r := cookieRequest(header)
 		token, ok := rotated.Token(r)
@@ -108,7 +108,7 @@ func FuzzSessionCookie(f *testing.F) {
 		}
 		// Once the previous secret is dropped, its cookies are no session.
 		if tok, ok := newOnly.Token(r); ok && !contains(currentTokens, tok) {
-			t.Fatalf("a store without the previous secret accepted its token %q", tok)
+			t.Fatalf("cookies without the previous secret accepted its token %q", tok)
 		}
 	})
 }
@@ -130,14 +130,14 @@ func FuzzSessionCookieRoundTrip(f *testing.F) {
 	for _, tok := range append(append([]string{}, currentTokens...), oldTokens...) {
 		f.Add(tok)
 	}
-	f.Add(newToken())
+	f.Add(NewToken())
 	f.Add("token; Path=/; HttpOnly")
 	f.Add(`"quoted"`)
 	f.Add("")
-	rotated := testStore(f, newSecret, oldSecret)
-	old := testStore(f, oldSecret)
+	rotated := testCookies(f, newSecret, oldSecret)
+	old := testCookies(f, oldSecret)
 	f.Fuzz(func(t *testing.T, token string) {
-		for _, enc := range []*Store{rotated, old} {
+		for _, enc := range []*Cookies{rotated, old} {
 			value, err := enc.EncodeCookie(token)
 			if err != nil {
 				// securecookie refuses values over 4096 bytes once encoded.
@@ -168,10 +168,10 @@ func FuzzSessionCookieRoundTrip(f *testing.F) {
 // FuzzSessionCookie therefore checks the tokens accepted, not the spellings.
 func TestCookieSpellingsDecodeToTheSameSignedBytes(t *testing.T) {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	s := testStore(t, newSecret)
+	s := testCookies(t, newSecret)
 	tried := 0
 	for i := 0; tried < 3 && i < 100; i++ {
-		tok := newToken()
+		tok := NewToken()
 		c := mustEncode(t, s, tok)
 		trimmed := strings.TrimRight(c, "=")
 		if trimmed == c {

@@ -4,6 +4,8 @@
 package sqlbuild
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -12,6 +14,9 @@ import (
 type Builder struct {
 	sb   strings.Builder
 	args []any
+	// at is where each parameter's "$n" starts in the text, so that the
+	// statement can be embedded in another one (Fragment).
+	at []int
 }
 
 // S appends SQL text written by the server.
@@ -23,6 +28,7 @@ func (b *Builder) S(sql string) *Builder {
 // Arg appends a parameter for v, e.g. "$3".
 func (b *Builder) Arg(v any) *Builder {
 	b.args = append(b.args, v)
+	b.at = append(b.at, b.sb.Len())
 	b.sb.WriteByte('$')
 	b.sb.WriteString(strconv.Itoa(len(b.args)))
 	return b
@@ -55,7 +61,46 @@ func (b *Builder) Wrap(before, after string) *Builder {
 	b.sb.WriteString(before)
 	b.sb.WriteString(text)
 	b.sb.WriteString(after)
+	for i := range b.at {
+		b.at[i] += len(before)
+	}
 	return b
+}
+
+// Fragment is SQL written apart, with its arguments, to be embedded in
+// statements written by others (Embed): a value, not a callback, so the
+// package that writes a statement needs nothing of the one that wrote the
+// fragment.
+type Fragment struct {
+	sql  string
+	args []any
+	at   []int
+}
+
+// Fragment returns what b has written, as a Fragment.
+func (b *Builder) Fragment() Fragment {
+	return Fragment{sql: b.sb.String(), args: b.args, at: b.at}
+}
+
+// Embed appends f, its parameters numbered after b's.
+func (b *Builder) Embed(f Fragment) *Builder {
+	from := 0
+	for i, at := range f.at {
+		b.S(f.sql[from:at]).Arg(f.args[i])
+		from = at + 1 + len(strconv.Itoa(i+1)) // past "$n"
+	}
+	return b.S(f.sql[from:])
+}
+
+// Key identifies f's text and arguments: fragments with equal keys write
+// the same SQL.
+func (f Fragment) Key() string {
+	// The arguments' JSON tells "1" from 1; SQL text never holds a NUL.
+	args, err := json.Marshal(f.args)
+	if err != nil {
+		args = fmt.Appendf(nil, "%#v", f.args)
+	}
+	return f.sql + "\x00" + string(args)
 }
 
 // SQL returns the statement text.

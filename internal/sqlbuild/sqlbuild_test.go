@@ -1,0 +1,40 @@
+package sqlbuild
+
+import (
+	"slices"
+	"testing"
+)
+
+// A fragment keeps its text and its arguments wherever it is embedded,
+// wrapped or not, its parameters renumbered after the statement's own.
+func TestEmbed(t *testing.T) {
+	var f Builder
+	f.S("json_build_object(").Arg("name").S(", u.").Ident(`na$1me`).S(", ").TypedArg(10, "int").S(")")
+	f.Wrap("(", ")")
+	var b Builder
+	b.S("SELECT ").Arg("x").S(", ").Embed(f.Fragment()).S(" WHERE id = ").Arg(7)
+	b.Embed(f.Fragment())
+	want := `SELECT $1, (json_build_object($2, u."na$1me", $3::int)) WHERE id = $4(json_build_object($5, u."na$1me", $6::int))`
+	if b.SQL() != want {
+		t.Errorf("got  %s\nwant %s", b.SQL(), want)
+	}
+	if args := b.Args(); !slices.Equal(args, []any{"x", "name", 10, 7, "name", 10}) {
+		t.Errorf("args %v", args)
+	}
+	// Twelve parameters: two-digit numbers are skipped whole.
+	var many Builder
+	for i := range 12 {
+		many.Arg(i).S(",")
+	}
+	var outer Builder
+	outer.Arg("a").Embed(many.Fragment())
+	if want := "$1$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"; outer.SQL() != want {
+		t.Errorf("got %s", outer.SQL())
+	}
+	var other Builder
+	other.S("json_build_object(").Arg("name").S(", u.").Ident(`na$1me`).S(", ").TypedArg("10", "int").S(")")
+	other.Wrap("(", ")")
+	if f.Fragment().Key() == other.Fragment().Key() {
+		t.Error("fragments of different arguments share a key")
+	}
+}
