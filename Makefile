@@ -30,14 +30,15 @@ fuzz:
 		done; \
 	done
 
-# Regenerate gqlgen's code from schema.graphqls.
+# Regenerate gqlgen's code: graph/ from schema.graphqls, and the example
+# part's (internal/examplefield).
 generate:
 	go generate ./...
 
 # Fails when the committed generated code is not what go generate writes.
 generated:
 	go generate ./...
-	git diff --exit-code -- graph/ || { echo "generated code is stale: run make generate and commit it"; exit 1; }
+	git diff --exit-code -- graph/ internal/examplefield/ || { echo "generated code is stale: run make generate and commit it"; exit 1; }
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

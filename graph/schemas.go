@@ -35,11 +35,31 @@ type Schemas struct {
 	other *roleSchema
 }
 
+// A Part is a hand-written part of the API beside Hasura's generated one:
+// an SDL that extends query_root and mutation_root, and the executable
+// schema gqlgen generates from it, whose Go resolvers answer its fields
+// (like a Hasura Action, in-process). The session API (schema.graphqls,
+// answered by graph's own resolvers) is one; another is made the same way —
+// its SDL, a gqlgen.yml, go generate, resolvers — and served by passing it
+// to NewSchemas. Its fields are the session roles', checked, validated and
+// introspected with the rest of each role's schema.
+type Part struct {
+	Name string // the SDL's source name, e.g. "schema.graphqls"
+	SDL  string
+	// New returns the part's executable schema over a role's whole schema:
+	// gqlgen's NewExecutableSchema(Config{Resolvers: …, Schema: schema}).
+	New func(schema *ast.Schema) graphql.ExecutableSchema
+}
+
 // NewSchemas makes the schema of every role of r.Tables. handWritten is
 // schema.graphqls; unauthorized is the role of callers without credentials,
 // which has the session API (to sign in) as admin and user do; configure
-// sets up each role's executor (extensions, caches, error presenter).
-func NewSchemas(r *Resolver, handWritten string, unauthorized auth.Role, configure func(*executor.Executor)) (*Schemas, error) {
+// sets up each role's executor (extensions, caches, error presenter); more
+// are hand-written parts served beside the session API.
+func NewSchemas(r *Resolver, handWritten string, unauthorized auth.Role, configure func(*executor.Executor), more ...Part) (*Schemas, error) {
+	parts := append([]Part{{Name: "schema.graphqls", SDL: handWritten, New: func(schema *ast.Schema) graphql.ExecutableSchema {
+		return NewExecutableSchema(Config{Resolvers: r, Schema: schema})
+	}}}, more...)
 	s := &Schemas{byRole: map[string]*roleSchema{}}
 	sessionRoles := []auth.Role{auth.RoleAdmin, auth.RoleUser, unauthorized}
 	roles := slices.Clone(r.Tables.Roles)
@@ -49,14 +69,14 @@ func NewSchemas(r *Resolver, handWritten string, unauthorized auth.Role, configu
 		}
 	}
 	for _, role := range roles {
-		rs, err := newRoleSchema(r, r.Tables.View(role, slices.Contains(sessionRoles, auth.Role(role))), handWritten, configure)
+		rs, err := newRoleSchema(r, r.Tables.View(role, slices.Contains(sessionRoles, auth.Role(role))), parts, configure)
 		if err != nil {
 			return nil, fmt.Errorf("the schema of role %s: %w", role, err)
 		}
 		s.byRole[role] = rs
 	}
 	var err error
-	if s.other, err = newRoleSchema(r, r.Tables.View("", false), handWritten, configure); err != nil {
+	if s.other, err = newRoleSchema(r, r.Tables.View("", false), parts, configure); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -80,32 +100,70 @@ func (s *Schemas) of(role auth.Role) *roleSchema {
 
 // roleSchema is one role's graphql.ExecutableSchema. It answers the table
 // root fields through the engine and hands the others — the hand-written
-// fields and introspection — to gqlgen's generated code, which it gives
-// the role's schema.
+// fields and introspection — to gqlgen's generated code of the part that
+// declares them, which it gives the role's schema.
 type roleSchema struct {
-	r         *Resolver
-	view      *tables.View
-	schema    *ast.Schema
+	r      *Resolver
+	view   *tables.View
+	schema *ast.Schema
+	// generated is the session API's generated code, which also answers
+	// introspection; parts, by "root type.field", the code of each
+	// hand-written root field.
 	generated graphql.ExecutableSchema
+	parts     map[string]graphql.ExecutableSchema
 	exec      *executor.Executor
 }
 
-func newRoleSchema(r *Resolver, v *tables.View, handWritten string, configure func(*executor.Executor)) (*roleSchema, error) {
+func newRoleSchema(r *Resolver, v *tables.View, parts []Part, configure func(*executor.Executor)) (*roleSchema, error) {
 	sources := []*ast.Source{{Name: "tables (role " + v.Role + ")", Input: tables.WriteSDL(v)}}
 	if v.Session {
-		sources = append(sources, &ast.Source{Name: "schema.graphqls", Input: handWritten}, &ast.Source{Name: "graph/live.graphqls", Input: liveSDL})
+		for _, p := range parts {
+			sources = append(sources, &ast.Source{Name: p.Name, Input: p.SDL})
+		}
+		sources = append(sources, &ast.Source{Name: "graph/live.graphqls", Input: liveSDL})
 	}
 	schema, gqlErr := gqlparser.LoadSchema(sources...)
 	if gqlErr != nil {
 		return nil, gqlErr
 	}
 	prune(schema)
-	handWrittenFirst(schema)
-	rs := &roleSchema{r: r, view: v, schema: schema}
-	rs.generated = NewExecutableSchema(Config{Resolvers: r, Schema: schema})
+	handWrittenFirst(schema, parts)
+	rs := &roleSchema{r: r, view: v, schema: schema, parts: map[string]graphql.ExecutableSchema{}}
+	for i, p := range parts {
+		exec := p.New(schema)
+		if i == 0 {
+			rs.generated = exec
+		}
+		for _, root := range []*ast.Definition{schema.Query, schema.Mutation} {
+			if root == nil {
+				continue
+			}
+			for _, f := range root.Fields {
+				if sourceOf(f) == p.Name {
+					rs.parts[root.Name+"."+f.Name] = exec
+				}
+			}
+		}
+	}
 	rs.exec = executor.New(rs)
 	configure(rs.exec)
 	return rs, nil
+}
+
+// part is the generated code that answers the hand-written root field
+// name of rootType: its part's, or the session API's (introspection).
+func (s *roleSchema) part(rootType, name string) graphql.ExecutableSchema {
+	if exec, ok := s.parts[rootType+"."+name]; ok {
+		return exec
+	}
+	return s.generated
+}
+
+func sourceOf(f *ast.FieldDefinition) string {
+	if f.Position == nil || f.Position.Src == nil {
+		return ""
+	}
+	return f.Position.Src.Name
 }
 
 // prune drops the placeholder field of empty root types (and those types),
@@ -157,7 +215,13 @@ func prune(s *ast.Schema) {
 
 // handWrittenFirst lists the hand-written root fields before the generated
 // ones, as the schema's own document does.
-func handWrittenFirst(s *ast.Schema) {
+func handWrittenFirst(s *ast.Schema, parts []Part) {
+	handWritten := func(f *ast.FieldDefinition) int {
+		if slices.ContainsFunc(parts, func(p Part) bool { return p.Name == sourceOf(f) }) {
+			return 1
+		}
+		return 0
+	}
 	for _, root := range []*ast.Definition{s.Query, s.Mutation, s.Subscription} {
 		if root == nil {
 			continue
@@ -168,19 +232,12 @@ func handWrittenFirst(s *ast.Schema) {
 	}
 }
 
-func handWritten(f *ast.FieldDefinition) int {
-	if f.Position != nil && f.Position.Src != nil && f.Position.Src.Name == "schema.graphqls" {
-		return 1
-	}
-	return 0
-}
-
 // Schema is the role's schema.
 func (s *roleSchema) Schema() *ast.Schema { return s.schema }
 
 // Complexity is the generated code's, for the hand-written fields.
 func (s *roleSchema) Complexity(ctx context.Context, typeName, field string, childComplexity int, args map[string]any) (int, bool) {
-	return s.generated.Complexity(ctx, typeName, field, childComplexity, args)
+	return s.part(typeName, field).Complexity(ctx, typeName, field, childComplexity, args)
 }
 
 type viewKey struct{}
@@ -236,10 +293,10 @@ func (s *roleSchema) run(ctx context.Context, op *graphql.OperationContext) *gra
 }
 
 func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, rootType string, fields []graphql.CollectedField) *graphql.Response {
-	if !slices.ContainsFunc(fields, s.engines) {
-		// Only the generated code's fields (the session API, introspection):
-		// it answers the operation whole, as gqlgen does.
-		resp := s.generated.Exec(ctx)(ctx)
+	if whole, ok := s.onePart(rootType, fields); ok {
+		// Only one part's generated fields (the session API, introspection):
+		// its code answers the operation whole, as gqlgen does.
+		resp := whole.Exec(ctx)(ctx)
 		if resp != nil {
 			if err := limits.Spend(ctx, len(resp.Data)); err != nil {
 				graphql.AddError(ctx, err)
@@ -271,14 +328,28 @@ func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, r
 	return &graphql.Response{Data: out.Bytes()}
 }
 
-// engines reports whether the engine (or this schema itself) answers f
-// rather than the generated code.
-func (s *roleSchema) engines(f graphql.CollectedField) bool {
-	if f.Name == "no_queries_available" {
-		return true
+// onePart returns the generated code that answers every one of fields,
+// if one does: none is the engine's, and all are one part's (or
+// introspection, which any part answers).
+func (s *roleSchema) onePart(rootType string, fields []graphql.CollectedField) (graphql.ExecutableSchema, bool) {
+	var whole graphql.ExecutableSchema
+	for _, f := range fields {
+		if _, ok := s.view.RootField(f.Name); ok || f.Name == "no_queries_available" {
+			return nil, false
+		}
+		exec, declared := s.parts[rootType+"."+f.Name]
+		switch {
+		case !declared: // __typename, __schema, __type
+		case whole == nil:
+			whole = exec
+		case whole != exec:
+			return nil, false
+		}
 	}
-	_, ok := s.view.RootField(f.Name)
-	return ok
+	if whole == nil {
+		whole = s.generated
+	}
+	return whole, true
 }
 
 // field answers one root field; false when it failed (its errors added).
@@ -291,7 +362,7 @@ func (s *roleSchema) field(ctx context.Context, op *graphql.OperationContext, ro
 	}
 	rf, isTable := s.view.RootField(f.Name)
 	if !isTable {
-		return s.generatedField(ctx, op, f)
+		return s.generatedField(ctx, op, s.part(rootType, f.Name), f)
 	}
 	caller := auth.CallerFrom(ctx)
 	out, err := engine.Execute(ctx, database.ConnFrom(ctx, s.r.DB), op, rf, f, s.view, caller)
@@ -307,7 +378,7 @@ func (s *roleSchema) field(ctx context.Context, op *graphql.OperationContext, ro
 
 // generatedField runs one field through gqlgen's generated code: an
 // operation of that one field, whose answer's one value it returns.
-func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField) ([]byte, bool) {
+func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationContext, generated graphql.ExecutableSchema, f graphql.CollectedField) ([]byte, bool) {
 	field := *f.Field
 	field.SelectionSet = f.Selections
 	def := *op.Operation
@@ -319,7 +390,7 @@ func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationCo
 		Stats: op.Stats,
 	}
 	ctx = graphql.WithOperationContext(ctx, one)
-	resp := s.generated.Exec(ctx)(ctx)
+	resp := generated.Exec(ctx)(ctx)
 	if resp == nil {
 		return nil, false
 	}
