@@ -41,6 +41,14 @@ func TestServesTheExampleProject(t *testing.T) {
 			{"title":"Go","comments":[{"body":"Nice","reactions":[{"emoji":"+1"},{"emoji":"heart"}]}]},
 			{"title":"Draft","comments":[]},{"title":"SQL","comments":[]}]}}}`)
 
+	// Relationships both ways by foreign key (posts.author, users.posts),
+	// and a manual one (posts.status_info, over the enum table's rows).
+	assertJSON(t, query(admin, `{ users(order_by: {email: asc}) { name posts(order_by: {title: asc}) { title author { name } status_info { comment } } } }`),
+		`{"data":{"users":[
+			{"name":"Alice","posts":[{"title":"Draft","author":{"name":"Alice"},"status_info":{"comment":"Visible to its author only"}},
+				{"title":"Go","author":{"name":"Alice"},"status_info":{"comment":"Visible to everyone"}}]},
+			{"name":"Bob","posts":[{"title":"SQL","author":{"name":"Bob"},"status_info":{"comment":"Visible to everyone"}}]}]}}`)
+
 	// Anonymous: published posts only, with their authors (whose email it
 	// may not see), the enum, jsonb operators, and no aggregates.
 	assertJSON(t, query(nil, `{ posts(order_by: {title: asc}) { title status author { name } } }`),

@@ -131,13 +131,14 @@ func newSessionShape(op *graphql.OperationContext, f graphql.CollectedField, v *
 		}
 	}
 	s.users = len(users)
+	if len(users) == 1 {
+		s.user = users[0]
+		return s, nil
+	}
 	b := &sqlbuild.Builder{}
-	switch len(users) {
-	case 0:
+	if len(users) == 0 {
 		b.S("NULL::json")
-	case 1:
-		b.Embed(users[0])
-	default:
+	} else {
 		b.S("json_build_array(")
 		for i, u := range users {
 			if i > 0 {
