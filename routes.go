@@ -15,15 +15,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/graph"
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/demo"
+	"github.com/freshgraph/freshgraph/internal/document"
 	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
@@ -127,12 +126,12 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		ReadTimeout: cfg.HTTP.ReadTimeout,
 	}}
 	schemas, err := graph.NewSchemas(resolver, handWrittenSDL, auth.Role(cfg.UnauthorizedRole), func(exec *executor.Executor) {
-		docs := lru.New[*ast.QueryDocument](1000)
-		exec.SetQueryCache(docs)
+		docs := document.New(cfg.Limits, 1000)
+		exec.SetQueryCache(docs.Cache())
 		exec.SetParserTokenLimit(cfg.Limits.Tokens)
 		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, limits.Explain))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
-		exec.Use(limits.Extension{Config: cfg.Limits, Docs: docs})
+		exec.Use(docs)
 		exec.Use(extension.Introspection{})
 		exec.Use(graph.NoIntrospection{Roles: cfg.IntrospectionDisabled})
 	})

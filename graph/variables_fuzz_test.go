@@ -16,16 +16,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/document"
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/pgtest"
 	"github.com/freshgraph/freshgraph/internal/tablestest"
 )
@@ -116,7 +116,9 @@ func testSchemas(tb testing.TB, log *panicLog, r *Resolver) *Schemas {
 	schemas, err := NewSchemas(r, handWrittenSDL(tb), auth.RoleAnonymous, func(exec *executor.Executor) {
 		exec.SetErrorPresenter(testErrorPresenter(logger))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
-		exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
+		docs := document.New(limits.Defaults(), 100)
+		exec.SetQueryCache(docs.Cache())
+		exec.Use(docs)
 		exec.Use(extension.Introspection{})
 	})
 	if err != nil {

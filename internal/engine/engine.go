@@ -74,6 +74,7 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	c := newCompiler(op, v, caller)
 	c.maxBytes = limits.Remaining(ctx)
 	path := "$.selectionSet." + f.Name
+	f.Field = merged(f)
 	if rf.Kind == tables.UpdateMany {
 		return c.updateMany(ctx, db, rf.Table, f.Field, path)
 	}

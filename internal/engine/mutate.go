@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
+	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -294,6 +296,9 @@ func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks ma
 		case rel.Array:
 			arrays = append(arrays, k)
 		default:
+			if err := determinedByChild(t, rel, o, path+"."+k); err != nil {
+				return err
+			}
 			child := w.name()
 			if err := w.relationship(rel, o[k], child, nil, path+"."+k); err != nil {
 				return err
@@ -350,6 +355,9 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 			_, isRel := w.c.insertsThrough(target, k)
 			deeper = deeper || isRel
 		}
+		if err := determinedByParent(target, fks, row, dp); err != nil {
+			return err
+		}
 		rows, paths = append(rows, row), append(paths, dp)
 	}
 	conflictPath := path + ".on_conflict"
@@ -380,6 +388,42 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	}
 	w.counted = append(w.counted, name)
 	return nil
+}
+
+// determinedByChild refuses a row that sets the columns its object
+// relationship rel's row determines, as Hasura does
+// (Backends/Postgres/Execute/Insert.hs validateInsert): the client's value
+// would be replaced.
+func determinedByChild(t *tables.Table, rel tables.Relationship, row map[string]any, path string) error {
+	var cols []string
+	for _, m := range rel.Mapping {
+		if col, ok := t.ColumnBySQL(m.From); ok {
+			if _, set := row[col.Name]; set {
+				cols = append(cols, strconv.Quote(m.From))
+			}
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	return invalid(path, "cannot insert object relationship %q as %s column values are already determined", rel.Name, strings.Join(cols, ", "))
+}
+
+// determinedByParent refuses a row of an array relationship that sets the
+// columns its parent row determines (fks, by SQL name), as Hasura does.
+func determinedByParent(t *tables.Table, fks map[string]func(*sqlbuild.Builder), row map[string]any, path string) error {
+	var cols []string
+	for _, c := range t.Columns {
+		if _, determined := fks[c.SQLName]; determined {
+			if _, set := row[c.Name]; set {
+				cols = append(cols, strconv.Quote(c.SQLName))
+			}
+		}
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	return invalid(path, "cannot insert %s columns as their values are already being determined by parent insert", strings.Join(cols, ", "))
 }
 
 // checkColumn is the column a mutation's RETURNING adds when the role's
@@ -649,6 +693,21 @@ func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, args map[stri
 	return nil
 }
 
+// updatesNothing reports whether an update's operators are given but all
+// empty (_set: {}).
+func updatesNothing(args map[string]any) bool {
+	given := false
+	for _, op := range []string{"_set", "_inc"} {
+		if v, ok := args[op]; ok && v != nil {
+			if m, isObject := v.(map[string]any); !isObject || len(m) > 0 {
+				return false
+			}
+			given = true
+		}
+	}
+	return given
+}
+
 // update answers update_<t>(_set, _inc, where) and update_<t>_by_pk(_set,
 // _inc, pk_columns). The caller's update filter ANDs into the WHERE, so rows
 // it may not change are simply not matched.
@@ -657,6 +716,17 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	perm := c.view.Of(t).Update
 	if perm == nil {
 		return invalid(path, "no permission to update table '%s'", t.Name)
+	}
+	if updatesNothing(args) && len(perm.Set) == 0 {
+		// Hasura answers an update that sets nothing without running it
+		// (IR.buildEmptyMutResp): no row is read or written, the one row of
+		// _by_pk is {}.
+		if byPK {
+			b.S("SELECT '{}'::json")
+			return nil
+		}
+		tableName(b.S("WITH m AS (SELECT * FROM "), t).S(" WHERE false) ")
+		return c.mutationResult(b, t, f, false, path, -1, nil)
 	}
 	tableName(b.S("WITH m AS (UPDATE "), t).S(" AS t0")
 	if err := c.setClause(b, t, args, p); err != nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
@@ -34,12 +35,24 @@ func (c *compiler) object(b *sqlbuild.Builder, sel ast.SelectionSet, typeName, p
 			b.TypedArg(typeName, "text")
 			continue
 		}
-		if err := value(b, f.Name, f.Field, p); err != nil {
+		if err := value(b, f.Name, merged(f), p); err != nil {
 			return err
 		}
 	}
 	b.S(")")
 	return nil
+}
+
+// merged is the field f stands for: its selection set is that of every
+// field of its response name, which GraphQL merges (a field asked for
+// twice, once through a fragment, has the selections of both).
+func merged(f graphql.CollectedField) *ast.Field {
+	if len(f.Selections) == len(f.Field.SelectionSet) {
+		return f.Field
+	}
+	field := *f.Field
+	field.SelectionSet = f.Selections
+	return &field
 }
 
 // row writes the JSON of the row alias of t, as the selection set asks.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/document"
 	"github.com/freshgraph/freshgraph/internal/pgtest"
 	"github.com/freshgraph/freshgraph/internal/session"
 	"github.com/freshgraph/freshgraph/internal/tablestest"
@@ -23,11 +24,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/graph"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/limits"
 )
 
 // panicLog is a slog.Handler that keeps the records about panics, which
@@ -81,7 +81,9 @@ func newExecutor(f *testing.F, log *panicLog) *executor.Executor {
 	schemas, err := graph.NewSchemas(r, string(sdl), auth.RoleAnonymous, func(exec *executor.Executor) {
 		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
-		exec.SetQueryCache(lru.New[*ast.QueryDocument](100))
+		docs := document.New(limits.Defaults(), 100)
+		exec.SetQueryCache(docs.Cache())
+		exec.Use(docs)
 		exec.Use(extension.Introspection{})
 	})
 	if err != nil {

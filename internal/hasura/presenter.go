@@ -3,9 +3,7 @@ package hasura
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"regexp"
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -71,88 +69,20 @@ func present(ctx context.Context, logger *slog.Logger, err error) *Error {
 	return internalError
 }
 
-var (
-	unknownField      = regexp.MustCompile(`^Cannot query field "([^"]+)" on type "([^"]+)"`)
-	unknownInputField = regexp.MustCompile(`^Field "([^"]+)" is not defined by type "([^"]+)"`)
-)
-
-// validationError rewords gqlparser's validation errors the way Hasura words
-// them where clients are known to match the text, and points at the field.
+// validationError words a finding of gqlgen's own validation as Hasura
+// does: only when the document's own reading (document.Extension) was
+// bypassed, e.g. its cached copy evicted in between.
 func validationError(ctx context.Context, ge *gqlerror.Error) *Error {
-	e := &Error{Code: CodeValidationFailed, Message: ge.Message}
-	if m := unknownField.FindStringSubmatch(ge.Message); m != nil {
-		e.Message = "field '" + m[1] + "' not found in type: '" + m[2] + "'"
+	if !graphql.HasOperationContext(ctx) {
+		return &Error{Code: CodeValidationFailed, Message: ge.Message}
 	}
-	if m := unknownInputField.FindStringSubmatch(ge.Message); m != nil {
-		e.Message = "field '" + m[1] + "' not found in type: '" + m[2] + "'"
-	}
-	if len(ge.Locations) > 0 && graphql.HasOperationContext(ctx) {
-		e.Path = fieldPathAt(graphql.GetOperationContext(ctx).RawQuery, ge.Locations[0])
-	}
-	return e
-}
-
-// fieldPathAt finds the field that starts at loc in query and returns its
-// Hasura path ("$.selectionSet.a.selectionSet.b"), or "$" if there is none.
-// It runs only for invalid queries, so re-parsing is cheap enough.
-func fieldPathAt(query string, loc gqlerror.Location) string {
-	doc, err := parser.ParseQuery(&ast.Source{Input: query})
-	if err != nil {
-		return "$"
-	}
-	var walk func(set ast.SelectionSet, prefix string) (string, bool)
-	walk = func(set ast.SelectionSet, prefix string) (string, bool) {
-		for _, sel := range set {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				path := prefix + ".selectionSet." + sel.Name
-				if at(sel.Position, loc) {
-					return path, true
-				}
-				for _, a := range sel.Arguments {
-					if p, ok := valuePathAt(a.Value, path+".args."+a.Name, loc); ok {
-						return p, true
-					}
-				}
-				if p, ok := walk(sel.SelectionSet, path); ok {
-					return p, true
-				}
-			case *ast.InlineFragment:
-				if p, ok := walk(sel.SelectionSet, prefix); ok {
-					return p, true
-				}
-			}
-		}
-		return "", false
-	}
-	for _, op := range doc.Operations {
-		if p, ok := walk(op.SelectionSet, "$"); ok {
-			return p
+	op := graphql.GetOperationContext(ctx)
+	doc := op.Doc
+	if doc == nil {
+		var err error
+		if doc, err = parser.ParseQuery(&ast.Source{Input: op.RawQuery}); err != nil {
+			return ParseError(err)
 		}
 	}
-	return "$"
-}
-
-func at(pos *ast.Position, loc gqlerror.Location) bool {
-	return pos != nil && pos.Line == loc.Line && pos.Column == loc.Column
-}
-
-// valuePathAt finds the input object field that starts at loc in v.
-func valuePathAt(v *ast.Value, prefix string, loc gqlerror.Location) (string, bool) {
-	if v == nil {
-		return "", false
-	}
-	for i, child := range v.Children {
-		path := prefix + "." + child.Name
-		if v.Kind == ast.ListValue {
-			path = fmt.Sprintf("%s[%d]", prefix, i)
-		}
-		if at(child.Position, loc) || v.Kind == ast.ObjectValue && child.Value != nil && at(child.Value.Position, loc) {
-			return path, true
-		}
-		if p, ok := valuePathAt(child.Value, path, loc); ok {
-			return p, true
-		}
-	}
-	return "", false
+	return ValidationError(doc, ge)
 }

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -127,7 +128,7 @@ func decodeJSON(body []byte, v any) error {
 func jsonProblem(err error) string {
 	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		if te.Field == "" {
-			return "expected " + te.Type.String() + ", found " + te.Value
+			return "expected " + jsonTypeOf(te.Type) + ", found " + te.Value
 		}
 		return "field \"" + te.Field + "\" must not be " + te.Value
 	}
@@ -138,6 +139,23 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("syntax error at byte %d", se.Offset)
 	}
 	return "malformed request"
+}
+
+// jsonTypeOf names the JSON value a Go type decodes: what a client sends.
+func jsonTypeOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "bool"
+	case reflect.Pointer:
+		return jsonTypeOf(t.Elem())
+	}
+	return "number"
 }
 
 func paramsFromURL(r *http.Request) (*graphql.RawParams, error) {

@@ -1,61 +1,18 @@
 package limits
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 )
 
-// Extension is the gqlgen extension that refuses a document over its limits
-// before gqlgen parses and validates it: the parser's limits for everyone,
-// depth_limit and node_limit for the caller's role. Docs must be the
-// executor's query cache, whose documents are already parsed (and valid).
-type Extension struct {
-	Config Config
-	Docs   graphql.Cache[*ast.QueryDocument]
+// TokenError is the refusal of a document over the parser's token limit.
+func TokenError(limit int) *hasura.Error {
+	return exceeded(hasura.CodeValidationFailed, "token_limit of %d exceeded: the query has more tokens", limit)
 }
-
-var (
-	_ graphql.HandlerExtension          = Extension{}
-	_ graphql.OperationParameterMutator = Extension{}
-)
-
-// ExtensionName names the extension for gqlgen.
-func (Extension) ExtensionName() string { return "Limits" }
-
-// Validate has nothing to check.
-func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
-
-// MutateOperationParameters checks the document of params. A document that
-// does not parse is left to gqlgen, which reports it as usual.
-func (e Extension) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
-	doc, ok := e.Docs.Get(ctx, params.Query)
-	if !ok {
-		var err error
-		doc, err = parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, e.Config.Tokens)
-		if err != nil {
-			if ge, ok := errors.AsType[*gqlerror.Error](err); ok && strings.HasPrefix(ge.Message, "exceeded token limit") {
-				return refusal(exceeded(hasura.CodeValidationFailed, "token_limit of %d exceeded: the query has more tokens", e.Config.Tokens))
-			}
-			return nil
-		}
-	}
-	if err := e.Config.CheckDocument(doc, auth.CallerFrom(ctx).Role); err != nil {
-		return refusal(err)
-	}
-	return nil
-}
-
-func refusal(err *hasura.Error) *gqlerror.Error { return gqlerror.WrapPath(nil, err) }
 
 // CheckDocument checks doc against the parser's limits and role's depth and
 // node limits. The work is linear in the document: each fragment is measured

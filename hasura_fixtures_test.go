@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+)
+
+// hasuraFixture is a file of testdata/hasura: cases in the form of Hasura's
+// own test fixtures (hasura/graphql-engine server/tests-py/queries/…), a
+// request and its exact expected response, run in order against one server
+// whose database setup has prepared.
+type hasuraFixture struct {
+	Setup string        `yaml:"setup"` // SQL run before the cases
+	Cases []hasuraCase `yaml:"cases"`
+}
+
+type hasuraCase struct {
+	Description string `yaml:"description"`
+	// Source is where Hasura's answer comes from: a file of its source or
+	// of its fixtures.
+	Source string `yaml:"source"`
+	// Headers are sent besides the admin secret: X-Hasura-Role and the
+	// session variables pick a role, as in Hasura's fixtures.
+	Headers  map[string]string `yaml:"headers"`
+	Query    map[string]any    `yaml:"query"`
+	Response any               `yaml:"response"`
+}
+
+// Hasura's answers, byte for byte in message, code and path: every case of
+// every file of testdata/hasura. Adding a case is adding an entry.
+func TestHasuraFixtures(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/hasura/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fx hasuraFixture
+			if err := yaml.UnmarshalWithOptions(raw, &fx, yaml.Strict()); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			s := newTestServer(t)
+			if fx.Setup != "" {
+				s.exec(t, fx.Setup)
+			}
+			for _, c := range fx.Cases {
+				if c.Description == "" || c.Source == "" || c.Query == nil || c.Response == nil {
+					t.Fatalf("%s: a case needs a description, a source, a query and a response: %+v", file, c)
+				}
+				body, err := json.Marshal(c.Query)
+				if err != nil {
+					t.Fatal(err)
+				}
+				headers := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
+				for k, v := range c.Headers {
+					headers[k] = v
+				}
+				want, err := json.Marshal(c.Response)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := s.post(t, string(body), headers)
+				t.Run(c.Description, func(t *testing.T) { assertJSON(t, got, string(want)) })
+			}
+		})
+	}
+}
