@@ -14,7 +14,7 @@ import (
 // request and its exact expected response, run in order against one server
 // whose database setup has prepared.
 type hasuraFixture struct {
-	Setup string        `yaml:"setup"` // SQL run before the cases
+	Setup string       `yaml:"setup"` // SQL run before the cases
 	Cases []hasuraCase `yaml:"cases"`
 }
 
