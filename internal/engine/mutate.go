@@ -3,11 +3,13 @@ package engine
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -174,7 +176,7 @@ func (c *compiler) insertNested(ctx context.Context, db database.Conn, t *tables
 		errPath = path + ".args.object"
 	}
 	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(dest...); err != nil {
-		return nil, databaseError(err, errPath)
+		return nil, databaseError(err, w.errorPath(err, errPath))
 	}
 	read := &sqlbuild.Builder{}
 	tableName(read.S("WITH m AS (SELECT t0.* FROM "), t).S(" t0 JOIN unnest(").Arg(keys).S("::text[]) WITH ORDINALITY k(key, n) ON t0.").
@@ -199,6 +201,9 @@ type nestedWrite struct {
 	b       sqlbuild.Builder
 	counted []string
 	ctes    int
+	// written are the tables each CTE writes and Hasura's path of its
+	// rows, for a database error's path.
+	written []writtenRows
 	// checked are the CTEs, by table, whose rows the role's insert check
 	// is asked of once every row is written: a check may read rows of the
 	// same insert (a comment's check reading its new post), which the
@@ -206,14 +211,38 @@ type nestedWrite struct {
 	checked []checkedCTEs
 }
 
+type writtenRows struct {
+	table *tables.Table
+	path  string
+}
+
+// errorPath is where Hasura points a database error of the write: at the
+// rows of the first CTE writing the table the error names (Hasura inserts
+// a nested insert's levels one after another, under their paths), else at
+// fallback.
+func (w *nestedWrite) errorPath(err error, fallback string) string {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	if !ok || pgErr.TableName == "" {
+		return fallback
+	}
+	for _, r := range w.written {
+		if r.table.SQL.Table == pgErr.TableName && (pgErr.SchemaName == "" || r.table.SQL.Schema == pgErr.SchemaName) {
+			return r.path
+		}
+	}
+	return fallback
+}
+
 type checkedCTEs struct {
 	table *tables.Table
 	names []string
 }
 
-// insert writes "name AS (INSERT … RETURNING …), " for rows of t.
-func (w *nestedWrite) insert(name string, t *tables.Table, rows []map[string]any, paths []string,
+// insert writes "name AS (INSERT … RETURNING …), " for rows of t, whose
+// path (Hasura's, for errors) is at.
+func (w *nestedWrite) insert(name string, t *tables.Table, rows []map[string]any, paths []string, at string,
 	fks map[string]func(*sqlbuild.Builder), onConflict any, conflictPath string) error {
+	w.written = append(w.written, writtenRows{table: t, path: at})
 	w.b.S(name + " AS (")
 	checked, err := w.c.writeInsert(&w.b, t, rows, paths, fks, onConflict, conflictPath, returnRowID)
 	if err != nil {
@@ -308,7 +337,7 @@ func (w *nestedWrite) row(t *tables.Table, o map[string]any, path string, fks ma
 			}
 		}
 	}
-	if err := w.insert(name, t, []map[string]any{columns}, []string{path}, fks, onConflict, conflictPath); err != nil {
+	if err := w.insert(name, t, []map[string]any{columns}, []string{path}, path, fks, onConflict, conflictPath); err != nil {
 		return err
 	}
 	for _, k := range arrays {
@@ -365,7 +394,7 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 	case len(rows) == 0:
 		tableName(w.b.S(name+" AS (SELECT * FROM "), target).S(" WHERE false), ")
 	case !deeper:
-		if err := w.insert(name, target, rows, paths, fks, m["on_conflict"], conflictPath); err != nil {
+		if err := w.insert(name, target, rows, paths, path+".data", fks, m["on_conflict"], conflictPath); err != nil {
 			return err
 		}
 	default:

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/tables"
@@ -54,8 +55,15 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 	switch {
 	case typ.Enum != nil:
 		s, ok := v.(string)
-		if !ok || !slices.Contains(typ.Enum, s) {
-			return nil, invalid(path, "expected one of the values %v for type '%s'", typ.Enum, typ.GraphQL)
+		if !ok {
+			return nil, mismatch(path, "an enum value", typ, v)
+		}
+		if !slices.Contains(typ.Enum, s) {
+			quoted := make([]string, len(typ.Enum))
+			for i, e := range typ.Enum {
+				quoted[i] = "'" + e + "'"
+			}
+			return nil, invalid(path, "expected one of the values [%s] for type '%s', but found '%s'", strings.Join(quoted, ", "), typ.GraphQL, s)
 		}
 		return s, nil
 	case typ.GraphQL == "Int":
@@ -64,7 +72,7 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 		case json.Number:
 			i, err := strconv.ParseInt(string(x), 10, 64)
 			if err != nil {
-				return nil, invalid(path, "expected a 32-bit integer for type 'Int', got %s", x)
+				return nil, mismatch(path, "a 32-bit integer", typ, v)
 			}
 			n = i
 		case int64:
@@ -72,10 +80,10 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 		case int:
 			n = int64(x)
 		default:
-			return nil, invalid(path, "expected a 32-bit integer for type 'Int'")
+			return nil, mismatch(path, "a 32-bit integer", typ, v)
 		}
 		if n < math.MinInt32 || n > math.MaxInt32 {
-			return nil, invalid(path, "expected a 32-bit integer for type 'Int', got %d", n)
+			return nil, mismatch(path, "a 32-bit integer", typ, v)
 		}
 		return n, nil
 	case typ.Numeric:
@@ -89,11 +97,11 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 		case int64, int, float64:
 			return fmt.Sprint(x), nil
 		}
-		return nil, invalid(path, "expected a number for type '%s'", typ.GraphQL)
+		return nil, mismatch(path, "a number", typ, v)
 	case typ.GraphQL == "Boolean":
 		b, ok := v.(bool)
 		if !ok {
-			return nil, invalid(path, "expected a boolean for type 'Boolean'")
+			return nil, mismatch(path, "a boolean", typ, v)
 		}
 		return b, nil
 	case typ.IsJSON():
@@ -105,9 +113,43 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return nil, invalid(path, "expected a string for type '%s'", typ.GraphQL)
+		what := "a string"
+		if typ.SQL == "uuid" {
+			what = "a UUID" // Hasura's own parser for uuid (Internal/Scalars.hs)
+		}
+		return nil, mismatch(path, what, typ, v)
 	}
 	return s, nil
+}
+
+// mismatch is Hasura's typeMismatch: "expected <what> for type '<type>',
+// but found <what v is>".
+func mismatch(path, what string, typ tables.Type, v any) error {
+	return invalid(path, "expected %s for type '%s', but found %s", what, typ.GraphQL, describe(v))
+}
+
+// describe names the kind of an argument's value: a literal's as GraphQL
+// writes it, a variable's as JSON does, in Hasura's words.
+func describe(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int, int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case json.Number:
+		return "a number"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	return "a value"
 }
 
 // jsonText is the JSON text of an input value for a json or jsonb column.
@@ -149,7 +191,7 @@ func intValue(v any, path string) (int64, error) {
 func boolValue(v any, path string) (bool, error) {
 	b, ok := v.(bool)
 	if !ok {
-		return false, invalid(path, "expected a boolean for type 'Boolean'")
+		return false, invalid(path, "expected a boolean for type 'Boolean', but found %s", describe(v))
 	}
 	return b, nil
 }
