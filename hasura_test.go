@@ -479,10 +479,11 @@ func TestHasuraNestedInserts(t *testing.T) {
 	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "owner@example.com"}}) { name accounts { provider } } }`, nil),
 		`{"data":{"users":[{"name":"Owner Again","accounts":[{"provider":"gitlab"}]}]}}`)
 
-	// A failure anywhere in the chain writes nothing.
+	// A failure anywhere in the chain writes nothing; its path is that of the
+	// rows of the table it names, as Hasura inserts each level under its path.
 	assertJSON(t, s.admin(t, `mutation { insert_users_one(object: {email: "half@example.com",
 			sessions: {data: [{sessionToken: "n-tok", expires: "2030-01-01T00:00:00Z"}]}}) { id } }`, nil),
-		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_users_one.args.object"}}]}`)
+		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_users_one.args.object.sessions.data"}}]}`)
 	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "half@example.com"}}) { id } }`, nil), `{"data":{"users":[]}}`)
 }
 
@@ -512,7 +513,7 @@ func TestHasuraNestedInsertsAtAnyDepth(t *testing.T) {
 	}
 	assertJSON(t, s.admin(t, `mutation { insert_accounts_one(object: {type: oauth, provider: "gitlab", providerAccountId: "d3",
 			user: {data: {email: "three@example.com", sessions: {data: [{sessionToken: "deep-1", expires: "2030-01-01T00:00:00Z"}]}}}}) { id } }`, nil),
-		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_accounts_one.args.object"}}]}`)
+		`{"errors":[{"message":"Uniqueness violation. duplicate key value violates unique constraint \"sessions_pkey\"","extensions":{"code":"constraint-violation","path":"$.selectionSet.insert_accounts_one.args.object.user.data.sessions.data"}}]}`)
 	assertJSON(t, s.admin(t, `{ users(where: {email: {_eq: "three@example.com"}}) { id } accounts(where: {providerAccountId: {_eq: "d3"}}) { id } }`, nil),
 		`{"data":{"users":[],"accounts":[]}}`)
 	assertJSON(t, s.admin(t, `mutation { insert_accounts_one(object: {type: oauth, provider: "gitlab", providerAccountId: "d3",

@@ -112,6 +112,7 @@ func (e *Extension) MutateOperationParameters(ctx context.Context, params *graph
 		return refusal(herr)
 	}
 	chosen := only(doc, op)
+	hasura.DropInapplicable(e.schema, chosen)
 	if errs := validator.ValidateWithRules(e.schema, chosen, hasura.Rules()); len(errs) > 0 {
 		return refusal(hasura.ValidationError(chosen, hasura.First(errs)))
 	}

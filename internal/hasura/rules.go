@@ -569,6 +569,68 @@ func merge(observers *core.Events, addError core.AddErrFunc) {
 	})
 }
 
+// DropInapplicable takes out of doc's operations the fragments whose type
+// condition cannot apply where they stand, a type the schema does not have
+// included: Hasura's parser drops them without a word (Collect.hs
+// flattenSelectionSet), so their fields are neither validated nor run.
+// doc must be the request's own copy: its selection sets are changed.
+func DropInapplicable(schema *ast.Schema, doc *ast.QueryDocument) {
+	done := map[string]bool{}
+	var visit func(set ast.SelectionSet, typ *ast.Definition) ast.SelectionSet
+	visit = func(set ast.SelectionSet, typ *ast.Definition) ast.SelectionSet {
+		if typ == nil {
+			return set // below an unknown field: its own finding
+		}
+		kept := set[:0:0]
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				if def := typ.Fields.ForName(sel.Name); def != nil {
+					sel.SelectionSet = visit(sel.SelectionSet, schema.Types[def.Type.Name()])
+				}
+			case *ast.InlineFragment:
+				if !applies(schema, sel.TypeCondition, typ) {
+					continue
+				}
+				next := typ
+				if sel.TypeCondition != "" {
+					next = schema.Types[sel.TypeCondition]
+				}
+				sel.SelectionSet = visit(sel.SelectionSet, next)
+			case *ast.FragmentSpread:
+				var def *ast.FragmentDefinition
+				for _, f := range doc.Fragments {
+					if f.Name == sel.Name {
+						def = f
+						break
+					}
+				}
+				if def != nil && !applies(schema, def.TypeCondition, typ) {
+					continue
+				}
+				if def != nil && !done[def.Name] {
+					done[def.Name] = true
+					def.SelectionSet = visit(def.SelectionSet, schema.Types[def.TypeCondition])
+				}
+			}
+			kept = append(kept, sel)
+		}
+		return kept
+	}
+	for _, op := range doc.Operations {
+		var root *ast.Definition
+		switch op.Operation {
+		case ast.Mutation:
+			root = schema.Mutation
+		case ast.Subscription:
+			root = schema.Subscription
+		default:
+			root = schema.Query
+		}
+		op.SelectionSet = visit(op.SelectionSet, root)
+	}
+}
+
 // cyclic reports whether fragments of doc spread one another in a cycle.
 func cyclic(doc *ast.QueryDocument) bool {
 	const (
