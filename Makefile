@@ -1,5 +1,5 @@
 # The two commands the README promises, and the developer's helpers.
-.PHONY: run test bench fuzz generate generated lint check graphiql-assets
+.PHONY: run test bench bench-load fuzz generate generated lint check graphiql-assets
 
 # Start the server; with no DATABASE_URL it runs its own PostgreSQL.
 run:
@@ -13,6 +13,14 @@ test:
 # Benchmarks print figures; they never fail on speed.
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+# freshgraph and a bare net/http + pgx handler in processes of their own on
+# one PostgreSQL, load from a third: req/s, p50, p99, CPU per request, peak
+# RSS and the ratios, at 10,000 and 1,000,000 users (about 8 minutes).
+# BENCHLOAD_FLAGS passes flags, e.g. BENCHLOAD_FLAGS="-users 10000 -duration 5s".
+BENCHLOAD_FLAGS ?=
+bench-load:
+	go run ./internal/benchload $(BENCHLOAD_FLAGS)
 
 # Every fuzz target, one after another, for FUZZTIME each (go test fuzzes
 # one target at a time). Only packages with fuzz targets are listed: -list
