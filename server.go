@@ -28,9 +28,14 @@ import (
 	"github.com/freshgraph/freshgraph/internal/shutdown"
 )
 
+// stopProfiling ends the CPU profile that a build for make bench-load
+// starts when asked (profile_benchload.go); other builds have none.
+var stopProfiling = func() {}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer stopProfiling()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "freshgraph:", err)
 		os.Exit(1)
@@ -40,7 +45,9 @@ func main() {
 // run starts the server and blocks until ctx is cancelled, then shuts down:
 // in-flight requests finish, the pool closes, the embedded PostgreSQL stops.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(stderr, nil)})
+	logs := requestlog.NewBatch(stderr, 50*time.Millisecond)
+	defer func() { _ = logs.Flush() }()
+	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(logs, nil), Batch: logs})
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
@@ -112,6 +119,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	_ = logs.Flush() // what the start logged, before the banner says it is up
 	printBanner(stdout, cfg, ln.Addr().(*net.TCPAddr), dbURL)
 	if cfg.AdminSecret == "" {
 		logger.Warn("admin access is off: set HASURA_GRAPHQL_ADMIN_SECRET to use the admin API")

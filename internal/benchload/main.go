@@ -43,6 +43,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds per side and scenario, alternating; the median is reported")
 	conns := flag.Int("conns", 16, "connections of the load generator")
 	sessions := flag.Int("sessions", 1000, "signed-in users whose cookies the load rotates over")
+	profile := flag.String("cpuprofile", "", "write freshgraph's CPU profile of each table size's run to this path, with the size appended")
 	flag.Parse()
 	log.SetFlags(0)
 	ctx := context.Background()
@@ -58,7 +59,8 @@ func main() {
 	}
 	binary := filepath.Join(tmp, "freshgraph")
 	log.Printf("building freshgraph …")
-	if err := run(ctx, "go", "build", "-o", binary, "."); err != nil {
+	// The benchload tag adds only the profile, written when asked.
+	if err := run(ctx, "go", "build", "-tags", "benchload", "-o", binary, "."); err != nil {
 		log.Fatalf("go build (run from the repository's root): %v", err)
 	}
 	serverURL := os.Getenv("DATABASE_URL")
@@ -78,8 +80,11 @@ func main() {
 		if err != nil || n < *sessions {
 			log.Fatalf("-users: %q is not a count of at least -sessions (%d)", field, *sessions)
 		}
-		r, err := measureSize(ctx, config{serverURL: serverURL, binary: binary, users: n, sessions: *sessions,
-			duration: *duration, rounds: *rounds, conns: *conns})
+		c := config{serverURL: serverURL, binary: binary, users: n, sessions: *sessions, duration: *duration, rounds: *rounds, conns: *conns}
+		if *profile != "" {
+			c.profile = fmt.Sprintf("%s.%d", *profile, n)
+		}
+		r, err := measureSize(ctx, c)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -93,6 +98,7 @@ type config struct {
 	users, sessions   int
 	duration          time.Duration
 	rounds, conns     int
+	profile           string // where freshgraph writes its CPU profile, if anywhere
 }
 
 // printFlatness compares each scenario's throughput across table sizes.

@@ -79,7 +79,7 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 
 	fg, err := startServer(ctx, cfg.binary, nil, map[string]string{
 		"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "HASURA_GRAPHQL_ADMIN_SECRET": adminSecret,
-		"HOST": "127.0.0.1",
+		"HOST": "127.0.0.1", "FRESHGRAPH_CPUPROFILE": cfg.profile,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("freshgraph: %w", err)

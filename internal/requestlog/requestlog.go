@@ -29,23 +29,36 @@ func ID(ctx context.Context) string {
 
 // Handler wraps a slog.Handler so that records logged with a request's context
 // carry its request_id.
-type Handler struct{ slog.Handler }
+type Handler struct {
+	slog.Handler
+	// Batch, if set, is what Handler writes to: a warning or an error is
+	// flushed at once, the access log's lines within the batch's delay.
+	Batch *Batch
+}
 
 // Handle adds the request id, if any.
 func (h Handler) Handle(ctx context.Context, r slog.Record) error {
 	if id := ID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
 	}
-	return h.Handler.Handle(ctx, r)
+	err := h.Handler.Handle(ctx, r)
+	if h.Batch != nil && r.Level >= slog.LevelWarn {
+		if ferr := h.Batch.Flush(); err == nil {
+			err = ferr
+		}
+	}
+	return err
 }
 
 // WithAttrs keeps the wrapper.
 func (h Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return Handler{h.Handler.WithAttrs(attrs)}
+	return Handler{Handler: h.Handler.WithAttrs(attrs), Batch: h.Batch}
 }
 
 // WithGroup keeps the wrapper.
-func (h Handler) WithGroup(name string) slog.Handler { return Handler{h.Handler.WithGroup(name)} }
+func (h Handler) WithGroup(name string) slog.Handler {
+	return Handler{Handler: h.Handler.WithGroup(name), Batch: h.Batch}
+}
 
 // Middleware assigns the request id (keeping a sane one sent by a proxy), logs
 // the request when it ends, and recovers from panics. It never logs headers,
