@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -32,7 +33,16 @@ import (
 // starts when asked (profile_benchload.go); other builds have none.
 var stopProfiling = func() {}
 
+// gcPercent is the collector's target unless GOGC says otherwise: twice
+// Go's default heap growth halves the collector's work per request for a
+// few MiB of heap (make bench-load: about 20% less CPU per request, peak
+// RSS 27 → 30 MiB under load).
+const gcPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer stopProfiling()
