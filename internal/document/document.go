@@ -11,6 +11,7 @@ package document
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -113,6 +114,7 @@ func (e *Extension) MutateOperationParameters(ctx context.Context, params *graph
 	}
 	chosen := only(doc, op)
 	hasura.DropInapplicable(e.schema, chosen)
+	withoutUnusedVariables(chosen)
 	if errs := validator.ValidateWithRules(e.schema, chosen, hasura.Rules()); len(errs) > 0 {
 		return refusal(hasura.ValidationError(chosen, hasura.First(errs)))
 	}
@@ -129,6 +131,13 @@ func (e *Extension) MutateOperationParameters(ctx context.Context, params *graph
 func (e *Extension) checkVariables(doc *ast.QueryDocument, vars map[string]any) *gqlerror.Error {
 	if err := unexpectedVariables(doc, vars); err != nil {
 		return refusal(err)
+	}
+	for _, v := range doc.Operations[0].VariableDefinitions {
+		// The rules have refused any used variable of a type the schema
+		// lacks; gqlparser's coercion would not survive one.
+		if v.Definition == nil {
+			return refusal(&hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf("variable '%s' is declared as '%s', a type the schema does not have", v.Variable, v.Type.String())})
+		}
 	}
 	if _, err := validator.VariableValues(e.schema, doc.Operations[0], vars); err != nil {
 		if ge, ok := errors.AsType[*gqlerror.Error](err); ok {
@@ -193,12 +202,17 @@ func only(doc *ast.QueryDocument, op *ast.OperationDefinition) *ast.QueryDocumen
 		}
 	}
 	visit(op.SelectionSet)
-	// Variables the operation declares but does not use are left out, as
-	// Hasura ignores them: their types need not even exist.
 	out.Operations = ast.OperationList{op}
-	used := hasura.UsedVariables(out)
-	trimmed := *op
-	trimmed.VariableDefinitions = slices.DeleteFunc(slices.Clone(op.VariableDefinitions), func(v *ast.VariableDefinition) bool { return !used[v.Variable] })
-	out.Operations = ast.OperationList{&trimmed}
 	return out
+}
+
+// withoutUnusedVariables leaves out of doc's operation the variables it
+// declares but does not use, as Hasura ignores them: their types need not
+// even exist. Run it last, once nothing more is taken out of the
+// operation.
+func withoutUnusedVariables(doc *ast.QueryDocument) {
+	used := hasura.UsedVariables(doc)
+	op := *doc.Operations[0]
+	op.VariableDefinitions = slices.DeleteFunc(slices.Clone(op.VariableDefinitions), func(v *ast.VariableDefinition) bool { return !used[v.Variable] })
+	doc.Operations[0] = &op
 }

@@ -116,6 +116,10 @@ func FuzzTransport(f *testing.F) {
 		{`{"query": "subscription { session { expires } }"}`, false},
 		{`{"query": "{ __schema { queryType { name } } __type(name: \"users\") { fields { name } } }"}`, false},
 		{`{"query": "query A { __typename } query B { session { expires } }", "operationName": "B"}`, false},
+		// Fragments Hasura drops, cycles, unknown types and directives: the
+		// document's own reading must answer every one of them.
+		{`{"query": "query ($x: Nope, $y: Int) { ... on users { id(arg: $x) } users(limit: $y) { ...F ...G @include } } fragment F on users { accounts { ...G } } fragment G on accounts { user { ...F } }", "variables": {"y": -1, "z": 2}}`, false},
+		{`{"query": "{ users { x: id x: name ... on Nope { a } } users(limit: 1) { id } }"}`, false},
 		{`[{"query": "{ __typename }"}, {"query": "{ users { id } }"}, 1, {"variables": {}}]`, false},
 		{` [ ] `, false},
 		{`{"query": 1}`, false},
