@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -74,43 +73,10 @@ type failingRow struct{}
 
 func (failingRow) Scan(...any) error { return errNoDatabase }
 
-// panicLog is a slog.Handler that remembers whether a panic in a resolver
-// was logged (hasura.RecoverFunc logs it, then answers as for any error).
-type panicLog struct {
-	mu     sync.Mutex
-	panics []string
-}
-
-func (*panicLog) Enabled(context.Context, slog.Level) bool { return true }
-func (*panicLog) WithAttrs([]slog.Attr) slog.Handler       { panic("unused") }
-func (*panicLog) WithGroup(string) slog.Handler            { panic("unused") }
-func (h *panicLog) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, "panic") {
-		var b strings.Builder
-		b.WriteString(r.Message)
-		r.Attrs(func(a slog.Attr) bool {
-			b.WriteString(" " + a.String())
-			return true
-		})
-		h.mu.Lock()
-		h.panics = append(h.panics, b.String())
-		h.mu.Unlock()
-	}
-	return nil
-}
-
-func (h *panicLog) take() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	p := h.panics
-	h.panics = nil
-	return p
-}
-
 // testSchemas are the server's schemas of every role over the built-in
 // tables, with its error presenter, recover function and introspection (as
 // routes.go sets them up), answering through r.
-func testSchemas(tb testing.TB, log *panicLog, r *Resolver) *Schemas {
+func testSchemas(tb testing.TB, log *tablestest.PanicLog, r *Resolver) *Schemas {
 	r.Tables = tablestest.Builtin(tb)
 	logger := slog.New(log)
 	schemas, err := NewSchemas(r, handWrittenSDL(tb), auth.RoleAnonymous, func(exec *executor.Executor) {
@@ -220,7 +186,7 @@ func FuzzVariables(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	log := &panicLog{}
+	log := &tablestest.PanicLog{}
 	schemas := testSchemas(f, log, &Resolver{DB: unreachablePool(f)})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// As the transports decode them: numbers kept as json.Number.
@@ -246,7 +212,7 @@ func FuzzVariables(f *testing.F) {
 				}
 			}
 		}
-		if p := log.take(); len(p) > 0 {
+		if p := log.Take(); len(p) > 0 {
 			t.Fatalf("%d panics in resolvers, the first:\n%s", len(p), p[0])
 		}
 	})

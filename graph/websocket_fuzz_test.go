@@ -27,6 +27,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/session"
+	"github.com/freshgraph/freshgraph/internal/tablestest"
 )
 
 // fuzzSocket is a client that sends its frames one after another, then
@@ -205,7 +206,7 @@ func FuzzWebsocket(f *testing.F) {
 		f.Add(seed.mode, []byte(seed.init), []byte(seed.sub), []byte(seed.rest))
 	}
 
-	log := &panicLog{}
+	log := &tablestest.PanicLog{}
 	logger := slog.New(log)
 	pool := unreachablePool(f)
 	cfg := session.Config{Secrets: []string{strings.Repeat("websocket-fuzz-secret-", 2)}, MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour}
@@ -291,7 +292,7 @@ func FuzzWebsocket(f *testing.F) {
 		default:
 			t.Fatal("the socket was not closed")
 		}
-		if p := log.take(); len(p) > 0 {
+		if p := log.Take(); len(p) > 0 {
 			t.Fatalf("%d panics in resolvers, the first:\n%s", len(p), p[0])
 		}
 
@@ -410,9 +411,9 @@ func dialWebsocket(t *testing.T, frames ...string) *websocket.Conn {
 		KeepAlive:    time.Hour,
 		InitTimeout:  10 * time.Second,
 		MessageBytes: 1 << 20,
-		Resolver:     &Resolver{Live: live.NewHub(nil, slog.New(&panicLog{}))},
+		Resolver:     &Resolver{Live: live.NewHub(nil, slog.New(&tablestest.PanicLog{}))},
 	}
-	tr.Schemas = testSchemas(t, &panicLog{}, tr.Resolver)
+	tr.Schemas = testSchemas(t, &tablestest.PanicLog{}, tr.Resolver)
 	exec := tr.Schemas.Executor(auth.RoleAnonymous)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tr.Do(w, r, exec) }))
 	t.Cleanup(srv.Close)

@@ -17,7 +17,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,42 +29,9 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 )
 
-// panicLog is a slog.Handler that keeps the records about panics, which
-// hasura.RecoverFunc logs before answering as for any other error.
-type panicLog struct {
-	mu     sync.Mutex
-	panics []string
-}
-
-func (*panicLog) Enabled(context.Context, slog.Level) bool { return true }
-func (*panicLog) WithAttrs([]slog.Attr) slog.Handler       { panic("unused") }
-func (*panicLog) WithGroup(string) slog.Handler            { panic("unused") }
-func (h *panicLog) Handle(_ context.Context, r slog.Record) error {
-	if strings.Contains(r.Message, "panic") {
-		var b strings.Builder
-		b.WriteString(r.Message)
-		r.Attrs(func(a slog.Attr) bool {
-			b.WriteString(" " + a.String())
-			return true
-		})
-		h.mu.Lock()
-		h.panics = append(h.panics, b.String())
-		h.mu.Unlock()
-	}
-	return nil
-}
-
-func (h *panicLog) take() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	p := h.panics
-	h.panics = nil
-	return p
-}
-
 // newExecutor is the server's gqlgen executor for role anonymous over the
 // built-in tables, its database unreachable.
-func newExecutor(f *testing.F, log *panicLog) *executor.Executor {
+func newExecutor(f *testing.F, log *tablestest.PanicLog) *executor.Executor {
 	logger := slog.New(log)
 	sdl, err := os.ReadFile("../../schema.graphqls")
 	if err != nil {
@@ -136,7 +102,7 @@ func FuzzTransport(f *testing.F) {
 	} {
 		f.Add([]byte(seed.body), seed.get)
 	}
-	log := &panicLog{}
+	log := &tablestest.PanicLog{}
 	exec := newExecutor(f, log)
 	f.Fuzz(func(t *testing.T, body []byte, get bool) {
 		var r *http.Request
@@ -151,7 +117,7 @@ func FuzzTransport(f *testing.F) {
 		r = r.WithContext(graphql.StartOperationTrace(r.Context()))
 		w := httptest.NewRecorder()
 		hasura.Transport{}.Do(w, r, exec)
-		if p := log.take(); len(p) > 0 {
+		if p := log.Take(); len(p) > 0 {
 			t.Fatalf("%d panics in resolvers, the first:\n%s", len(p), p[0])
 		}
 		if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
