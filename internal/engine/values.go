@@ -7,7 +7,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/tables"
@@ -59,11 +58,7 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 			return nil, mismatch(path, "an enum value", typ, v)
 		}
 		if !slices.Contains(typ.Enum, s) {
-			quoted := make([]string, len(typ.Enum))
-			for i, e := range typ.Enum {
-				quoted[i] = "'" + e + "'"
-			}
-			return nil, invalid(path, "expected one of the values [%s] for type '%s', but found '%s'", strings.Join(quoted, ", "), typ.GraphQL, s)
+			return nil, invalid(path, "%s", hasura.NotInEnum(typ.Enum, typ.GraphQL, s))
 		}
 		return s, nil
 	case typ.GraphQL == "Int":
@@ -122,10 +117,9 @@ func scalar(v any, typ tables.Type, path string) (any, error) {
 	return s, nil
 }
 
-// mismatch is Hasura's typeMismatch: "expected <what> for type '<type>',
-// but found <what v is>".
+// mismatch is Hasura's typeMismatch for the value v of type typ.
 func mismatch(path, what string, typ tables.Type, v any) error {
-	return invalid(path, "expected %s for type '%s', but found %s", what, typ.GraphQL, describe(v))
+	return invalid(path, "%s", hasura.TypeMismatch(what, typ.GraphQL, describe(v)))
 }
 
 // describe names the kind of an argument's value: a literal's as GraphQL
@@ -191,7 +185,7 @@ func intValue(v any, path string) (int64, error) {
 func boolValue(v any, path string) (bool, error) {
 	b, ok := v.(bool)
 	if !ok {
-		return false, invalid(path, "expected a boolean for type 'Boolean', but found %s", describe(v))
+		return false, invalid(path, "%s", hasura.TypeMismatch("a boolean", "Boolean", describe(v)))
 	}
 	return b, nil
 }

@@ -339,10 +339,14 @@ func literal(v *ast.Value) string {
 	return "a variable"
 }
 
-// mismatch is Hasura's typeMismatch: "expected <what> for type '<type>',
-// but found <what was found>".
+// TypeMismatch is Hasura's typeMismatch (Internal/TypeChecking.hs):
+// "expected <what> for type '<type>', but found <what was found>".
+func TypeMismatch(what, typ, found string) string {
+	return fmt.Sprintf("expected %s for type '%s', but found %s", what, typ, found)
+}
+
 func mismatch(what, typ, found string) core.ErrorOption {
-	return core.Message("expected %s for type '%s', but found %s", what, typ, found)
+	return core.Message("%s", TypeMismatch(what, typ, found))
 }
 
 // values: literals of the wrong kind, unknown and missing input fields, and
@@ -414,7 +418,7 @@ func values(observers *core.Events, addError core.AddErrFunc) {
 				return
 			}
 			if def.EnumValues.ForName(v.Raw) == nil {
-				addError(core.Message("%s", notInEnum(def, v.Raw)), core.At(v.Position))
+				addError(core.Message("%s", NotInEnum(enumValues(def), def.Name, v.Raw)), core.At(v.Position))
 			}
 		case ast.InputObject:
 			if v.Kind != ast.ObjectValue {
@@ -465,13 +469,22 @@ func limitValues(doc *ast.QueryDocument) map[*ast.Value]bool {
 	return out
 }
 
-// notInEnum is Hasura's refusal of a value the enum def does not have.
-func notInEnum(def *ast.Definition, found string) string {
+// NotInEnum is Hasura's refusal of a value found that the enum typ, of
+// values, does not have (Internal/Input.hs enum).
+func NotInEnum(values []string, typ, found string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + v + "'"
+	}
+	return fmt.Sprintf("expected one of the values [%s] for type '%s', but found '%s'", strings.Join(quoted, ", "), typ, found)
+}
+
+func enumValues(def *ast.Definition) []string {
 	names := make([]string, len(def.EnumValues))
 	for i, e := range def.EnumValues {
-		names[i] = "'" + e.Name + "'"
+		names[i] = e.Name
 	}
-	return fmt.Sprintf("expected one of the values [%s] for type '%s', but found '%s'", strings.Join(names, ", "), def.Name, found)
+	return names
 }
 
 // expectation is what a value of def's type takes, in Hasura's words.

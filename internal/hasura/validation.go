@@ -276,10 +276,10 @@ func VariableError(schema *ast.Schema, doc *ast.QueryDocument, ge *gqlerror.Erro
 		if strings.HasPrefix(msg, "cannot use ") {
 			kind = words[2]
 		}
-		e.Message = fmt.Sprintf("expected %s for type '%s', but found %s", expectation(here), here.Name, jsonKind(kind))
+		e.Message = TypeMismatch(expectation(here), here.Name, jsonKind(kind))
 	case strings.Contains(msg, " is not a valid "):
 		found, _, _ := strings.Cut(msg, " is not a valid ")
-		e.Message = notInEnum(here, found)
+		e.Message = NotInEnum(enumValues(here), here.Name, found)
 	}
 	return e
 }
