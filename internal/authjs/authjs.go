@@ -67,27 +67,34 @@ type Session struct {
 // gone). A cookie caller's session is the row of its token; a JWT caller's
 // is its X-Hasura-User-Id's user until the token expires (a token without
 // exp has no session).
-func ReadSession(ctx context.Context, db database.Conn, h auth.Caller, user sqlbuild.Fragment) (*Session, error) {
+func ReadSession(ctx context.Context, db database.Conn, caller auth.Caller, user sqlbuild.Fragment) (*Session, error) {
 	switch {
-	case h.SessionToken != "":
+	case caller.SessionToken != "":
 		b := &sqlbuild.Builder{}
 		b.S("SELECT u.id::text, ").Embed(user).
 			S(`, s.expires FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = `).
-			Arg(h.SessionToken).S(" AND s.expires > now()")
+			Arg(caller.SessionToken).S(" AND s.expires > now()")
 		var sess Session
 		found, err := queryJSON(ctx, db, b, &sess.UserID, &sess.User, &sess.Expires)
 		if !found || err != nil {
 			return nil, err
 		}
 		return &sess, nil
-	case h.UserID != "" && time.Now().Before(h.Expires):
-		userJSON, found, err := UserByID(ctx, db, h.UserID, user)
+	case JWTSessionLive(caller):
+		userJSON, found, err := UserByID(ctx, db, caller.UserID, user)
 		if !found || err != nil {
 			return nil, err
 		}
-		return &Session{UserID: h.UserID, User: userJSON, Expires: h.Expires}, nil
+		return &Session{UserID: caller.UserID, User: userJSON, Expires: caller.Expires}, nil
 	}
 	return nil, nil
+}
+
+// JWTSessionLive reports whether caller holds a JWT session that has not
+// expired: a user, and a token with an exp claim still ahead (no exp: no
+// session). Its user may still be gone; ReadSession finds out.
+func JWTSessionLive(caller auth.Caller) bool {
+	return caller.SessionToken == "" && caller.UserID != "" && time.Now().Before(caller.Expires)
 }
 
 // UserByID reads the JSON of the user with id, or reports false.

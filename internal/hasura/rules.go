@@ -214,7 +214,7 @@ func fits(have *ast.Type, haveDefault bool, want *ast.Type, wantDefault bool) bo
 		return false
 	}
 	for {
-		if have.NonNull != want.NonNull && want.NonNull && !have.NonNull {
+		if want.NonNull && !have.NonNull {
 			return false
 		}
 		if (have.Elem == nil) != (want.Elem == nil) {

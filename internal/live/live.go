@@ -318,11 +318,11 @@ func (s *Subscription) refresh(ctx context.Context) {
 	// Filed under its user: a JWT's, while the token lives, even when the
 	// user is gone (it may come back).
 	var userID string
-	switch c := s.src.Caller; {
+	switch {
 	case sess != nil:
 		userID = sess.UserID
-	case c.SessionToken == "" && time.Now().Before(c.Expires):
-		userID = c.UserID
+	case authjs.JWTSessionLive(s.src.Caller):
+		userID = s.src.Caller.UserID
 	}
 	s.index(userID)
 	s.push(sess)
