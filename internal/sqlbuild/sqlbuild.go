@@ -1,6 +1,7 @@
 // Package sqlbuild assembles one SQL statement and its arguments. Values only
 // ever enter a statement as numbered parameters ($1, $2, …); identifiers only
-// from the server's own catalogue, quoted.
+// from the server's own catalogue, quoted; GraphQL names (aliases) as
+// literals, which their grammar keeps free of quotes.
 package sqlbuild
 
 import (
@@ -37,6 +38,33 @@ func (b *Builder) Arg(v any) *Builder {
 // TypedArg appends a parameter for v cast to the SQL type typ, e.g. "$3::uuid".
 func (b *Builder) TypedArg(v any, typ string) *Builder {
 	return b.Arg(v).S("::" + typ)
+}
+
+// Name appends a GraphQL name — a field's alias, a type's name — as a text
+// literal. GraphQL's grammar admits only [_A-Za-z][_0-9A-Za-z]* as a name,
+// which holds no quote; anything else goes as a parameter. A literal keeps
+// a statement's arguments to its values: fewer to encode and bind.
+func (b *Builder) Name(name string) *Builder {
+	if !isName(name) {
+		return b.TypedArg(name, "text")
+	}
+	b.sb.WriteByte('\'')
+	b.sb.WriteString(name)
+	b.sb.WriteString("'::text")
+	return b
+}
+
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Ident appends a quoted identifier: a table, column or constraint name from
@@ -90,6 +118,22 @@ func (b *Builder) Embed(f Fragment) *Builder {
 		from = at + 1 + len(strconv.Itoa(i+1)) // past "$n"
 	}
 	return b.S(f.sql[from:])
+}
+
+// SQL is f's text, its parameters numbered from $1.
+func (f Fragment) SQL() string { return f.sql }
+
+// Args are f's arguments, in parameter order.
+func (f Fragment) Args() []any { return f.args }
+
+// WithArgs is f's text over other arguments, as many as f's: the same
+// fragment for other values (a plan's, bound per request).
+func (f Fragment) WithArgs(args []any) Fragment {
+	if len(args) != len(f.args) {
+		panic(fmt.Sprintf("sqlbuild: %d arguments for a fragment of %d", len(args), len(f.args)))
+	}
+	f.args = args
+	return f
 }
 
 // Key identifies f's text and arguments: fragments with equal keys write

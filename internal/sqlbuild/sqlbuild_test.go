@@ -38,3 +38,26 @@ func TestEmbed(t *testing.T) {
 		t.Error("fragments of different arguments share a key")
 	}
 }
+
+// A GraphQL name is written as a literal; anything else, which the
+// GraphQL parser never lets through as a name, still goes as a parameter.
+func TestName(t *testing.T) {
+	for _, tt := range []struct{ name, sql string }{
+		{"user_1", `'user_1'::text`},
+		{"_typename", `'_typename'::text`},
+		{"Z", `'Z'::text`},
+		{"1a", `$1::text`},
+		{"a'b", `$1::text`},
+		{"é", `$1::text`},
+		{"", `$1::text`},
+	} {
+		var b Builder
+		b.Name(tt.name)
+		if b.SQL() != tt.sql {
+			t.Errorf("Name(%q) = %s, want %s", tt.name, b.SQL(), tt.sql)
+		}
+		if params := len(b.Args()); (params == 1) != (tt.sql == `$1::text`) || params == 1 && b.Args()[0] != tt.name {
+			t.Errorf("Name(%q): arguments %v", tt.name, b.Args())
+		}
+	}
+}
