@@ -71,6 +71,13 @@ func tableName(b *sqlbuild.Builder, t *tables.Table) *sqlbuild.Builder {
 // Execute runs the root field rf, f in the operation, for caller, whose
 // role's view is v, and returns its JSON value.
 func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller) ([]byte, error) {
+	if IsQuery(rf.Kind) {
+		st, err := CompileQuery(op, rf, f, v, caller, limits.Remaining(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return st.Run(ctx, db)
+	}
 	c := newCompiler(op, v, caller)
 	c.maxBytes = limits.Remaining(ctx)
 	path := "$.selectionSet." + f.Name
@@ -94,12 +101,6 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	b := &sqlbuild.Builder{}
 	var err error
 	switch rf.Kind {
-	case tables.Select:
-		err = c.selectList(b, rf.Table, f.Field, path)
-	case tables.SelectByPK:
-		err = c.selectByPK(b, rf.Table, f.Field, path)
-	case tables.SelectAggregate:
-		err = c.selectAggregate(b, rf.Table, f.Field, path)
 	case tables.Insert, tables.InsertOne:
 		err = c.insert(b, rf.Table, f.Field, rf.Kind == tables.InsertOne, objects, paths, path)
 	case tables.Update, tables.UpdateByPK:
@@ -110,12 +111,51 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	if err != nil {
 		return nil, err
 	}
-	switch rf.Kind {
-	case tables.Select, tables.SelectByPK, tables.SelectAggregate:
-		// Mutations cap their answers themselves (mutationResult).
-		b.Wrap("SELECT freshgraph_response_capped((", "), ").TypedArg(c.maxBytes, "bigint").S(")")
-	}
 	return run(ctx, db, b, mutationPath(rf, path))
+}
+
+// IsQuery reports whether a root field of kind only reads: one statement,
+// the same for every caller of a role but for its arguments.
+func IsQuery(kind tables.Kind) bool {
+	return kind == tables.Select || kind == tables.SelectByPK || kind == tables.SelectAggregate
+}
+
+// A Statement is a query root field compiled: its SQL and arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// CompileQuery compiles the query root field rf (IsQuery), f in the
+// operation, for caller, whose role's view is v, into one statement whose
+// answer has at most maxBytes.
+func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (Statement, error) {
+	c := newCompiler(op, v, caller)
+	path := "$.selectionSet." + f.Name
+	field := merged(f)
+	b := &sqlbuild.Builder{}
+	var err error
+	switch rf.Kind {
+	case tables.Select:
+		err = c.selectList(b, rf.Table, field, path)
+	case tables.SelectByPK:
+		err = c.selectByPK(b, rf.Table, field, path)
+	case tables.SelectAggregate:
+		err = c.selectAggregate(b, rf.Table, field, path)
+	default:
+		return Statement{}, fmt.Errorf("engine: %s is not a query", f.Name)
+	}
+	if err != nil {
+		return Statement{}, err
+	}
+	// Mutations cap their answers themselves (mutationResult).
+	b.Wrap("SELECT freshgraph_response_capped((", "), ").TypedArg(maxBytes, "bigint").S(")")
+	return Statement{SQL: b.SQL(), Args: b.Args()}, nil
+}
+
+// Run executes the statement and returns its one JSON value.
+func (st Statement) Run(ctx context.Context, db database.Conn) ([]byte, error) {
+	return runSQL(ctx, db, st.SQL, st.Args, "")
 }
 
 // mutationPath is where Hasura points a database error of the field: the
@@ -132,8 +172,12 @@ func mutationPath(rf tables.RootField, path string) string {
 
 // run executes a compiled statement and returns its one JSON value.
 func run(ctx context.Context, db database.Conn, b *sqlbuild.Builder, errPath string) ([]byte, error) {
+	return runSQL(ctx, db, b.SQL(), b.Args(), errPath)
+}
+
+func runSQL(ctx context.Context, db database.Conn, sql string, args []any, errPath string) ([]byte, error) {
 	var out []byte
-	if err := db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&out); err != nil {
+	if err := db.QueryRow(ctx, sql, args...).Scan(&out); err != nil {
 		return nil, databaseError(err, errPath)
 	}
 	if out == nil {

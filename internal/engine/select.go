@@ -29,10 +29,10 @@ func (c *compiler) object(b *sqlbuild.Builder, sel ast.SelectionSet, typeName, p
 		if i > 0 {
 			b.S(", ")
 		}
-		b.TypedArg(f.Alias, "text").S(", ")
+		b.Name(f.Alias).S(", ")
 		p := path + ".selectionSet." + f.Name
 		if f.Name == "__typename" {
-			b.TypedArg(typeName, "text")
+			b.Name(typeName)
 			continue
 		}
 		if err := value(b, f.Name, merged(f), p); err != nil {
