@@ -119,12 +119,6 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Limits:         cfg.Limits,
 		Resolver:       resolver,
 	}
-	transports := []graphql.Transport{ws, hasura.Transport{
-		CheckBatch: func(ctx context.Context, n int) error {
-			return cfg.Limits.BatchError(string(auth.CallerFrom(ctx).Role), n)
-		},
-		ReadTimeout: cfg.HTTP.ReadTimeout,
-	}}
 	schemas, err := graph.NewSchemas(resolver, handWrittenSDL, auth.Role(cfg.UnauthorizedRole), func(exec *executor.Executor) {
 		docs := document.New(cfg.Limits, 1000)
 		exec.SetQueryCache(docs.Cache())
@@ -139,6 +133,13 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		return nil, err
 	}
 	ws.Schemas = schemas
+	transports := []graphql.Transport{ws, hasura.Transport{
+		CheckBatch: func(ctx context.Context, n int) error {
+			return cfg.Limits.BatchError(string(auth.CallerFrom(ctx).Role), n)
+		},
+		ReadTimeout: cfg.HTTP.ReadTimeout,
+		Planned:     schemas.Planned,
+	}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		exec := schemas.Executor(auth.CallerFrom(r.Context()).Role)
 		if r.Header.Get("Upgrade") == "" {

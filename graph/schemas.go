@@ -112,6 +112,7 @@ type roleSchema struct {
 	generated graphql.ExecutableSchema
 	parts     map[string]graphql.ExecutableSchema
 	exec      *executor.Executor
+	plans     *plans
 }
 
 func newRoleSchema(r *Resolver, v *tables.View, parts []Part, configure func(*executor.Executor)) (*roleSchema, error) {
@@ -128,7 +129,7 @@ func newRoleSchema(r *Resolver, v *tables.View, parts []Part, configure func(*ex
 	}
 	prune(schema)
 	handWrittenFirst(schema, parts)
-	rs := &roleSchema{r: r, view: v, schema: schema, parts: map[string]graphql.ExecutableSchema{}}
+	rs := &roleSchema{r: r, view: v, schema: schema, parts: map[string]graphql.ExecutableSchema{}, plans: newPlans(planDocuments)}
 	for i, p := range parts {
 		exec := p.New(schema)
 		if i == 0 {
@@ -257,9 +258,17 @@ func (s *roleSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
-		return s.run(context.WithValue(ctx, viewKey{}, s.view), op)
+		ctx = context.WithValue(ctx, viewKey{}, s.view)
+		resp := s.run(ctx, op)
+		if p := pendingFrom(ctx); p != nil && len(graphql.GetErrors(ctx)) == 0 {
+			s.learn(ctx, p, op, graphql.CollectFields(op, op.Operation.SelectionSet, []string{rootTypeName(op.Operation.Operation)}))
+		}
+		return resp
 	}
 }
+
+// planDocuments bounds the documents each role's plans are kept for.
+const planDocuments = 1000
 
 // run answers the root fields in order. Each answer is JSON, written to the
 // response as it is. A mutation that takes more than one statement runs in
@@ -383,13 +392,7 @@ func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationCo
 	field.SelectionSet = f.Selections
 	def := *op.Operation
 	def.SelectionSet = ast.SelectionSet{&field}
-	one := &graphql.OperationContext{
-		RawQuery: op.RawQuery, Variables: op.Variables, OperationName: op.OperationName, Doc: op.Doc,
-		Extensions: op.Extensions, Headers: op.Headers, Operation: &def, DisableIntrospection: op.DisableIntrospection,
-		RecoverFunc: op.RecoverFunc, ResolverMiddleware: op.ResolverMiddleware, RootResolverMiddleware: op.RootResolverMiddleware,
-		Stats: op.Stats,
-	}
-	ctx = graphql.WithOperationContext(ctx, one)
+	ctx = graphql.WithOperationContext(ctx, operationLike(op, &def, op.Variables))
 	resp := generated.Exec(ctx)(ctx)
 	if resp == nil {
 		return nil, false
@@ -406,6 +409,17 @@ func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationCo
 		return nil, false
 	}
 	return value, true
+}
+
+// operationLike is op with another operation definition and variables
+// (an OperationContext holds a lock, and is not copied).
+func operationLike(op *graphql.OperationContext, def *ast.OperationDefinition, vars map[string]any) *graphql.OperationContext {
+	return &graphql.OperationContext{
+		RawQuery: op.RawQuery, Variables: vars, OperationName: op.OperationName, Doc: op.Doc,
+		Extensions: op.Extensions, Headers: op.Headers, Operation: def, DisableIntrospection: op.DisableIntrospection,
+		RecoverFunc: op.RecoverFunc, ResolverMiddleware: op.ResolverMiddleware, RootResolverMiddleware: op.RootResolverMiddleware,
+		Stats: op.Stats,
+	}
 }
 
 // noQueriesAvailable is Hasura's answer to a role with no query fields.

@@ -152,6 +152,9 @@ func newSessionShape(op *graphql.OperationContext, f graphql.CollectedField, v *
 	return s, nil
 }
 
+// userArgs are the arguments of the user's SQL.
+func (s *sessionShape) userArgs() []any { return s.user.Args() }
+
 // session is the Session read, its user's JSON by alias.
 func (s *sessionShape) session(sess *authjs.Session) (*Session, error) {
 	users := []json.RawMessage{sess.User}

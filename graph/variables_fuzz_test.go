@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -122,6 +124,12 @@ var variableOperations = []string{
 		users_aggregate(where: $where) { aggregate { count max { emailVerified } } }
 	}`,
 	`query ByPK($id: uuid!, $token: String!) { users_by_pk(id: $id) { id name } sessions_by_pk(sessionToken: $token) { userId expires } }`,
+	// What a signed-in user may ask: rows filtered by X-Hasura-User-Id, and the session.
+	`query Mine($id: uuid!, $name: String, $withSession: Boolean! = true) {
+		users(where: {id: {_eq: $id}, name: {_ilike: $name}}, limit: 1) { id name }
+		users_by_pk(id: $id) { email }
+		session @include(if: $withSession) { expires user { id name } }
+	}`,
 	`query Other($where: accounts_bool_exp, $type: provider_type_enum, $since: timestamptz, $expires_at: Int, $ids: [uuid!]) {
 		accounts_aggregate(where: $where) { aggregate { count } }
 		byType: accounts(where: {type: {_eq: $type}, expires_at: {_gt: $expires_at}, userId: {_in: $ids}}) { id }
@@ -170,6 +178,8 @@ func FuzzVariables(f *testing.F) {
 		`{"where": {"_or": [{"email": {"_ilike": "%@example.com"}}, {"emailVerified": {"_gte": "2024-01-01T00:00:00Z"}}]}, "limit": "10"}`,
 		`{"where": {"accounts_aggregate": {"count": {"predicate": {"_gt": 1}}}}, "order_by": {"accounts_aggregate": {"count": "asc"}}}`,
 		`{"id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "token": "t"}`,
+		`{"id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "name": "%ada%", "withSession": false}`,
+		`{"id": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "name": "Ada"}`,
 		`{"id": 42, "token": null}`,
 		`{"where": {"type": {"_in": ["email", "oauth"]}}, "type": "credentials", "since": "2024-01-01 10:00:00+05:30", "expires_at": 2147483648, "ids": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"}`,
 		`{"since": "not a time", "expires_at": 1.5, "type": "EMAIL"}`,
@@ -228,7 +238,7 @@ func runVariables(t *testing.T, schemas *Schemas, query string, vars map[string]
 	ctx := graphql.StartOperationTrace(auth.WithCaller(context.Background(), caller))
 	// Each run coerces its own copy: the validator writes coerced values into
 	// the variables it is given.
-	params := &graphql.RawParams{Query: query, Variables: copyJSON(vars)}
+	params := &graphql.RawParams{Query: query, Variables: cloneJSON(vars)}
 	start := graphql.Now()
 	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
@@ -237,6 +247,7 @@ func runVariables(t *testing.T, schemas *Schemas, query string, vars map[string]
 		checkPresented(t, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
 		return nil, false
 	}
+	checkPlan(t, schemas, query, vars, caller, opCtx)
 	for _, field := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil) {
 		view := schemas.View(caller.Role)
 		rf, ok := view.RootField(field.Name)
@@ -261,6 +272,73 @@ func runVariables(t *testing.T, schemas *Schemas, query string, vars map[string]
 		checkPresented(t, responses(ctx))
 	}
 	return sql, true
+}
+
+// checkPlan checks that the plan made from a request with vars (if one
+// is), bound with other values of the same shape — every string it binds,
+// the session token and the user id changed — gives the statements those
+// values compile to: no value a plan binds may shape the SQL.
+func checkPlan(t *testing.T, schemas *Schemas, query string, vars map[string]any, caller auth.Caller, op *graphql.OperationContext) {
+	t.Helper()
+	rs := schemas.of(caller.Role)
+	dp := rs.newDocPlans(op)
+	shape, ok := dp.shape(vars, caller)
+	if dp.none || !ok {
+		return
+	}
+	p := rs.makePlan(op, graphql.CollectFields(op, op.Operation.SelectionSet, []string{"query_root"}), dp, vars, caller)
+	if p == nil {
+		return
+	}
+	other := maps.Clone(vars)
+	for _, v := range dp.vars {
+		if s, ok := vars[v.name].(string); ok && s != "" && v.bindable {
+			other[v.name] = "other " + s
+		}
+	}
+	otherCaller := caller
+	if caller.SessionToken != "" {
+		otherCaller.SessionToken = "other " + caller.SessionToken
+	}
+	if caller.UserID != "" {
+		otherCaller.UserID = "b1ffcd88-8d1a-4ef8-bb6d-6bb9bd380a22"
+	}
+	if otherShape, _ := dp.shape(other, otherCaller); otherShape != shape {
+		t.Fatalf("changed values changed the shape: %q, %q", shape, otherShape)
+	}
+	ctx := graphql.StartOperationTrace(auth.WithCaller(context.Background(), otherCaller))
+	now := graphql.Now()
+	params := &graphql.RawParams{Query: query, Variables: cloneJSON(other), ReadTime: graphql.TraceTiming{Start: now, End: now}}
+	otherOp, errs := rs.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		t.Fatalf("values a plan would bind are refused: %v", errs)
+	}
+	fields := graphql.CollectFields(otherOp, otherOp.Operation.SelectionSet, []string{"query_root"})
+	for i, pf := range p.fields {
+		var wantSQL, gotSQL string
+		var want, template []any
+		switch {
+		case pf.statement != nil:
+			rf, _ := rs.view.RootField(fields[i].Name)
+			st, err := engine.CompileQuery(otherOp, rf, fields[i], rs.view, otherCaller, budgetMarker)
+			if err != nil {
+				t.Fatalf("%s: the plan binds values that do not compile: %v", pf.alias, err)
+			}
+			wantSQL, want, gotSQL, template = st.SQL, st.Args, pf.statement.SQL, pf.statement.Args
+		case pf.session != nil:
+			shape, err := newSessionShape(otherOp, fields[i], rs.view, otherCaller)
+			if err != nil {
+				t.Fatalf("%s: the plan binds values that do not compile: %v", pf.alias, err)
+			}
+			wantSQL, want, gotSQL, template = shape.user.SQL(), shape.userArgs(), pf.session.user.SQL(), pf.session.userArgs()
+		default:
+			continue
+		}
+		got, ok := bind(template, pf.slots, other, otherCaller, budgetMarker)
+		if !ok || gotSQL != wantSQL || !slices.EqualFunc(got, want, func(a, b any) bool { return reflect.DeepEqual(a, b) }) {
+			t.Fatalf("%s: the plan bound with other values is not what they compile to:\n%s %#v\n%s %#v", pf.alias, gotSQL, got, wantSQL, want)
+		}
+	}
 }
 
 // neutralise returns v with every string value (not key) that holds a quote
@@ -290,29 +368,6 @@ func neutralise[T any](v T, n *int) T {
 		return v
 	}
 	return r(v).(T)
-}
-
-// copyJSON deep-copies a decoded JSON value.
-func copyJSON[T any](v T) T {
-	var c func(any) any
-	c = func(v any) any {
-		switch x := v.(type) {
-		case map[string]any:
-			m := make(map[string]any, len(x))
-			for k, e := range x {
-				m[k] = c(e)
-			}
-			return m
-		case []any:
-			l := make([]any, len(x))
-			for i, e := range x {
-				l[i] = c(e)
-			}
-			return l
-		}
-		return v
-	}
-	return c(v).(T)
 }
 
 // checkGQLErrors fails unless every error is a *gqlerror.Error wrapping

@@ -29,6 +29,10 @@ type Transport struct {
 	// ReadTimeout is the server's deadline for a whole request, named in
 	// the answer to a body that did not arrive in time.
 	ReadTimeout time.Duration
+	// Planned answers a request from a plan made by an earlier one when it
+	// can (resp non-nil); otherwise it returns the context to execute the
+	// request in.
+	Planned func(ctx context.Context, params *graphql.RawParams) (context.Context, *graphql.Response)
 }
 
 var _ graphql.Transport = Transport{}
@@ -49,7 +53,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 			out = AppendResponse(out, errorResponse(ctx, exec, err))
 			break
 		}
-		out = AppendResponse(out, execute(ctx, exec, params, false))
+		out = AppendResponse(out, t.execute(ctx, exec, params, false))
 	case http.MethodPost:
 		out = t.doPost(ctx, r, exec)
 	default:
@@ -94,19 +98,19 @@ func (t Transport) doPost(ctx context.Context, r *http.Request, exec graphql.Gra
 			if i > 0 {
 				out = append(out, ',')
 			}
-			out = AppendResponse(out, executeRaw(ctx, exec, raw))
+			out = AppendResponse(out, t.executeRaw(ctx, exec, raw))
 		}
 		return append(out, ']')
 	}
-	return AppendResponse(nil, executeRaw(ctx, exec, body))
+	return AppendResponse(nil, t.executeRaw(ctx, exec, body))
 }
 
-func executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
+func (t Transport) executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
 	var params graphql.RawParams
 	if err := decodeJSON(body, &params); err != nil {
 		return errorResponse(ctx, exec, err)
 	}
-	return execute(ctx, exec, &params, true)
+	return t.execute(ctx, exec, &params, true)
 }
 
 // decodeJSON decodes one JSON value, keeping numbers as json.Number as gqlgen's
@@ -169,9 +173,15 @@ func paramsFromURL(r *http.Request) (*graphql.RawParams, error) {
 	return params, nil
 }
 
-func execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, allowMutation bool) *graphql.Response {
+func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, allowMutation bool) *graphql.Response {
 	if params.Query == "" {
 		return errorResponse(ctx, exec, &Error{Code: CodeParseFailed, Message: `key "query" not found`})
+	}
+	if t.Planned != nil {
+		var resp *graphql.Response
+		if ctx, resp = t.Planned(ctx, params); resp != nil {
+			return resp
+		}
 	}
 	start := graphql.Now()
 	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
