@@ -57,15 +57,22 @@ func (s side) rps() float64 { return s.median().rps() }
 type round struct {
 	loadResult
 	cpu time.Duration // the server's CPU time during the round
+	// pgCPU is PostgreSQL's (every postgres process on the machine), which
+	// shares the machine's cores: a heavier statement costs throughput there.
+	pgCPU time.Duration
 }
 
 func (r round) rps() float64 { return float64(r.Count) / r.Seconds }
 
-func (r round) cpuPerRequest() time.Duration {
+func (r round) cpuPerRequest() time.Duration { return r.perRequest(r.cpu) }
+
+func (r round) pgCPUPerRequest() time.Duration { return r.perRequest(r.pgCPU) }
+
+func (r round) perRequest(d time.Duration) time.Duration {
 	if r.Count == 0 {
 		return 0
 	}
-	return r.cpu / time.Duration(r.Count)
+	return d / time.Duration(r.Count)
 }
 
 // measureSize runs every scenario on a database of cfg.users users.
@@ -158,12 +165,12 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 				spec loadSpec
 				into *side
 			}{{bare, sc.bare, &r.bare}, {fg, sc.freshgraph, &r.freshgraph}} {
-				before := leg.s.cpu()
+				before, pgBefore := leg.s.cpu(), postgresCPU()
 				res, err := runLoad(ctx, self, leg.spec)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", sc.name, err)
 				}
-				leg.into.rounds = append(leg.into.rounds, round{loadResult: res, cpu: leg.s.cpu() - before})
+				leg.into.rounds = append(leg.into.rounds, round{loadResult: res, cpu: leg.s.cpu() - before, pgCPU: postgresCPU() - pgBefore})
 			}
 		}
 		r.freshgraph.peakRSS, r.bare.peakRSS = fg.peakRSS(), bare.peakRSS()
@@ -176,19 +183,21 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 func printScenario(cfg config, r *scenarioResult) {
 	f, b := r.freshgraph.median(), r.bare.median()
 	fmt.Printf("\n%s, %d users (%d connections, median of %d rounds of %s, alternating)\n", r.name, cfg.users, cfg.conns, cfg.rounds, cfg.duration)
-	fmt.Printf("  %-22s %9s %9s %9s %12s %10s\n", "", "req/s", "p50", "p99", "CPU/request", "peak RSS")
+	fmt.Printf("  %-22s %9s %9s %9s %12s %10s %14s\n", "", "req/s", "p50", "p99", "CPU/request", "peak RSS", "PG CPU/request")
 	for _, row := range []struct {
 		name string
 		r    round
 		rss  int64
 	}{{"freshgraph", f, r.freshgraph.peakRSS}, {"bare net/http + pgx", b, r.bare.peakRSS}} {
-		fmt.Printf("  %-22s %9.0f %9s %9s %12s %7.1f MiB\n", row.name, row.r.rps(),
+		fmt.Printf("  %-22s %9.0f %9s %9s %12s %7.1f MiB %14s\n", row.name, row.r.rps(),
 			(time.Duration(row.r.P50us) * time.Microsecond).String(), (time.Duration(row.r.P99us) * time.Microsecond).String(),
-			row.r.cpuPerRequest().Round(100*time.Nanosecond).String(), float64(row.rss)/(1<<20))
+			row.r.cpuPerRequest().Round(100*time.Nanosecond).String(), float64(row.rss)/(1<<20),
+			row.r.pgCPUPerRequest().Round(100*time.Nanosecond).String())
 	}
-	fmt.Printf("  %-22s %8.2fx %8.2fx %8.2fx %11.2fx %9.2fx\n", "freshgraph / bare", f.rps()/b.rps(),
+	fmt.Printf("  %-22s %8.2fx %8.2fx %8.2fx %11.2fx %9.2fx %13.2fx\n", "freshgraph / bare", f.rps()/b.rps(),
 		float64(f.P50us)/float64(b.P50us), float64(f.P99us)/float64(b.P99us),
-		float64(f.cpuPerRequest())/float64(b.cpuPerRequest()), float64(r.freshgraph.peakRSS)/float64(r.bare.peakRSS))
+		float64(f.cpuPerRequest())/float64(b.cpuPerRequest()), float64(r.freshgraph.peakRSS)/float64(r.bare.peakRSS),
+		float64(f.pgCPUPerRequest())/float64(b.pgCPUPerRequest()))
 }
 
 // createDatabase makes a fresh database on the server at serverURL and
@@ -307,21 +316,50 @@ func (s *server) stop() {
 	}
 }
 
-// cpu is the process's CPU time so far, user and system (/proc/<pid>/stat,
-// in clock ticks of 1/100 s, as Linux reports them to user space).
+// cpu is the process's CPU time so far.
 func (s *server) cpu() time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	d, _ := processCPU(s.cmd.Process.Pid)
+	return d
+}
+
+// processCPU is a process's CPU time so far, user and system
+// (/proc/<pid>/stat, in clock ticks of 1/100 s, as Linux reports them to
+// user space), and its command name.
+func processCPU(pid int) (time.Duration, string) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, ""
+	}
+	open, end := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
+	if open < 0 || end < open {
+		return 0, ""
 	}
 	// The command name may hold spaces: fields count from after its ")".
-	fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	fields := strings.Fields(string(raw[end+1:]))
 	if len(fields) < 13 {
-		return 0
+		return 0, ""
 	}
 	utime, _ := strconv.ParseInt(fields[11], 10, 64)
 	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	return time.Duration(utime+stime) * 10 * time.Millisecond, string(raw[open+1 : end])
+}
+
+// postgresCPU is the CPU time so far of every postgres process on the
+// machine (a backend that exited in between is not counted; the servers'
+// pools keep theirs).
+func postgresCPU() time.Duration {
+	entries, _ := os.ReadDir("/proc")
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if d, name := processCPU(pid); name == "postgres" {
+			total += d
+		}
+	}
+	return total
 }
 
 // resetPeakRSS starts the process's peak RSS over from now (Linux's
