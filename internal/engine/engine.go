@@ -13,9 +13,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/jackc/pgx/v5"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
@@ -139,7 +141,7 @@ func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.C
 	case tables.Select:
 		err = c.selectList(b, rf.Table, field, path)
 	case tables.SelectByPK:
-		err = c.selectByPK(b, rf.Table, field, path)
+		err = c.selectByPK(b, rf.Table, field, path, maxBytes)
 	case tables.SelectAggregate:
 		err = c.selectAggregate(b, rf.Table, field, path)
 	default:
@@ -148,9 +150,20 @@ func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.C
 	if err != nil {
 		return Statement{}, err
 	}
-	// Mutations cap their answers themselves (mutationResult).
-	b.Wrap("SELECT freshgraph_response_capped((", "), ").TypedArg(maxBytes, "bigint").S(")")
+	if rf.Kind != tables.SelectByPK { // which writes j and max itself
+		b.Wrap("SELECT (", ") AS j, ").TypedArg(maxBytes, "bigint").S(" AS max OFFSET 0")
+	}
+	capped(b)
 	return Statement{SQL: b.SQL(), Args: b.Args()}, nil
+}
+
+// capped wraps b, a query of one row of the answer j and the byte budget
+// max, into the answer checked against the budget: an answer over it is
+// an error before any of it is sent (migration 00008). OFFSET 0 in the
+// query keeps PostgreSQL from copying j's expression into each use.
+func capped(b *sqlbuild.Builder) {
+	b.Wrap("SELECT CASE WHEN octet_length(q.j::text) <= q.max THEN q.j "+
+		"ELSE freshgraph_response_too_large(octet_length(q.j::text), q.max) END FROM (", ") q")
 }
 
 // Run executes the statement and returns its one JSON value.
@@ -170,14 +183,17 @@ func mutationPath(rf tables.RootField, path string) string {
 	return ""
 }
 
-// run executes a compiled statement and returns its one JSON value.
+// run executes a compiled statement and returns its one JSON value: null
+// when it returns no row (a _by_pk of no row).
 func run(ctx context.Context, db database.Conn, b *sqlbuild.Builder, errPath string) ([]byte, error) {
 	return runSQL(ctx, db, b.SQL(), b.Args(), errPath)
 }
 
 func runSQL(ctx context.Context, db database.Conn, sql string, args []any, errPath string) ([]byte, error) {
 	var out []byte
-	if err := db.QueryRow(ctx, sql, args...).Scan(&out); err != nil {
+	if err := db.QueryRow(ctx, sql, args...).Scan(&out); errors.Is(err, pgx.ErrNoRows) {
+		return []byte("null"), nil
+	} else if err != nil {
 		return nil, databaseError(err, errPath)
 	}
 	if out == nil {

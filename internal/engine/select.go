@@ -566,13 +566,16 @@ func (c *compiler) pkFilter(b *sqlbuild.Builder, t *tables.Table, alias string, 
 	return nil
 }
 
-// selectByPK answers <t>_by_pk(pk…): one row's JSON, or null.
-func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string) error {
+// selectByPK answers <t>_by_pk(pk…): the row's JSON as j, beside the
+// byte budget as max (capped), or no row at all (null). A plain SELECT of
+// the row, no subquery around it, is the least work for PostgreSQL.
+func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string, maxBytes int64) error {
 	alias := c.alias()
-	b.S("SELECT (SELECT ")
+	b.S("SELECT ")
 	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
 		return err
 	}
+	b.S(" AS j, ").TypedArg(maxBytes, "bigint").S(" AS max")
 	tableName(b.S(" FROM "), t).S(" " + alias + " WHERE ")
 	if err := c.pkFilter(b, t, alias, c.args(f), path+".args"); err != nil {
 		return err
@@ -580,7 +583,7 @@ func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field
 	if err := c.visible(b, t, alias, path); err != nil {
 		return err
 	}
-	b.S(")")
+	b.S(" OFFSET 0")
 	return nil
 }
 
