@@ -150,7 +150,6 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
-		r = r.WithContext(graphql.StartOperationTrace(r.Context()))
 		for _, t := range transports {
 			if t.Supports(r) {
 				t.Do(w, r, exec)

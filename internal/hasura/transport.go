@@ -183,6 +183,7 @@ func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, para
 			return resp
 		}
 	}
+	ctx = graphql.StartOperationTrace(ctx) // a plan answers without gqlgen, which needs it
 	start := graphql.Now()
 	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)

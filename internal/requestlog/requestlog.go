@@ -84,8 +84,8 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 						http.Error(rec, "internal server error", http.StatusInternalServerError)
 					}
 				}
-				logger.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path,
-					"status", rec.status, "bytes", rec.bytes, "took", time.Since(start))
+				logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Duration("took", time.Since(start)))
 			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
 		})
