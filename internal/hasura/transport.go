@@ -65,13 +65,13 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 }
 
 func (t Transport) doPost(ctx context.Context, r *http.Request, exec graphql.GraphExecutor) []byte {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		// Browsers send form and text/plain bodies cross-site without a
 		// preflight; refusing them keeps cookie-authenticated calls safe from CSRF.
 		return AppendResponse(nil, errorResponse(ctx, exec,
 			&Error{Code: CodeInvalidHeaders, Message: "Content-Type must be application/json"}))
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		if maxErr, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit)}
@@ -103,6 +103,33 @@ func (t Transport) doPost(ctx context.Context, r *http.Request, exec graphql.Gra
 		return append(out, ']')
 	}
 	return AppendResponse(nil, t.executeRaw(ctx, exec, body))
+}
+
+// isJSON reports whether a Content-Type is application/json, with any
+// parameters; the common exact forms are told without parsing.
+func isJSON(contentType string) bool {
+	switch contentType {
+	case "application/json", "application/json; charset=utf-8":
+		return true
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "application/json"
+}
+
+// readBody reads the whole body, into one buffer of its declared length
+// when it declares a small one (the server's body limit still applies).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 || r.ContentLength > 64<<10 {
+		return io.ReadAll(r.Body)
+	}
+	body := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, body); err != nil {
+		return nil, err
+	}
+	// Reaching the end lets net/http reuse the connection at once.
+	var end [1]byte
+	_, _ = r.Body.Read(end[:])
+	return body, nil
 }
 
 func (t Transport) executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
