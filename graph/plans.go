@@ -14,7 +14,7 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -41,14 +41,20 @@ import (
 // gqlgen would — an unknown shape, a missing session variable — goes
 // through gqlgen, which also gives every error its exact words.
 type plans struct {
-	docs *lru.LRU[*docPlans]
+	docs *lru.Cache[docKey, *docPlans]
 }
 
 // maxShapes bounds the plans of one document: a document whose variables
 // come in more shapes than this is planned for the first ones only.
 const maxShapes = 16
 
-func newPlans(size int) *plans { return &plans{docs: lru.New[*docPlans](size)} }
+func newPlans(size int) *plans {
+	docs, err := lru.New[docKey, *docPlans](size)
+	if err != nil {
+		panic(err) // only for a size that is not positive
+	}
+	return &plans{docs: docs}
+}
 
 // docPlans are the plans of one role's document and operation, by shape.
 type docPlans struct {
@@ -172,9 +178,10 @@ func bind(template []any, slots []slot, vars map[string]any, caller auth.Caller,
 	return args, true
 }
 
-// docKey names a role's document and operation: a NUL is in no name.
-func docKey(role auth.Role, operation, query string) string {
-	return string(role) + "\x00" + operation + "\x00" + query
+// docKey names a role's document and operation.
+type docKey struct {
+	role             auth.Role
+	operation, query string
 }
 
 // shape is the key of the variables' and the caller's shape: per variable,
@@ -182,10 +189,14 @@ func docKey(role auth.Role, operation, query string) string {
 // when a value is for no variable the operation declares (gqlgen refuses
 // it).
 func (dp *docPlans) shape(vars map[string]any, caller auth.Caller) (string, bool) {
+	b, ok := dp.appendShape(make([]byte, 0, 16), vars, caller)
+	return string(b), ok
+}
+
+func (dp *docPlans) appendShape(b []byte, vars map[string]any, caller auth.Caller) ([]byte, bool) {
 	if len(vars) > len(dp.vars) {
-		return "", false
+		return nil, false
 	}
-	b := make([]byte, 0, 16)
 	if caller.SessionToken != "" {
 		b = append(b, 't')
 	}
@@ -207,17 +218,17 @@ func (dp *docPlans) shape(vars map[string]any, caller auth.Caller) (string, bool
 		}
 		j, err := json.Marshal(x)
 		if err != nil {
-			return "", false
+			return nil, false
 		}
 		b = append(b, j...)
 	}
-	return string(b), found == len(vars)
+	return b, found == len(vars)
 }
 
-func (dp *docPlans) get(shape string) (*plan, bool) {
+func (dp *docPlans) get(shape []byte) (*plan, bool) {
 	dp.mu.RLock()
 	defer dp.mu.RUnlock()
-	p, ok := dp.byShape[shape]
+	p, ok := dp.byShape[string(shape)] // no copy of shape for the lookup
 	return p, ok
 }
 
@@ -233,7 +244,7 @@ func (dp *docPlans) put(shape string, p *plan) {
 // answer teaches one. vars are a copy of the request's own, taken before
 // gqlgen coerces them in place.
 type pending struct {
-	docKey string
+	docKey docKey
 	vars   map[string]any
 }
 
@@ -274,18 +285,19 @@ func pendingFrom(ctx context.Context) *pending {
 func (s *Schemas) Planned(ctx context.Context, params *graphql.RawParams) (context.Context, *graphql.Response) {
 	caller := auth.CallerFrom(ctx)
 	rs := s.of(caller.Role)
-	key := docKey(caller.Role, params.OperationName, params.Query)
+	key := docKey{caller.Role, params.OperationName, params.Query}
 	learn := func() context.Context {
 		return context.WithValue(ctx, pendingKey{}, &pending{docKey: key, vars: cloneJSON(params.Variables)})
 	}
-	dp, ok := rs.plans.docs.Get(ctx, key)
+	dp, ok := rs.plans.docs.Get(key)
 	if !ok {
 		return learn(), nil
 	}
 	if dp.none {
 		return ctx, nil
 	}
-	shape, ok := dp.shape(params.Variables, caller)
+	var buf [64]byte
+	shape, ok := dp.appendShape(buf[:0], params.Variables, caller)
 	if !ok {
 		return ctx, nil
 	}
@@ -394,10 +406,10 @@ func (s *roleSchema) plannedSession(ctx context.Context, shape *sessionShape, ar
 // learn makes the plan of the request that went through gqlgen, answered
 // op's root fields without errors, and was marked pending.
 func (s *roleSchema) learn(ctx context.Context, p *pending, op *graphql.OperationContext, fields []graphql.CollectedField) {
-	dp, ok := s.plans.docs.Get(ctx, p.docKey)
+	dp, ok := s.plans.docs.Get(p.docKey)
 	if !ok {
 		dp = s.newDocPlans(op)
-		s.plans.docs.Add(ctx, p.docKey, dp)
+		s.plans.docs.Add(p.docKey, dp)
 	}
 	if dp.none {
 		return
@@ -407,7 +419,7 @@ func (s *roleSchema) learn(ctx context.Context, p *pending, op *graphql.Operatio
 	if !ok {
 		return
 	}
-	if _, known := dp.get(shape); known {
+	if _, known := dp.get([]byte(shape)); known {
 		return
 	}
 	dp.put(shape, s.makePlan(op, fields, dp, p.vars, caller))
