@@ -56,6 +56,10 @@ type config struct {
 	// StringifyNumbers writes bigint, numeric, double precision and money
 	// values as JSON strings, which JavaScript clients read without loss.
 	StringifyNumbers bool
+	// SessionAPIRenames serves session API root fields under other names
+	// (SESSION_API_ROOT_FIELDS=session:me,signIn:logIn), for a project
+	// whose table has a root field of that name.
+	SessionAPIRenames map[string]string
 }
 
 // httpLimits bound what a client may send over HTTP and WebSocket.
@@ -120,6 +124,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if cfg.UnauthorizedRole == "admin" {
 		// A safe default refuses what would open the admin API to everyone.
 		return config{}, errors.New(`HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin": it would give every caller without credentials the admin's access`)
+	}
+	if v := first("SESSION_API_ROOT_FIELDS"); v != "" {
+		cfg.SessionAPIRenames = map[string]string{}
+		for _, pair := range strings.Split(v, ",") {
+			from, to, ok := strings.Cut(strings.TrimSpace(pair), ":")
+			if !ok || from == "" || to == "" {
+				return config{}, fmt.Errorf("SESSION_API_ROOT_FIELDS: %q is not name:new_name", pair)
+			}
+			if _, twice := cfg.SessionAPIRenames[from]; twice {
+				return config{}, fmt.Errorf("SESSION_API_ROOT_FIELDS: %s is renamed twice", from)
+			}
+			cfg.SessionAPIRenames[from] = to
+		}
 	}
 	if v := first("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES"); v != "" {
 		b, err := hasuraBool(v)

@@ -119,16 +119,17 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Limits:         cfg.Limits,
 		Resolver:       resolver,
 	}
-	schemas, err := graph.NewSchemas(resolver, handWrittenSDL, auth.Role(cfg.UnauthorizedRole), func(exec *executor.Executor) {
-		docs := document.New(cfg.Limits, 1000)
-		exec.SetQueryCache(docs.Cache())
-		exec.SetParserTokenLimit(cfg.Limits.Tokens)
-		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, limits.Explain))
-		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
-		exec.Use(docs)
-		exec.Use(extension.Introspection{})
-		exec.Use(graph.NoIntrospection{Roles: cfg.IntrospectionDisabled})
-	})
+	schemas, err := graph.NewSchemas(resolver, graph.Options{HandWritten: handWrittenSDL, Unauthorized: auth.Role(cfg.UnauthorizedRole),
+		Renames: cfg.SessionAPIRenames, Configure: func(exec *executor.Executor) {
+			docs := document.New(cfg.Limits, 1000)
+			exec.SetQueryCache(docs.Cache())
+			exec.SetParserTokenLimit(cfg.Limits.Tokens)
+			exec.SetErrorPresenter(hasura.ErrorPresenter(logger, limits.Explain))
+			exec.SetRecoverFunc(hasura.RecoverFunc(logger))
+			exec.Use(docs)
+			exec.Use(extension.Introspection{})
+			exec.Use(graph.NoIntrospection{Roles: cfg.IntrospectionDisabled})
+		}})
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
+	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -16,7 +18,9 @@ import (
 // ResponseWriter: they queue cookie changes here, and the writer writes them
 // before the first byte of the response. HTTP stays here, at the edge.
 type exchange struct {
-	client  string // the request's address, for the rate limits
+	// client is where the request comes from: its address for the rate
+	// limits, both for the list of a user's sessions.
+	client  authjs.Client
 	mu      sync.Mutex
 	cookies []session.Cookie
 	// noCookies: a WebSocket cannot set cookies, so none are kept.
@@ -29,16 +33,29 @@ type exchangeKey struct{}
 // writes the session cookie changes they queue with cookies.
 func HTTPMiddleware(cookies *session.Cookies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := &exchange{client: clientAddress(r.RemoteAddr)}
+		ex := &exchange{client: clientOf(r)}
 		r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 		next.ServeHTTP(&cookieWriter{ResponseWriter: w, ex: ex, cookies: cookies}, r)
 	})
 }
 
-// withExchange returns ctx carrying a WebSocket's exchange: its client's
-// address, and no cookies.
-func withExchange(ctx context.Context, remoteAddr string) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, &exchange{client: clientAddress(remoteAddr), noCookies: true})
+// withExchange returns ctx carrying a WebSocket's exchange: the client of
+// its upgrade request, and no cookies.
+func withExchange(ctx context.Context, r *http.Request) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, &exchange{client: clientOf(r), noCookies: true})
+}
+
+// maxUserAgent bounds the User-Agent kept with a session: a real one is a
+// few hundred bytes.
+const maxUserAgent = 512
+
+// clientOf is where r comes from.
+func clientOf(r *http.Request) authjs.Client {
+	ua := r.UserAgent()
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return authjs.Client{Address: clientAddress(r.RemoteAddr), UserAgent: strings.ToValidUTF8(ua, "")}
 }
 
 // clientAddress is the host a request came from. X-Forwarded-For is not

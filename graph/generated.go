@@ -15,6 +15,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/scalar"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -44,15 +45,28 @@ type ComplexityRoot struct {
 		User    func(childComplexity int) int
 	}
 
+	SessionDevice struct {
+		Address    func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Current    func(childComplexity int) int
+		Expires    func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastSeenAt func(childComplexity int) int
+		UserAgent  func(childComplexity int) int
+	}
+
 	Mutation_root struct {
+		RevokeSession     func(childComplexity int, id string) int
 		SignIn            func(childComplexity int, email string, password string) int
 		SignOut           func(childComplexity int) int
+		SignOutEverywhere func(childComplexity int, keepCurrent bool) int
 		SignUp            func(childComplexity int, email string, password string, name *string) int
 		UpdateUserProfile func(childComplexity int, name *string, image *string) int
 	}
 
 	Query_root struct {
-		Session func(childComplexity int) int
+		ActiveSessions func(childComplexity int) int
+		Session        func(childComplexity int) int
 	}
 }
 
@@ -67,10 +81,13 @@ type Mutation_rootResolver interface {
 	SignUp(ctx context.Context, email string, password string, name *string) (*Session, error)
 	SignIn(ctx context.Context, email string, password string) (*Session, error)
 	SignOut(ctx context.Context) (bool, error)
+	RevokeSession(ctx context.Context, id string) (bool, error)
+	SignOutEverywhere(ctx context.Context, keepCurrent bool) (int, error)
 	UpdateUserProfile(ctx context.Context, name *string, image *string) (RawJSON, error)
 }
 type Query_rootResolver interface {
 	Session(ctx context.Context) (*Session, error)
+	ActiveSessions(ctx context.Context) ([]*authjs.Device, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -104,6 +121,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.User(childComplexity), true
 
+	case "SessionDevice.address":
+		if e.ComplexityRoot.SessionDevice.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.Address(childComplexity), true
+	case "SessionDevice.createdAt":
+		if e.ComplexityRoot.SessionDevice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.CreatedAt(childComplexity), true
+	case "SessionDevice.current":
+		if e.ComplexityRoot.SessionDevice.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.Current(childComplexity), true
+	case "SessionDevice.expires":
+		if e.ComplexityRoot.SessionDevice.Expires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.Expires(childComplexity), true
+	case "SessionDevice.id":
+		if e.ComplexityRoot.SessionDevice.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.ID(childComplexity), true
+	case "SessionDevice.lastSeenAt":
+		if e.ComplexityRoot.SessionDevice.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.LastSeenAt(childComplexity), true
+	case "SessionDevice.userAgent":
+		if e.ComplexityRoot.SessionDevice.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionDevice.UserAgent(childComplexity), true
+
+	case "mutation_root.revokeSession":
+		if e.ComplexityRoot.Mutation_root.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_mutation_root_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation_root.RevokeSession(childComplexity, args["id"].(string)), true
 	case "mutation_root.signIn":
 		if e.ComplexityRoot.Mutation_root.SignIn == nil {
 			break
@@ -121,6 +192,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation_root.SignOut(childComplexity), true
+	case "mutation_root.signOutEverywhere":
+		if e.ComplexityRoot.Mutation_root.SignOutEverywhere == nil {
+			break
+		}
+
+		args, err := ec.field_mutation_root_signOutEverywhere_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation_root.SignOutEverywhere(childComplexity, args["keepCurrent"].(bool)), true
 	case "mutation_root.signUp":
 		if e.ComplexityRoot.Mutation_root.SignUp == nil {
 			break
@@ -143,6 +225,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation_root.UpdateUserProfile(childComplexity, args["name"].(*string), args["image"].(*string)), true
+
+	case "query_root.activeSessions":
+		if e.ComplexityRoot.Query_root.ActiveSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query_root.ActiveSessions(childComplexity), true
 
 	case "query_root.session":
 		if e.ComplexityRoot.Query_root.Session == nil {
@@ -264,12 +353,38 @@ type Session {
   expires: timestamptz!
 }
 
+"""
+One of the signed-in user's live sessions: a browser or device they are
+signed in on.
+"""
+type SessionDevice {
+  "an opaque id, for revokeSession: neither the session's token nor derived from it"
+  id: uuid!
+  "when freshgraph started the session; null for one it did not (Auth.js's)"
+  createdAt: timestamptz
+  "when the session was last read through freshgraph, to within five minutes"
+  lastSeenAt: timestamptz
+  expires: timestamptz!
+  "the client's User-Agent header when the session started"
+  userAgent: String
+  "the client's address when the session started"
+  address: String
+  "whether this is the session of the request's own cookie"
+  current: Boolean!
+}
+
 extend type query_root {
   """
   the caller's session, read fresh from the database; null when signed out,
   expired or revoked
   """
   session: Session
+
+  """
+  the signed-in user's live sessions, the caller's own first, then the most
+  recently used
+  """
+  activeSessions: [SessionDevice!]!
 }
 
 extend type mutation_root {
@@ -289,6 +404,19 @@ extend type mutation_root {
   when there was no session
   """
   signOut: Boolean!
+
+  """
+  end one of the signed-in user's sessions, by its id from activeSessions:
+  its cookie is dead at once and its live sessions get null, on every
+  instance; false when the user has no session of that id
+  """
+  revokeSession(id: uuid!): Boolean!
+
+  """
+  end every session of the signed-in user, or every other one with
+  keepCurrent: true; returns how many ended
+  """
+  signOutEverywhere(keepCurrent: Boolean! = false): Int!
 
   """
   change the signed-in user's profile and return it as stored: an argument
@@ -313,6 +441,26 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 		return ec.fieldContext_Session_expires(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionDevice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionDevice_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SessionDevice_createdAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_SessionDevice_lastSeenAt(ctx, field)
+	case "expires":
+		return ec.fieldContext_SessionDevice_expires(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SessionDevice_userAgent(ctx, field)
+	case "address":
+		return ec.fieldContext_SessionDevice_address(ctx, field)
+	case "current":
+		return ec.fieldContext_SessionDevice_current(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionDevice", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -501,6 +649,20 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_mutation_root_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNuuid2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_mutation_root_signIn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -520,6 +682,20 @@ func (ec *executionContext) field_mutation_root_signIn_args(ctx context.Context,
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_mutation_root_signOutEverywhere_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "keepCurrent",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["keepCurrent"] = arg0
 	return args, nil
 }
 
@@ -637,6 +813,167 @@ func (ec *executionContext) _Session_expires(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Session_expires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _SessionDevice_id(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNuuid2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "uuid")
+}
+
+func (ec *executionContext) _SessionDevice_createdAt(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOtimestamptz2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _SessionDevice_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_lastSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOtimestamptz2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_lastSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _SessionDevice_expires(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_expires(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expires, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNtimestamptz2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_expires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "timestamptz")
+}
+
+func (ec *executionContext) _SessionDevice_userAgent(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionDevice_address(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_address(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Address, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionDevice_current(ctx context.Context, field graphql.CollectedField, obj *authjs.Device) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionDevice_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionDevice_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionDevice", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -1819,6 +2156,94 @@ func (ec *executionContext) fieldContext_mutation_root_signOut(_ context.Context
 	return graphql.NewScalarFieldContext("mutation_root", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _mutation_root_revokeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_mutation_root_revokeSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation_root().RevokeSession(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_mutation_root_revokeSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "mutation_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_mutation_root_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _mutation_root_signOutEverywhere(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_mutation_root_signOutEverywhere(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation_root().SignOutEverywhere(ctx, fc.Args["keepCurrent"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_mutation_root_signOutEverywhere(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "mutation_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_mutation_root_signOutEverywhere_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _mutation_root_updateUserProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1890,6 +2315,38 @@ func (ec *executionContext) fieldContext_query_root_session(_ context.Context, f
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _query_root_activeSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_query_root_activeSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query_root().ActiveSessions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*authjs.Device) graphql.Marshaler {
+			return ec.marshalNSessionDevice2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋinternalᚋauthjsᚐDeviceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_query_root_activeSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "query_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionDevice(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2004,6 +2461,69 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._Session_expires(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionDeviceImplementors = []string{"SessionDevice"}
+
+func (ec *executionContext) _SessionDevice(ctx context.Context, sel ast.SelectionSet, obj *authjs.Device) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionDeviceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionDevice")
+		case "id":
+			out.Values[i] = ec._SessionDevice_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SessionDevice_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeenAt":
+			out.Values[i] = ec._SessionDevice_lastSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expires":
+			out.Values[i] = ec._SessionDevice_expires(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userAgent":
+			out.Values[i] = ec._SessionDevice_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "address":
+			out.Values[i] = ec._SessionDevice_address(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "current":
+			out.Values[i] = ec._SessionDevice_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2420,6 +2940,20 @@ func (ec *executionContext) _mutation_root(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "revokeSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._mutation_root_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signOutEverywhere":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._mutation_root_signOutEverywhere(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateUserProfile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._mutation_root_updateUserProfile(ctx, field)
@@ -2468,6 +3002,12 @@ func (ec *executionContext) _query_root(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._query_root_session(ctx, field)
+				})
+		case "activeSessions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._query_root_activeSessions(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -2518,12 +3058,50 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚐSession(ctx context.Context, sel ast.SelectionSet, v *Session) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Session!")
 		return graphql.Null
 	}
 	return ec._Session(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSessionDevice2ᚕᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋinternalᚋauthjsᚐDeviceᚄ(ctx context.Context, sel ast.SelectionSet, v []*authjs.Device) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSessionDevice2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋinternalᚋauthjsᚐDevice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSessionDevice2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋinternalᚋauthjsᚐDevice(ctx context.Context, sel ast.SelectionSet, v *authjs.Device) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SessionDevice!")
+		return graphql.Null
+	}
+	return ec._SessionDevice(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -2710,6 +3288,20 @@ func (ec *executionContext) marshalNusers2githubᚗcomᚋfreshgraphᚋfreshgraph
 	return v
 }
 
+func (ec *executionContext) unmarshalNuuid2string(ctx context.Context, v any) (string, error) {
+	res, err := scalar.UnmarshalUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNuuid2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalUUID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "uuid!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -2846,6 +3438,24 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 		return graphql.Null
 	}
 	return ec.___Type(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOtimestamptz2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalTimestamptz(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOtimestamptz2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalTimestamptz(*v)
+	return res
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -27,9 +27,9 @@ func TestHandWrittenPart(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	cfg := session.Config{Secrets: []string{strings.Repeat("part-secret-", 3)}, MaxAge: time.Hour, UpdateAge: time.Minute}
 	r := &Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg), Tables: tablestest.Builtin(t)}
-	schemas, err := NewSchemas(r, handWrittenSDL(t), auth.RoleAnonymous, func(exec *executor.Executor) {
+	schemas, err := NewSchemas(r, Options{HandWritten: handWrittenSDL(t), Unauthorized: auth.RoleAnonymous, Configure: func(exec *executor.Executor) {
 		exec.Use(extension.Introspection{})
-	}, Part{Name: examplefield.Name, SDL: examplefield.SDL, New: examplefield.New})
+	}, Parts: []Part{{Name: examplefield.Name, SDL: examplefield.SDL, New: examplefield.New}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestHandWrittenPart(t *testing.T) {
 		// Alone, with introspection: the part's code answers it whole.
 		{auth.Caller{Role: auth.RoleUser, UserID: "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
 			`{ hi: greeting(name: "Bob") __type(name: "query_root") { fields(includeDeprecated: true) { name } } }`,
-			`{"data":{"hi":"Hello, Bob, from role user!","__type":{"fields":[{"name":"session"},{"name":"greeting"},{"name":"users"},{"name":"users_by_pk"}]}}}`},
+			`{"data":{"hi":"Hello, Bob, from role user!","__type":{"fields":[{"name":"session"},{"name":"activeSessions"},{"name":"greeting"},{"name":"users"},{"name":"users_by_pk"}]}}}`},
 		{auth.Caller{Role: auth.RoleAnonymous}, `{ greeting(name: "Eve") }`, `{"data":{"greeting":"Hello, Eve, from role anonymous!"}}`},
 		// A role without the session API has no hand-written field.
 		{auth.Caller{Role: "editor"}, `{ greeting(name: "Mallory") }`,

@@ -487,7 +487,7 @@ func (s *roleSchema) makePlan(op *graphql.OperationContext, fields []graphql.Col
 				return nil
 			}
 			pf.statement = &st
-		case !isTable && f.Name == "session" && s.parts["query_root.session"] == s.generated && s.generated != nil:
+		case !isTable && originalName(s.original, f.Name) == "session" && s.parts["query_root."+f.Name] == s.generated && s.generated != nil:
 			shapeMarked, err := newSessionShape(marked, f, s.view, markedCaller)
 			if err != nil {
 				return nil

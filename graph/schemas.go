@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +14,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -33,6 +36,9 @@ type Schemas struct {
 	byRole map[string]*roleSchema
 	// other serves the roles the metadata does not name: no table at all.
 	other *roleSchema
+	// original is the session API's name of each root field it serves
+	// under another (Options.Renames).
+	original map[string]string
 }
 
 // A Part is a hand-written part of the API beside Hasura's generated one:
@@ -51,35 +57,135 @@ type Part struct {
 	New func(schema *ast.Schema) graphql.ExecutableSchema
 }
 
-// NewSchemas makes the schema of every role of r.Tables. handWritten is
-// schema.graphqls; unauthorized is the role of callers without credentials,
-// which has the session API (to sign in) as admin and user do; configure
-// sets up each role's executor (extensions, caches, error presenter); more
-// are hand-written parts served beside the session API.
-func NewSchemas(r *Resolver, handWritten string, unauthorized auth.Role, configure func(*executor.Executor), more ...Part) (*Schemas, error) {
+// Options are what NewSchemas makes the schemas of.
+type Options struct {
+	// HandWritten is schema.graphqls, the session API.
+	HandWritten string
+	// Unauthorized is the role of callers without credentials, which has
+	// the session API (to sign in) as admin and user do.
+	Unauthorized auth.Role
+	// Renames serves root fields of the session API under other names, by
+	// name (e.g. "session": "freshgraph_session"), for a project whose
+	// tracked table has a root field of that name.
+	Renames map[string]string
+	// Configure sets up each role's executor (extensions, caches, error
+	// presenter).
+	Configure func(*executor.Executor)
+	// Parts are hand-written parts served beside the session API.
+	Parts []Part
+}
+
+// NewSchemas makes the schema of every role of r.Tables. A root field of a
+// hand-written part that has the name of a table's root field stops it,
+// naming both.
+func NewSchemas(r *Resolver, cfg Options) (*Schemas, error) {
+	handWritten, live, original, err := renamed(cfg.HandWritten, liveSDL, cfg.Renames)
+	if err != nil {
+		return nil, err
+	}
 	parts := append([]Part{{Name: "schema.graphqls", SDL: handWritten, New: func(schema *ast.Schema) graphql.ExecutableSchema {
 		return NewExecutableSchema(Config{Resolvers: r, Schema: schema})
-	}}}, more...)
-	s := &Schemas{byRole: map[string]*roleSchema{}}
-	sessionRoles := []auth.Role{auth.RoleAdmin, auth.RoleUser, unauthorized}
+	}}}, cfg.Parts...)
+	// The admin's view has every table's root fields.
+	for _, p := range parts {
+		if err := distinctRootFields(r.Tables.View(string(auth.RoleAdmin), true), p); err != nil {
+			return nil, err
+		}
+	}
+	s := &Schemas{byRole: map[string]*roleSchema{}, original: original}
+	sessionRoles := []auth.Role{auth.RoleAdmin, auth.RoleUser, cfg.Unauthorized}
 	roles := slices.Clone(r.Tables.Roles)
 	for _, role := range sessionRoles {
 		if !slices.Contains(roles, string(role)) {
 			roles = append(roles, string(role))
 		}
 	}
+	build := func(v *tables.View) (*roleSchema, error) {
+		rs, err := newRoleSchema(r, v, parts, live, cfg.Configure)
+		if rs != nil {
+			rs.original = original
+		}
+		return rs, err
+	}
 	for _, role := range roles {
-		rs, err := newRoleSchema(r, r.Tables.View(role, slices.Contains(sessionRoles, auth.Role(role))), parts, configure)
+		rs, err := build(r.Tables.View(role, slices.Contains(sessionRoles, auth.Role(role))))
 		if err != nil {
 			return nil, fmt.Errorf("the schema of role %s: %w", role, err)
 		}
 		s.byRole[role] = rs
 	}
-	var err error
-	if s.other, err = newRoleSchema(r, r.Tables.View("", false), parts, configure); err != nil {
+	if s.other, err = build(r.Tables.View("", false)); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// renamed is the session API's SDLs (schema.graphqls, graph/live.graphqls)
+// with the root fields renames names served under their new names, and the
+// original name of each renamed field by its new one.
+func renamed(handWritten, live string, renames map[string]string) (string, string, map[string]string, error) {
+	if len(renames) == 0 {
+		return handWritten, live, nil, nil
+	}
+	original := map[string]string{}
+	found := map[string]bool{}
+	rename := func(name, sdl string) (string, error) {
+		doc, err := parser.ParseSchema(&ast.Source{Name: name, Input: sdl})
+		if err != nil {
+			return "", err
+		}
+		for _, def := range append(doc.Definitions, doc.Extensions...) {
+			if def.Name != "query_root" && def.Name != "mutation_root" && def.Name != "subscription_root" {
+				continue
+			}
+			for _, f := range def.Fields {
+				if to, ok := renames[f.Name]; ok {
+					found[f.Name] = true
+					original[to] = f.Name
+					f.Name = to
+				}
+			}
+		}
+		var out strings.Builder
+		formatter.NewFormatter(&out).FormatSchemaDocument(doc)
+		return out.String(), nil
+	}
+	for from, to := range renames {
+		if !nameRE.MatchString(to) || strings.HasPrefix(to, "__") {
+			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: %q is not a GraphQL name for %s", to, from)
+		}
+		if other, taken := original[to]; taken && other != from {
+			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: %s and %s are both renamed %s", other, from, to)
+		}
+		original[to] = from
+	}
+	clear(original)
+	var err error
+	if handWritten, err = rename("schema.graphqls", handWritten); err != nil {
+		return "", "", nil, err
+	}
+	if live, err = rename("graph/live.graphqls", live); err != nil {
+		return "", "", nil, err
+	}
+	for from := range renames {
+		if !found[from] {
+			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: the session API has no root field %s", from)
+		}
+	}
+	return handWritten, live, original, nil
+}
+
+var nameRE = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]*$`)
+
+// Original is the session API's own name of the root field served as name
+// (SESSION_API_ROOT_FIELDS): name itself when it is not renamed.
+func (s *Schemas) Original(name string) string { return originalName(s.original, name) }
+
+func originalName(original map[string]string, name string) string {
+	if o, ok := original[name]; ok {
+		return o
+	}
+	return name
 }
 
 // Executor returns the executor of role's schema.
@@ -113,15 +219,17 @@ type roleSchema struct {
 	parts     map[string]graphql.ExecutableSchema
 	exec      *executor.Executor
 	plans     *plans
+	// original: as Schemas.original.
+	original map[string]string
 }
 
-func newRoleSchema(r *Resolver, v *tables.View, parts []Part, configure func(*executor.Executor)) (*roleSchema, error) {
+func newRoleSchema(r *Resolver, v *tables.View, parts []Part, live string, configure func(*executor.Executor)) (*roleSchema, error) {
 	sources := []*ast.Source{{Name: "tables (role " + v.Role + ")", Input: tables.WriteSDL(v)}}
 	if v.Session {
 		for _, p := range parts {
 			sources = append(sources, &ast.Source{Name: p.Name, Input: p.SDL})
 		}
-		sources = append(sources, &ast.Source{Name: "graph/live.graphqls", Input: liveSDL})
+		sources = append(sources, &ast.Source{Name: "graph/live.graphqls", Input: live})
 	}
 	schema, gqlErr := gqlparser.LoadSchema(sources...)
 	if gqlErr != nil {
@@ -149,6 +257,33 @@ func newRoleSchema(r *Resolver, v *tables.View, parts []Part, configure func(*ex
 	rs.exec = executor.New(rs)
 	configure(rs.exec)
 	return rs, nil
+}
+
+// distinctRootFields refuses a root field of the part p that has the name
+// of one of v's tables' root fields, naming both and how to rename one.
+func distinctRootFields(v *tables.View, p Part) error {
+	doc, err := parser.ParseSchema(&ast.Source{Name: p.Name, Input: p.SDL})
+	if err != nil {
+		return err
+	}
+	for _, def := range append(doc.Definitions, doc.Extensions...) {
+		if def.Name != "query_root" && def.Name != "mutation_root" {
+			continue
+		}
+		for _, f := range def.Fields {
+			rf, ok := v.RootField(f.Name)
+			if !ok {
+				continue
+			}
+			how := "rename it in " + p.Name
+			if p.Name == "schema.graphqls" {
+				how = "serve the session API's under another name with SESSION_API_ROOT_FIELDS=" + f.Name + ":<name>"
+			}
+			return fmt.Errorf("the root field %s of %s has the name of a root field of table %s.%s: %s, or give the table's another with custom_root_fields in its metadata",
+				f.Name, p.Name, rf.Table.SQL.Schema, rf.Table.SQL.Table, how)
+		}
+	}
+	return nil
 }
 
 // part is the generated code that answers the hand-written root field
@@ -346,6 +481,9 @@ func (s *roleSchema) onePart(rootType string, fields []graphql.CollectedField) (
 		if _, ok := s.view.RootField(f.Name); ok || f.Name == "no_queries_available" {
 			return nil, false
 		}
+		if _, renamed := s.original[f.Name]; renamed {
+			return nil, false // generatedField gives it its own name
+		}
 		exec, declared := s.parts[rootType+"."+f.Name]
 		switch {
 		case !declared: // __typename, __schema, __type
@@ -390,6 +528,7 @@ func (s *roleSchema) field(ctx context.Context, op *graphql.OperationContext, ro
 func (s *roleSchema) generatedField(ctx context.Context, op *graphql.OperationContext, generated graphql.ExecutableSchema, f graphql.CollectedField) ([]byte, bool) {
 	field := *f.Field
 	field.SelectionSet = f.Selections
+	field.Name = originalName(s.original, field.Name) // the name the generated code knows
 	def := *op.Operation
 	def.SelectionSet = ast.SelectionSet{&field}
 	ctx = graphql.WithOperationContext(ctx, operationLike(op, &def, op.Variables))
@@ -432,7 +571,7 @@ func (s *roleSchema) needsTransaction(fields []graphql.CollectedField) bool {
 	if len(fields) != 1 {
 		return len(fields) > 1
 	}
-	if fields[0].Name == "signUp" {
+	if originalName(s.original, fields[0].Name) == "signUp" {
 		return true
 	}
 	rf, ok := s.view.RootField(fields[0].Name)

@@ -50,6 +50,34 @@ func (r queryRoot) Session(ctx context.Context) (*Session, error) {
 	return shape.session(s)
 }
 
+// ActiveSessions lists the signed-in user's live sessions.
+func (r queryRoot) ActiveSessions(ctx context.Context) ([]*authjs.Device, error) {
+	devices, cookie, err := r.Accounts.Devices(ctx, auth.CallerFrom(ctx))
+	exchangeFrom(ctx).setCookie(cookie)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*authjs.Device, len(devices))
+	for i := range devices {
+		out[i] = &devices[i]
+	}
+	return out, nil
+}
+
+// RevokeSession ends one of the signed-in user's sessions.
+func (r mutationRoot) RevokeSession(ctx context.Context, id string) (bool, error) {
+	ended, cookie, err := r.Accounts.RevokeSession(ctx, auth.CallerFrom(ctx), id)
+	exchangeFrom(ctx).setCookie(cookie)
+	return ended, err
+}
+
+// SignOutEverywhere ends the signed-in user's sessions.
+func (r mutationRoot) SignOutEverywhere(ctx context.Context, keepCurrent bool) (int, error) {
+	n, cookie, err := r.Accounts.SignOutEverywhere(ctx, auth.CallerFrom(ctx), keepCurrent)
+	exchangeFrom(ctx).setCookie(cookie)
+	return n, err
+}
+
 // SignUp creates an account and signs it in.
 func (r mutationRoot) SignUp(ctx context.Context, email, password string, name *string) (*Session, error) {
 	shape, err := r.sessionShape(ctx)

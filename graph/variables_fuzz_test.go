@@ -81,14 +81,14 @@ func (failingRow) Scan(...any) error { return errNoDatabase }
 func testSchemas(tb testing.TB, log *tablestest.PanicLog, r *Resolver) *Schemas {
 	r.Tables = tablestest.Builtin(tb)
 	logger := slog.New(log)
-	schemas, err := NewSchemas(r, handWrittenSDL(tb), auth.RoleAnonymous, func(exec *executor.Executor) {
+	schemas, err := NewSchemas(r, Options{HandWritten: handWrittenSDL(tb), Unauthorized: auth.RoleAnonymous, Configure: func(exec *executor.Executor) {
 		exec.SetErrorPresenter(testErrorPresenter(logger))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
 		docs := document.New(limits.Defaults(), 100)
 		exec.SetQueryCache(docs.Cache())
 		exec.Use(docs)
 		exec.Use(extension.Introspection{})
-	})
+	}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -123,7 +124,7 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	// Operations on the socket see the client's address (it counts for the
 	// sign-in limits), not the whole upgrade request, which an idle
 	// connection need not keep; cookies cannot be set over a socket.
-	ctx, cancel := context.WithCancel(withExchange(t.Ctx, r.RemoteAddr))
+	ctx, cancel := context.WithCancel(withExchange(t.Ctx, r))
 	c := &wsConn{
 		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel,
 		legacy: ws.Subprotocol() == protocolLegacy,
@@ -195,6 +196,13 @@ type wsConn struct {
 	queue       [][]byte
 	writing     bool
 	closed      bool
+	// closing is a close to send once the queue is written.
+	closing *closeFrame
+}
+
+type closeFrame struct {
+	code   int
+	reason string
 }
 
 type wsMessage struct {
@@ -351,7 +359,7 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 		return true
 	}
 	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil)
-	if len(fields) != 1 || fields[0].Name != "session" {
+	if len(fields) != 1 || c.t.Schemas.Original(fields[0].Name) != "session" {
 		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeValidationFailed, Message: "subscriptions must select exactly one field: session"})
 		return true
 	}
@@ -374,7 +382,13 @@ func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext
 		src.WithExpires = src.WithExpires || sf.Name == "expires"
 	}
 	alias, _ := json.Marshal(f.Alias)
+	var wasLive atomic.Bool
 	c.t.Resolver.Live.Subscribe(ctx, src, func(sess *authjs.Session) {
+		// The connection's own cookie session ended (signed out, revoked,
+		// expired): the connection is closed once its null is written, as
+		// every operation on it runs as that session.
+		ended := sess == nil && caller.SessionToken != "" && wasLive.Load()
+		wasLive.Store(sess != nil)
 		data := []byte("null")
 		if sess != nil {
 			var err error
@@ -391,6 +405,10 @@ func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext
 		msg.WriteByte(':')
 		msg.Write(data)
 		msg.WriteString("}}}")
+		if ended {
+			c.sendThenClose(msg.Bytes(), 4401, "Unauthorized: the session ended")
+			return
+		}
 		c.send(msg.Bytes())
 	})
 }
@@ -457,8 +475,19 @@ func (c *wsConn) sendJSON(v any) {
 
 // send queues msg and starts the writer if it is not running. It never
 // blocks; a client with maxQueued messages unsent is too slow and is closed.
-func (c *wsConn) send(msg []byte) {
+func (c *wsConn) send(msg []byte) { c.enqueue(msg, nil) }
+
+// sendThenClose queues msg, and closes the connection with code once it
+// and every message before it are written.
+func (c *wsConn) sendThenClose(msg []byte, code int, reason string) {
+	c.enqueue(msg, &closeFrame{code: code, reason: reason})
+}
+
+func (c *wsConn) enqueue(msg []byte, closing *closeFrame) {
 	c.mu.Lock()
+	if closing != nil {
+		c.closing = closing
+	}
 	if c.closed {
 		c.mu.Unlock()
 		return
@@ -484,7 +513,11 @@ func (c *wsConn) write() {
 		c.queue = nil
 		if len(batch) == 0 || c.closed {
 			c.writing = false
+			closing := c.closing
 			c.mu.Unlock()
+			if closing != nil && len(batch) == 0 {
+				c.closeWith(closing.code, closing.reason)
+			}
 			return
 		}
 		c.mu.Unlock()

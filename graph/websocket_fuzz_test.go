@@ -254,7 +254,9 @@ func FuzzWebsocket(f *testing.F) {
 			conns:       map[*wsConn]struct{}{},
 		}
 		// As Websocket.Do sets a connection up.
-		ctx, cancel := context.WithCancel(withExchange(tr.Ctx, "192.0.2.1:1234"))
+		upgrade := httptest.NewRequest(http.MethodGet, "/v1/graphql", nil)
+		upgrade.RemoteAddr = "192.0.2.1:1234"
+		ctx, cancel := context.WithCancel(withExchange(tr.Ctx, upgrade))
 		c := &wsConn{
 			t: tr, ws: sock, exec: counting, ctx: ctx, cancel: cancel, legacy: legacy,
 			caller: wsCallers[int(mode>>4)&3],

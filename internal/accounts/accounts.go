@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -38,8 +40,14 @@ type Service struct {
 	passwords *password.Hasher
 	byEmail   *ratelimit.Limiter
 	byAddress *ratelimit.Limiter
-	now       func() time.Time
+	// seen is when this instance last recorded each session's use.
+	seen *lru.Cache[string, time.Time]
+	now  func() time.Time
 }
+
+// seenEvery is how often a session's last use is written down: its
+// "last seen" is right to within this.
+const seenEvery = 5 * time.Minute
 
 // NewService returns a Service over pool keeping sessions as cfg says.
 func NewService(pool database.Conn, cfg session.Config) *Service {
@@ -49,8 +57,16 @@ func NewService(pool database.Conn, cfg session.Config) *Service {
 		passwords: password.NewHasher(),
 		byEmail:   ratelimit.New(EmailBurst, EmailEvery),
 		byAddress: ratelimit.New(AddressBurst, AddressEvery),
+		seen:      must(lru.New[string, time.Time](100_000)),
 		now:       time.Now,
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // conn is the request's transaction, if any, else the pool: a session API
@@ -82,9 +98,10 @@ func (s *Service) limit(client, field, email string) error {
 }
 
 // SignUp creates an account and signs it in: the user and its password in one
-// statement, then the session row. client is the address the request comes
-// from, for the rate limits; user writes the user's JSON.
-func (s *Service) SignUp(ctx context.Context, client, email, pw string, name *string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
+// statement, then the session row. client is where the request comes from:
+// its address for the rate limits, both for the list of sessions; user
+// writes the user's JSON.
+func (s *Service) SignUp(ctx context.Context, client authjs.Client, email, pw string, name *string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
 	const field = "signUp"
 	email, err := normalizeEmail(field, email)
 	if err != nil {
@@ -96,7 +113,7 @@ func (s *Service) SignUp(ctx context.Context, client, email, pw string, name *st
 	if name, err = normalizeName(field, name); err != nil {
 		return nil, session.Cookie{}, err
 	}
-	if err := s.limit(client, field, ""); err != nil {
+	if err := s.limit(client.Address, field, ""); err != nil {
 		return nil, session.Cookie{}, err
 	}
 	hash, err := s.passwords.Hash(ctx, pw)
@@ -114,18 +131,18 @@ func (s *Service) SignUp(ctx context.Context, client, email, pw string, name *st
 	if err != nil {
 		return nil, session.Cookie{}, err
 	}
-	return s.startSession(ctx, id, userJSON)
+	return s.startSession(ctx, id, userJSON, client)
 }
 
 // SignIn checks the password and starts a new session under a new token. An
 // unknown email and a wrong password give the same error after the same work.
-func (s *Service) SignIn(ctx context.Context, client, email, pw string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
+func (s *Service) SignIn(ctx context.Context, client authjs.Client, email, pw string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
 	const field = "signIn"
 	email, err := normalizeEmail(field, email)
 	if err != nil {
 		return nil, session.Cookie{}, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
-	if err := s.limit(client, field, email); err != nil {
+	if err := s.limit(client.Address, field, email); err != nil {
 		return nil, session.Cookie{}, err
 	}
 	id, hash, userJSON, err := authjs.UserWithPassword(ctx, s.conn(ctx), email, user)
@@ -139,14 +156,14 @@ func (s *Service) SignIn(ctx context.Context, client, email, pw string, user sql
 	if !ok || id == "" {
 		return nil, session.Cookie{}, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
-	return s.startSession(ctx, id, userJSON)
+	return s.startSession(ctx, id, userJSON, client)
 }
 
 // startSession starts a session of userID. Always under a new token: a
 // session fixed by whoever set the caller's old cookie must not become
 // signed in.
-func (s *Service) startSession(ctx context.Context, userID string, userJSON []byte) (*authjs.Session, session.Cookie, error) {
-	token, expires, err := authjs.StartSession(ctx, s.conn(ctx), userID, s.cfg.MaxAge)
+func (s *Service) startSession(ctx context.Context, userID string, userJSON []byte, client authjs.Client) (*authjs.Session, session.Cookie, error) {
+	token, expires, err := authjs.StartSession(ctx, s.conn(ctx), userID, s.cfg.MaxAge, client)
 	if err != nil {
 		return nil, session.Cookie{}, err
 	}
@@ -172,12 +189,16 @@ func (s *Service) SignOut(ctx context.Context, token string) (bool, session.Cook
 // cleared; once a day of use (UpdateAge) a live one's expiry is pushed out,
 // with one more statement, and its cookie sent again.
 func (s *Service) Session(ctx context.Context, caller auth.Caller, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
-	sess, err := authjs.ReadSession(ctx, s.conn(ctx), caller, user)
+	touch := caller.SessionToken != "" && s.due(caller.SessionToken)
+	sess, err := authjs.ReadSession(ctx, s.conn(ctx), caller, user, touch)
 	if err != nil || caller.SessionToken == "" {
 		return sess, session.Cookie{}, err
 	}
 	if sess == nil {
 		return nil, session.Cookie{Clear: true}, nil
+	}
+	if touch {
+		s.seen.Add(caller.SessionToken, s.now())
 	}
 	if !s.cfg.NeedsExtending(sess.Expires, s.now()) {
 		return sess, session.Cookie{}, nil
@@ -193,11 +214,79 @@ func (s *Service) Session(ctx context.Context, caller auth.Caller, user sqlbuild
 	return sess, session.Cookie{Token: caller.SessionToken}, nil
 }
 
+// due reports whether the use of the session of token is to be recorded:
+// this instance has not done so within seenEvery.
+func (s *Service) due(token string) bool {
+	last, ok := s.seen.Get(token)
+	return !ok || s.now().Sub(last) >= seenEvery
+}
+
+// signedIn reports whether caller has a user of its own: a session cookie,
+// or a JWT (or the admin posing) of role user with X-Hasura-User-Id.
+func signedIn(caller auth.Caller) bool {
+	return caller.SessionToken != "" || caller.UserID != "" && caller.Role == auth.RoleUser
+}
+
+// Devices lists the live sessions of the caller's user, its own first. A
+// cookie whose session is gone is not signed in, and is cleared.
+func (s *Service) Devices(ctx context.Context, caller auth.Caller) ([]authjs.Device, session.Cookie, error) {
+	const field = "activeSessions"
+	if !signedIn(caller) {
+		return nil, session.Cookie{}, errNotSignedIn(field)
+	}
+	devices, err := authjs.Devices(ctx, s.conn(ctx), caller)
+	if errors.Is(err, authjs.ErrNoUser) {
+		return nil, session.Cookie{Clear: true}, errNotSignedIn(field)
+	}
+	return devices, session.Cookie{}, err
+}
+
+// RevokeSession ends the session of the caller's user whose id (from
+// Devices) is id, and reports whether there was one. Ending the caller's
+// own clears its cookie. Every subscriber of the session, on every
+// instance, gets null at once (the row's trigger).
+func (s *Service) RevokeSession(ctx context.Context, caller auth.Caller, id string) (bool, session.Cookie, error) {
+	const field = "revokeSession"
+	if !signedIn(caller) {
+		return false, session.Cookie{}, errNotSignedIn(field)
+	}
+	ended, current, err := authjs.EndDevice(ctx, s.conn(ctx), caller, id)
+	return ended, s.endedCookie(current, err), s.signedInError(field, err)
+}
+
+// SignOutEverywhere ends every session of the caller's user, but its own
+// when keepCurrent, and returns how many ended.
+func (s *Service) SignOutEverywhere(ctx context.Context, caller auth.Caller, keepCurrent bool) (int, session.Cookie, error) {
+	const field = "signOutEverywhere"
+	if !signedIn(caller) {
+		return 0, session.Cookie{}, errNotSignedIn(field)
+	}
+	n, current, err := authjs.EndDevices(ctx, s.conn(ctx), caller, keepCurrent)
+	return n, s.endedCookie(current, err), s.signedInError(field, err)
+}
+
+// endedCookie is what becomes of the caller's cookie when its sessions
+// were ended (current: its own among them) or it had none live: cleared.
+func (s *Service) endedCookie(current bool, err error) session.Cookie {
+	if current || errors.Is(err, authjs.ErrNoUser) {
+		return session.Cookie{Clear: true}
+	}
+	return session.Cookie{}
+}
+
+// signedInError words authjs.ErrNoUser for the field.
+func (s *Service) signedInError(field string, err error) error {
+	if errors.Is(err, authjs.ErrNoUser) {
+		return errNotSignedIn(field)
+	}
+	return err
+}
+
 // UpdateProfile validates change and writes it to the caller's own row, and
 // returns the row as stored.
 func (s *Service) UpdateProfile(ctx context.Context, caller auth.Caller, change authjs.ProfileChange, user sqlbuild.Fragment) ([]byte, error) {
 	const field = "updateUserProfile"
-	if caller.SessionToken == "" && (caller.UserID == "" || caller.Role != auth.RoleUser) {
+	if !signedIn(caller) {
 		return nil, errNotSignedIn(field)
 	}
 	var err error

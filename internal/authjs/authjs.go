@@ -67,10 +67,18 @@ type Session struct {
 // gone). A cookie caller's session is the row of its token; a JWT caller's
 // is its X-Hasura-User-Id's user until the token expires (a token without
 // exp has no session).
-func ReadSession(ctx context.Context, db database.Conn, caller auth.Caller, user sqlbuild.Fragment) (*Session, error) {
+//
+// With touch, a cookie session's use is recorded too (its last_seen_at in
+// freshgraph_session_devices), in the same statement.
+func ReadSession(ctx context.Context, db database.Conn, caller auth.Caller, user sqlbuild.Fragment, touch bool) (*Session, error) {
 	switch {
 	case caller.SessionToken != "":
 		b := &sqlbuild.Builder{}
+		if touch {
+			b.S(`WITH touch AS (INSERT INTO freshgraph_session_devices ("sessionToken", last_seen_at)
+				SELECT "sessionToken", now() FROM sessions WHERE "sessionToken" = `).Arg(caller.SessionToken).
+				S(` AND expires > now() ON CONFLICT ("sessionToken") DO UPDATE SET last_seen_at = excluded.last_seen_at) `)
+		}
 		b.S("SELECT u.id::text, ").Embed(user).
 			S(`, s.expires FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = `).
 			Arg(caller.SessionToken).S(" AND s.expires > now()")
@@ -106,13 +114,112 @@ func UserByID(ctx context.Context, db database.Conn, id string, user sqlbuild.Fr
 	return userJSON, found, err
 }
 
+// Client is where a session is started from, as the person will see it in
+// their list of sessions.
+type Client struct {
+	Address   string
+	UserAgent string
+}
+
 // StartSession inserts a session of userID under a new token, live for
-// maxAge, and returns it.
-func StartSession(ctx context.Context, db database.Conn, userID string, maxAge time.Duration) (token string, expires time.Time, err error) {
+// maxAge, with the client it was started from, and returns it.
+func StartSession(ctx context.Context, db database.Conn, userID string, maxAge time.Duration, client Client) (token string, expires time.Time, err error) {
 	token = session.NewToken()
-	err = db.QueryRow(ctx, `INSERT INTO sessions ("sessionToken", "userId", expires)
-		VALUES ($1, $2, now() + $3::interval) RETURNING expires`, token, userID, maxAge).Scan(&expires)
+	err = db.QueryRow(ctx, `WITH s AS (INSERT INTO sessions ("sessionToken", "userId", expires)
+			VALUES ($1, $2, now() + $3::interval) RETURNING "sessionToken", expires),
+		d AS (INSERT INTO freshgraph_session_devices ("sessionToken", created_at, last_seen_at, user_agent, address)
+			SELECT "sessionToken", now(), now(), nullif($4, ''), nullif($5, '') FROM s)
+		SELECT expires FROM s`, token, userID, maxAge, client.UserAgent, client.Address).Scan(&expires)
 	return token, expires, err
+}
+
+// Device is one of a user's live sessions as the person sees it.
+type Device struct {
+	// ID is the session row's own id: opaque, neither its token nor
+	// derived from it.
+	ID string
+	// CreatedAt is nil for a session freshgraph did not start (Auth.js's).
+	CreatedAt  *time.Time
+	LastSeenAt *time.Time
+	Expires    time.Time
+	UserAgent  *string
+	Address    *string
+	// Current: the session of the caller's own cookie.
+	Current bool
+}
+
+// ownUserID writes the id of the caller's own user: of its live session
+// token (a cookie caller), or its X-Hasura-User-Id.
+func ownUserID(b *sqlbuild.Builder, caller auth.Caller) {
+	if caller.SessionToken == "" {
+		b.TypedArg(caller.UserID, "uuid")
+		return
+	}
+	UserOfSession(b, caller.SessionToken)
+}
+
+// Devices lists the live sessions of the caller's user: the current one
+// first, then the most recently used.
+func Devices(ctx context.Context, db database.Conn, caller auth.Caller) ([]Device, error) {
+	b := &sqlbuild.Builder{}
+	b.S(`SELECT s.id::text, d.created_at, d.last_seen_at, s.expires, d.user_agent, d.address, s."sessionToken" = `).
+		Arg(caller.SessionToken).S(` FROM sessions s LEFT JOIN freshgraph_session_devices d ON d."sessionToken" = s."sessionToken"
+		WHERE s.expires > now() AND s."userId" = `)
+	ownUserID(b, caller)
+	b.S(` ORDER BY 7 DESC, d.last_seen_at DESC NULLS LAST, s.expires DESC, s.id`)
+	rows, err := db.Query(ctx, b.SQL(), b.Args()...)
+	if err != nil {
+		return nil, err
+	}
+	devices, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Device, error) {
+		var d Device
+		err := row.Scan(&d.ID, &d.CreatedAt, &d.LastSeenAt, &d.Expires, &d.UserAgent, &d.Address, &d.Current)
+		return d, err
+	})
+	if err == nil && len(devices) == 0 && caller.SessionToken != "" {
+		// A live cookie session lists at least itself.
+		return nil, ErrNoUser
+	}
+	return devices, err
+}
+
+// ErrNoUser is the answer of the functions that act on the caller's own
+// sessions to a caller without a live user: its cookie's session is gone
+// or expired.
+var ErrNoUser = errors.New("authjs: the caller has no live session")
+
+// EndDevice deletes the caller's user's session whose id is id, and reports
+// whether there was one and whether it was the caller's own.
+func EndDevice(ctx context.Context, db database.Conn, caller auth.Caller, id string) (ended, current bool, err error) {
+	b := &sqlbuild.Builder{}
+	b.S(`WITH own AS (SELECT `)
+	ownUserID(b, caller)
+	b.S(` AS id), d AS (DELETE FROM sessions s USING own WHERE s.id = `).TypedArg(id, "uuid").
+		S(` AND s."userId" = own.id RETURNING s."sessionToken" = `).Arg(caller.SessionToken).
+		S(` AS current) SELECT (SELECT id FROM own) IS NOT NULL, EXISTS (SELECT FROM d), coalesce((SELECT bool_or(current) FROM d), false)`)
+	var live bool
+	if err = db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&live, &ended, &current); err == nil && !live {
+		err = ErrNoUser
+	}
+	return ended, current, err
+}
+
+// EndDevices deletes every session of the caller's user — but the caller's
+// own when keepCurrent — and reports how many ended and whether the
+// caller's own did.
+func EndDevices(ctx context.Context, db database.Conn, caller auth.Caller, keepCurrent bool) (n int, current bool, err error) {
+	b := &sqlbuild.Builder{}
+	b.S(`WITH own AS (SELECT `)
+	ownUserID(b, caller)
+	b.S(` AS id), d AS (DELETE FROM sessions s USING own WHERE s."userId" = own.id AND NOT (`).
+		TypedArg(keepCurrent, "boolean").S(` AND s."sessionToken" = `).Arg(caller.SessionToken).
+		S(`) RETURNING s."sessionToken" = `).Arg(caller.SessionToken).
+		S(` AS current) SELECT (SELECT id FROM own) IS NOT NULL, (SELECT count(*) FROM d), coalesce((SELECT bool_or(current) FROM d), false)`)
+	var live bool
+	if err = db.QueryRow(ctx, b.SQL(), b.Args()...).Scan(&live, &n, &current); err == nil && !live {
+		err = ErrNoUser
+	}
+	return n, current, err
 }
 
 // ExtendSession pushes the expiry of the live session with token out to

@@ -74,7 +74,9 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 		"accounts.provider:text:NO accounts.providerAccountId:text:NO accounts.refresh_token:text:YES accounts.scope:text:YES " +
 		"accounts.session_state:text:YES accounts.token_type:text:YES accounts.type:text:NO accounts.userId:uuid:NO " +
 		"freshgraph_app_migrations.applied_at:timestamp with time zone:NO freshgraph_app_migrations.name:text:NO " +
-		"freshgraph_app_migrations.version:bigint:NO provider_type.value:text:NO " +
+		"freshgraph_app_migrations.version:bigint:NO freshgraph_session_devices.address:text:YES " +
+		"freshgraph_session_devices.created_at:timestamp with time zone:YES freshgraph_session_devices.last_seen_at:timestamp with time zone:NO " +
+		"freshgraph_session_devices.sessionToken:text:NO freshgraph_session_devices.user_agent:text:YES provider_type.value:text:NO " +
 		"sessions.expires:timestamp with time zone:NO sessions.id:uuid:NO sessions.sessionToken:text:NO sessions.userId:uuid:NO " +
 		"user_passwords.hash:text:NO user_passwords.updatedAt:timestamp with time zone:NO user_passwords.userId:uuid:NO " +
 		"users.email:text:NO users.emailVerified:timestamp with time zone:YES users.id:uuid:NO users.image:text:YES users.name:text:YES " +
@@ -87,7 +89,8 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantConstraints := "accounts_pkey:p accounts_type_fkey:f:r accounts_userId_fkey:f:c freshgraph_app_migrations_pkey:p provider_type_pkey:p sessions_pkey:p " +
+	wantConstraints := "accounts_pkey:p accounts_type_fkey:f:r accounts_userId_fkey:f:c freshgraph_app_migrations_pkey:p " +
+		"freshgraph_session_devices_pkey:p freshgraph_session_devices_sessionToken_fkey:f:c provider_type_pkey:p sessions_pkey:p " +
 		"sessions_userId_fkey:f:c user_passwords_pkey:p user_passwords_userId_fkey:f:c users_email_key:u users_pkey:p verification_tokens_pkey:p"
 	if constraints != wantConstraints {
 		t.Errorf("constraints:\n got %s\nwant %s", constraints, wantConstraints)

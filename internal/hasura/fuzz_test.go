@@ -44,14 +44,14 @@ func newExecutor(f *testing.F, log *tablestest.PanicLog) *executor.Executor {
 	f.Cleanup(pool.Close)
 	cfg := session.Config{Secrets: []string{strings.Repeat("transport-fuzz-secret-", 2)}, MaxAge: time.Hour, UpdateAge: time.Minute}
 	r := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg), Tables: tablestest.Builtin(f)}
-	schemas, err := graph.NewSchemas(r, string(sdl), auth.RoleAnonymous, func(exec *executor.Executor) {
+	schemas, err := graph.NewSchemas(r, graph.Options{HandWritten: string(sdl), Unauthorized: auth.RoleAnonymous, Configure: func(exec *executor.Executor) {
 		exec.SetErrorPresenter(hasura.ErrorPresenter(logger, func(context.Context, error) (*hasura.Error, bool) { return nil, false }))
 		exec.SetRecoverFunc(hasura.RecoverFunc(logger))
 		docs := document.New(limits.Defaults(), 100)
 		exec.SetQueryCache(docs.Cache())
 		exec.Use(docs)
 		exec.Use(extension.Introspection{})
-	})
+	}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -310,7 +310,7 @@ func (s *Subscription) refresh(ctx context.Context) {
 	if ended {
 		return
 	}
-	sess, err := authjs.ReadSession(ctx, s.hub.pool, s.src.Caller, s.src.User)
+	sess, err := authjs.ReadSession(ctx, s.hub.pool, s.src.Caller, s.src.User, false)
 	if err != nil {
 		s.retry(ctx, err)
 		return
