@@ -60,6 +60,9 @@ type config struct {
 	// (SESSION_API_ROOT_FIELDS=session:me,signIn:logIn), for a project
 	// whose table has a root field of that name.
 	SessionAPIRenames map[string]string
+	// SessionCleanupInterval is how often expired session rows are deleted
+	// (and once at start); zero: never.
+	SessionCleanupInterval time.Duration
 }
 
 // httpLimits bound what a client may send over HTTP and WebSocket.
@@ -160,7 +163,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if err := loadLimits(&cfg, first); err != nil {
 		return config{}, err
 	}
-	cfg.Session = session.Config{MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, Secure: true}
+	cfg.Session = session.Config{MaxAge: 30 * 24 * time.Hour, UpdateAge: 24 * time.Hour, MaxLifetime: 90 * 24 * time.Hour, Secure: true}
+	cfg.SessionCleanupInterval = 10 * time.Minute
 	if v := first("SESSION_SECRET"); v != "" {
 		secrets, err := session.ParseSecrets(v)
 		if err != nil {
@@ -170,7 +174,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if !cfg.embedded() {
 		return config{}, fmt.Errorf("SESSION_SECRET is not set: it signs and encrypts session cookies; set it to at least %d random characters, e.g. the output of: openssl rand -base64 32", session.MinSecretLength)
 	}
-	for name, d := range map[string]*time.Duration{"SESSION_MAX_AGE": &cfg.Session.MaxAge, "SESSION_UPDATE_AGE": &cfg.Session.UpdateAge} {
+	for name, d := range map[string]*time.Duration{"SESSION_MAX_AGE": &cfg.Session.MaxAge, "SESSION_UPDATE_AGE": &cfg.Session.UpdateAge,
+		"SESSION_MAX_LIFETIME": &cfg.Session.MaxLifetime, "SESSION_CLEANUP_INTERVAL": &cfg.SessionCleanupInterval} {
 		if v := first(name); v != "" {
 			parsed, err := time.ParseDuration(v)
 			if err != nil || parsed < 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -35,10 +36,17 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	cfg, err = loadConfig(env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", "new-"+secret+", old-"+secret,
-		"SESSION_MAX_AGE", "48h", "SESSION_UPDATE_AGE", "1h", "SESSION_COOKIE_SECURE", "false"))
+		"SESSION_MAX_AGE", "48h", "SESSION_UPDATE_AGE", "1h", "SESSION_COOKIE_SECURE", "false",
+		"SESSION_MAX_LIFETIME", "168h", "SESSION_CLEANUP_INTERVAL", "0", "SESSION_API_ROOT_FIELDS", "session:me, signIn:logIn"))
 	if err != nil || len(cfg.Session.Secrets) != 2 || cfg.Session.Secrets[0] != "new-"+secret ||
-		cfg.Session.MaxAge != 48*time.Hour || cfg.Session.UpdateAge != time.Hour || cfg.Session.Secure {
+		cfg.Session.MaxAge != 48*time.Hour || cfg.Session.UpdateAge != time.Hour || cfg.Session.Secure ||
+		cfg.Session.MaxLifetime != 168*time.Hour || cfg.SessionCleanupInterval != 0 ||
+		!maps.Equal(cfg.SessionAPIRenames, map[string]string{"session": "me", "signIn": "logIn"}) {
 		t.Errorf("session settings: %+v, %v", cfg.Session, err)
+	}
+	if cfg, err = loadConfig(env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", secret)); err != nil ||
+		cfg.Session.MaxLifetime != 90*24*time.Hour || cfg.SessionCleanupInterval != 10*time.Minute || cfg.SessionAPIRenames != nil {
+		t.Errorf("session defaults: %+v, %v", cfg.Session, err)
 	}
 
 	// Hasura's settings, its booleans read as Hasura reads them.
@@ -63,6 +71,9 @@ func TestLoadConfig(t *testing.T) {
 		{env("SESSION_MAX_AGE", "forever"), "SESSION_MAX_AGE must be a duration"},
 		{env("SESSION_MAX_AGE", "1h", "SESSION_UPDATE_AGE", "2h"), "at least SESSION_UPDATE_AGE"},
 		{env("SESSION_COOKIE_SECURE", "no"), "SESSION_COOKIE_SECURE must be true or false"},
+		{env("SESSION_MAX_LIFETIME", "a month"), "SESSION_MAX_LIFETIME must be a duration"},
+		{env("SESSION_CLEANUP_INTERVAL", "-1m"), "SESSION_CLEANUP_INTERVAL must be a duration"},
+		{env("SESSION_API_ROOT_FIELDS", "session"), `SESSION_API_ROOT_FIELDS: "session" is not name:new_name`},
 	} {
 		if _, err := loadConfig(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("got %v, want an error containing %q", err, tt.want)

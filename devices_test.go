@@ -334,3 +334,43 @@ func TestSessionAPIRootFieldsCanBeRenamed(t *testing.T) {
 		t.Errorf("the live session under its new name: %s", got)
 	}
 }
+
+// SESSION_MAX_LIFETIME bounds a session from its sign-in, beside the
+// sliding SESSION_MAX_AGE.
+func TestSessionLifetimeBoundsTheExpiry(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(c *config) { c.Session.MaxLifetime = time.Hour })
+	tab := newBrowser(t)
+	got, _ := s.postWith(t, tab.client, `{"query":"mutation { signUp(email: \"lifetime@example.com\", password: \"correct horse battery\") { expires } }"}`, nil)
+	var out struct {
+		Data struct{ SignUp struct{ Expires time.Time } }
+	}
+	if err := json.Unmarshal(got, &out); err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	if d := time.Until(out.Data.SignUp.Expires); d < 59*time.Minute || d > time.Hour {
+		t.Errorf("signUp's session expires in %v, want the lifetime of 1h: %s", d, got)
+	}
+}
+
+// The server deletes expired sessions every SESSION_CLEANUP_INTERVAL, and
+// leaves the live ones.
+func TestTheServerDeletesExpiredSessions(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(c *config) { c.SessionCleanupInterval = 20 * time.Millisecond })
+	tab := newBrowser(t)
+	id := signUpAs(t, tab, s, "cleanup-server@example.com", "Clean")
+	s.exec(t, `INSERT INTO sessions ("sessionToken", "userId", expires) VALUES ('gone-1', $1, now() - interval '1 second'), ('gone-2', $1, now())`, id)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := queryStrings(t, s, `SELECT "sessionToken" FROM sessions WHERE "sessionToken" LIKE 'gone-%'`)
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("expired sessions still there: %v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assertJSON(t, tab.gql(s, sessionQuery, nil), `{"data":{"session":{"user":{"name":"Clean","email":"cleanup-server@example.com","image":null}}}}`)
+}

@@ -91,6 +91,8 @@ func testConfig(t testing.TB) config {
 			"DATABASE_URL":                "set by the test",
 			"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret,
 			"SESSION_SECRET":              testSessionSecret,
+			// Deterministic tests: the cleanup runs only where a test asks.
+			"SESSION_CLEANUP_INTERVAL": "0",
 		}[k]
 	})
 	if err != nil {

@@ -55,6 +55,9 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	hub := live.NewHub(pool, logger)
 	go hub.Run(ctx)
 	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg.Session), Live: hub, Tables: catalogue}
+	if cfg.SessionCleanupInterval > 0 {
+		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
+	}
 	mux := http.NewServeMux()
 	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -163,7 +164,7 @@ func (s *Service) SignIn(ctx context.Context, client authjs.Client, email, pw st
 // session fixed by whoever set the caller's old cookie must not become
 // signed in.
 func (s *Service) startSession(ctx context.Context, userID string, userJSON []byte, client authjs.Client) (*authjs.Session, session.Cookie, error) {
-	token, expires, err := authjs.StartSession(ctx, s.conn(ctx), userID, s.cfg.MaxAge, client)
+	token, expires, err := authjs.StartSession(ctx, s.conn(ctx), userID, s.cfg.MaxAge, s.cfg.MaxLifetime, client)
 	if err != nil {
 		return nil, session.Cookie{}, err
 	}
@@ -203,15 +204,60 @@ func (s *Service) Session(ctx context.Context, caller auth.Caller, user sqlbuild
 	if !s.cfg.NeedsExtending(sess.Expires, s.now()) {
 		return sess, session.Cookie{}, nil
 	}
-	expires, live, err := authjs.ExtendSession(ctx, s.conn(ctx), caller.SessionToken, s.cfg.MaxAge)
+	expires, live, moved, err := authjs.ExtendSession(ctx, s.conn(ctx), caller.SessionToken, s.cfg.MaxAge, s.cfg.MaxLifetime)
 	switch {
 	case err != nil:
 		return nil, session.Cookie{}, err
 	case !live: // it expired or ended in between
 		return nil, session.Cookie{Clear: true}, nil
+	case !moved: // at the end of its lifetime: nothing to send again
+		return sess, session.Cookie{}, nil
 	}
 	sess.Expires = expires
 	return sess, session.Cookie{Token: caller.SessionToken}, nil
+}
+
+// cleanupBatch is how many expired rows one transaction deletes, and
+// cleanupBatches how many transactions one cleanup runs at most: small
+// steps that never hold many locks, and a bounded run.
+const (
+	cleanupBatch   = 1000
+	cleanupBatches = 100
+)
+
+// CleanUp deletes expired sessions and verification tokens in small
+// batches, unless another instance is doing so, and returns how many.
+func (s *Service) CleanUp(ctx context.Context) (sessions, tokens int64, err error) {
+	for range cleanupBatches {
+		n, m, locked, err := authjs.DeleteExpired(ctx, s.pool, cleanupBatch)
+		sessions, tokens = sessions+n, tokens+m
+		if err != nil || !locked || n < cleanupBatch && m < cleanupBatch {
+			return sessions, tokens, err
+		}
+	}
+	return sessions, tokens, nil
+}
+
+// RunCleanup runs CleanUp at once and then every interval until ctx ends,
+// logging what it deleted and what failed.
+func (s *Service) RunCleanup(ctx context.Context, interval time.Duration, logger *slog.Logger) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		switch sessions, tokens, err := s.CleanUp(ctx); {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			logger.WarnContext(ctx, "deleting expired sessions failed", "err", err)
+		case sessions+tokens > 0:
+			logger.InfoContext(ctx, "deleted expired rows", "sessions", sessions, "verification_tokens", tokens)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }
 
 // due reports whether the use of the session of token is to be recorded:

@@ -122,15 +122,24 @@ type Client struct {
 }
 
 // StartSession inserts a session of userID under a new token, live for
-// maxAge, with the client it was started from, and returns it.
-func StartSession(ctx context.Context, db database.Conn, userID string, maxAge time.Duration, client Client) (token string, expires time.Time, err error) {
+// maxAge but never past maxLifetime (zero: no such bound), with the client
+// it was started from, and returns it.
+func StartSession(ctx context.Context, db database.Conn, userID string, maxAge, maxLifetime time.Duration, client Client) (token string, expires time.Time, err error) {
 	token = session.NewToken()
 	err = db.QueryRow(ctx, `WITH s AS (INSERT INTO sessions ("sessionToken", "userId", expires)
-			VALUES ($1, $2, now() + $3::interval) RETURNING "sessionToken", expires),
+			VALUES ($1, $2, now() + least($3::interval, coalesce($6::interval, $3::interval))) RETURNING "sessionToken", expires),
 		d AS (INSERT INTO freshgraph_session_devices ("sessionToken", created_at, last_seen_at, user_agent, address)
 			SELECT "sessionToken", now(), now(), nullif($4, ''), nullif($5, '') FROM s)
-		SELECT expires FROM s`, token, userID, maxAge, client.UserAgent, client.Address).Scan(&expires)
+		SELECT expires FROM s`, token, userID, maxAge, client.UserAgent, client.Address, lifetime(maxLifetime)).Scan(&expires)
 	return token, expires, err
+}
+
+// lifetime is maxLifetime as an interval argument: NULL for none.
+func lifetime(maxLifetime time.Duration) any {
+	if maxLifetime <= 0 {
+		return nil
+	}
+	return maxLifetime
 }
 
 // Device is one of a user's live sessions as the person sees it.
@@ -223,16 +232,57 @@ func EndDevices(ctx context.Context, db database.Conn, caller auth.Caller, keepC
 }
 
 // ExtendSession pushes the expiry of the live session with token out to
-// maxAge from now, and returns it; it reports false when the session is no
-// longer live.
-func ExtendSession(ctx context.Context, db database.Conn, token string, maxAge time.Duration) (time.Time, bool, error) {
-	var expires time.Time
-	err := db.QueryRow(ctx, `UPDATE sessions SET expires = now() + $2::interval
-		WHERE "sessionToken" = $1 AND expires > now() RETURNING expires`, token, maxAge).Scan(&expires)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return time.Time{}, false, nil
+// maxAge from now, but never past maxLifetime after it was started (when
+// freshgraph started it), and returns the expiry; live is false when the
+// session is no longer live, moved when the expiry did not move (the
+// session is at its lifetime's end).
+func ExtendSession(ctx context.Context, db database.Conn, token string, maxAge, maxLifetime time.Duration) (expires time.Time, live, moved bool, err error) {
+	var at *time.Time
+	err = db.QueryRow(ctx, `WITH n AS (
+			SELECT s."sessionToken", s.expires AS old,
+				least(now() + $2::interval, coalesce(d.created_at + $3::interval, 'infinity')) AS expires
+			FROM sessions s LEFT JOIN freshgraph_session_devices d ON d."sessionToken" = s."sessionToken"
+			WHERE s."sessionToken" = $1 AND s.expires > now()),
+		u AS (UPDATE sessions s SET expires = n.expires FROM n
+			WHERE s."sessionToken" = n."sessionToken" AND n.expires > n.old RETURNING s.expires)
+		SELECT coalesce((SELECT expires FROM u), (SELECT old FROM n)), EXISTS (SELECT FROM u)`,
+		token, maxAge, lifetime(maxLifetime)).Scan(&at, &moved)
+	if err != nil || at == nil {
+		return time.Time{}, false, false, err
 	}
-	return expires, err == nil, err
+	return *at, true, moved, nil
+}
+
+// cleanupLock is the advisory lock id under which one instance at a time
+// deletes expired rows.
+const cleanupLock = 0x66726573_68636c6e // "freshcln"
+
+// DeleteExpired deletes up to batch expired sessions, and as many expired
+// verification tokens, in one transaction under the cleanup lock; locked
+// is false when another instance holds it (and nothing was done). A live
+// row is never touched: only rows whose expiry has passed are locked, and
+// a row locked elsewhere is skipped.
+func DeleteExpired(ctx context.Context, db database.Conn, batch int) (sessions, tokens int64, locked bool, err error) {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(cleanupLock)).Scan(&locked); err != nil || !locked {
+		return 0, 0, false, err
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM sessions WHERE expires <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))`, batch)
+	if err != nil {
+		return 0, 0, true, err
+	}
+	sessions = tag.RowsAffected()
+	if tag, err = tx.Exec(ctx, `DELETE FROM verification_tokens WHERE ctid = ANY (ARRAY(
+		SELECT ctid FROM verification_tokens WHERE expires <= now() LIMIT $1 FOR UPDATE SKIP LOCKED))`, batch); err != nil {
+		return 0, 0, true, err
+	}
+	tokens = tag.RowsAffected()
+	return sessions, tokens, true, tx.Commit(ctx)
 }
 
 // EndSession deletes the session with token, so every copy of its cookie is

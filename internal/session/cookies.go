@@ -37,6 +37,9 @@ type Config struct {
 	// expiry is pushed out again while it is used (Auth.js: 30 days, 1 day).
 	MaxAge    time.Duration
 	UpdateAge time.Duration
+	// MaxLifetime ends a session that long after sign-in however much it
+	// is used (OWASP's absolute timeout); zero: never.
+	MaxLifetime time.Duration
 	// Secure marks the cookie Secure. Browsers treat http://localhost as a
 	// secure origin, so only plain http on another host needs it off.
 	Secure bool
