@@ -63,7 +63,14 @@ type config struct {
 	// SessionCleanupInterval is how often expired session rows are deleted
 	// (and once at start); zero: never.
 	SessionCleanupInterval time.Duration
+	// AuthJSCookies are the names of Auth.js's session cookies accepted as
+	// a session (AUTHJS_SESSION_COOKIES; "off": none).
+	AuthJSCookies []string
 }
+
+// defaultAuthJSCookies are the session cookies of Auth.js's database
+// strategy: v5's, and v4's (next-auth), each with its __Secure- form.
+var defaultAuthJSCookies = []string{"authjs.session-token", "__Secure-authjs.session-token", "next-auth.session-token", "__Secure-next-auth.session-token"}
 
 // httpLimits bound what a client may send over HTTP and WebSocket.
 type httpLimits struct {
@@ -127,6 +134,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if cfg.UnauthorizedRole == "admin" {
 		// A safe default refuses what would open the admin API to everyone.
 		return config{}, errors.New(`HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin": it would give every caller without credentials the admin's access`)
+	}
+	switch v := first("AUTHJS_SESSION_COOKIES"); v {
+	case "":
+		cfg.AuthJSCookies = defaultAuthJSCookies
+	case "off":
+	default:
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" || strings.ContainsAny(name, " \t\"(),/:;<=>?@[\\]{}") || name == session.CookieName {
+				return config{}, fmt.Errorf("AUTHJS_SESSION_COOKIES: %q is not a cookie name of Auth.js's", name)
+			}
+			cfg.AuthJSCookies = append(cfg.AuthJSCookies, name)
+		}
 	}
 	if v := first("SESSION_API_ROOT_FIELDS"); v != "" {
 		cfg.SessionAPIRenames = map[string]string{}

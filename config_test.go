@@ -2,6 +2,7 @@ package main
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,8 +46,15 @@ func TestLoadConfig(t *testing.T) {
 		t.Errorf("session settings: %+v, %v", cfg.Session, err)
 	}
 	if cfg, err = loadConfig(env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", secret)); err != nil ||
-		cfg.Session.MaxLifetime != 90*24*time.Hour || cfg.SessionCleanupInterval != 10*time.Minute || cfg.SessionAPIRenames != nil {
+		cfg.Session.MaxLifetime != 90*24*time.Hour || cfg.SessionCleanupInterval != 10*time.Minute || cfg.SessionAPIRenames != nil ||
+		!slices.Equal(cfg.AuthJSCookies, []string{"authjs.session-token", "__Secure-authjs.session-token", "next-auth.session-token", "__Secure-next-auth.session-token"}) {
 		t.Errorf("session defaults: %+v, %v", cfg.Session, err)
+	}
+
+	for v, want := range map[string][]string{"off": nil, "my-app.session, __Host-my-app.session": {"my-app.session", "__Host-my-app.session"}} {
+		if cfg, err = loadConfig(env("AUTHJS_SESSION_COOKIES", v)); err != nil || !slices.Equal(cfg.AuthJSCookies, want) {
+			t.Errorf("AUTHJS_SESSION_COOKIES=%s: %q, %v", v, cfg.AuthJSCookies, err)
+		}
 	}
 
 	// Hasura's settings, its booleans read as Hasura reads them.
@@ -74,6 +82,8 @@ func TestLoadConfig(t *testing.T) {
 		{env("SESSION_MAX_LIFETIME", "a month"), "SESSION_MAX_LIFETIME must be a duration"},
 		{env("SESSION_CLEANUP_INTERVAL", "-1m"), "SESSION_CLEANUP_INTERVAL must be a duration"},
 		{env("SESSION_API_ROOT_FIELDS", "session"), `SESSION_API_ROOT_FIELDS: "session" is not name:new_name`},
+		{env("AUTHJS_SESSION_COOKIES", "a b"), `AUTHJS_SESSION_COOKIES: "a b" is not a cookie name`},
+		{env("AUTHJS_SESSION_COOKIES", "freshgraph.session-token"), `AUTHJS_SESSION_COOKIES: "freshgraph.session-token" is not a cookie name`},
 	} {
 		if _, err := loadConfig(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("got %v, want an error containing %q", err, tt.want)

@@ -374,3 +374,83 @@ func TestTheServerDeletesExpiredSessions(t *testing.T) {
 	}
 	assertJSON(t, tab.gql(s, sessionQuery, nil), `{"data":{"session":{"user":{"name":"Clean","email":"cleanup-server@example.com","image":null}}}}`)
 }
+
+// An Auth.js app's own session cookie (database strategy: the value is
+// the sessions row's token) is a session here, read fresh: in GraphQL, in
+// activeSessions, at /api/auth/session in Auth.js's shape; signOut deletes
+// the row, so the app is signed out too; freshgraph never sets, clears or
+// slides that cookie; AUTHJS_SESSION_COOKIES=off turns it off.
+func TestAuthJSSessionCookies(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	userID := queryStrings(t, s, `INSERT INTO users (name, email) VALUES ('Ada', 'ada-authjs@example.com') RETURNING id::text`)[0]
+	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+	s.exec(t, `INSERT INTO sessions ("sessionToken", "userId", expires) VALUES ('6c4e1f1a-authjs-token', $1, $2)`, userID, expires)
+	get := func(path, cookie string) (string, *http.Response) {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		body, resp := doWith(t, http.DefaultClient, req)
+		return string(body), resp
+	}
+	post := func(cookie, query string) (string, *http.Response) {
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", strings.NewReader(`{"query":`+strconvQuote(query)+`}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", cookie)
+		body, resp := doWith(t, http.DefaultClient, req)
+		return string(body), resp
+	}
+	want := `{"user":{"name":"Ada","email":"ada-authjs@example.com","image":null},"expires":"` + expires.Format("2006-01-02T15:04:05.000Z") + `"}` + "\n"
+	for _, name := range []string{"authjs.session-token", "__Secure-authjs.session-token", "next-auth.session-token", "__Secure-next-auth.session-token"} {
+		cookie := name + "=6c4e1f1a-authjs-token"
+		got, resp := post(cookie, `{ session { user { name } } activeSessions { current } }`)
+		assertJSON(t, []byte(got), `{"data":{"session":{"user":{"name":"Ada"}},"activeSessions":[{"current":true}]}}`)
+		if len(resp.Header.Values("Set-Cookie")) != 0 {
+			t.Errorf("%s: freshgraph set a cookie: %q", name, resp.Header.Values("Set-Cookie"))
+		}
+		got, resp = get("/api/auth/session", cookie)
+		if got != want || resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(resp.Header.Get("Cache-Control"), "no-store") {
+			t.Errorf("%s: /api/auth/session %s %q, want %s", name, got, resp.Header, want)
+		}
+	}
+	// Fresh by construction: a rename shows at once.
+	s.exec(t, `UPDATE users SET name = 'Ada L.' WHERE id = $1`, userID)
+	if got, _ := get("/api/auth/session", "authjs.session-token=6c4e1f1a-authjs-token"); !strings.Contains(got, `"name":"Ada L."`) {
+		t.Errorf("after a rename: %s", got)
+	}
+	// Auth.js slides its own sessions: freshgraph leaves the expiry alone.
+	if got := queryStrings(t, s, `SELECT to_char(expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM sessions WHERE "sessionToken" = '6c4e1f1a-authjs-token'`); got[0] != expires.Format("2006-01-02T15:04:05.000Z") {
+		t.Errorf("the Auth.js session's expiry moved to %s", got[0])
+	}
+	// Signed out: {} as Auth.js answers it, with or without a dead cookie.
+	if got, _ := get("/api/auth/session", ""); got != "{}" {
+		t.Errorf("no cookie: %s", got)
+	}
+	if got, _ := get("/api/auth/session", "authjs.session-token=no-such-token"); got != "{}" {
+		t.Errorf("a dead cookie: %s", got)
+	}
+	// signOut through GraphQL ends the row: the Auth.js app is signed out too.
+	got, resp := post("authjs.session-token=6c4e1f1a-authjs-token", `mutation { signOut }`)
+	assertJSON(t, []byte(got), `{"data":{"signOut":true}}`)
+	if len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("signOut set a cookie: %q", resp.Header.Values("Set-Cookie"))
+	}
+	if n := queryStrings(t, s, `SELECT count(*)::text FROM sessions WHERE "sessionToken" = '6c4e1f1a-authjs-token'`); n[0] != "0" {
+		t.Errorf("the Auth.js session row is still there")
+	}
+
+	// Off: the cookie is no credential at all.
+	s.exec(t, `INSERT INTO sessions ("sessionToken", "userId", expires) VALUES ('off-token', $1, now() + interval '1 hour')`, userID)
+	off := newTestServerOn(t, s.dbURL, func(c *config) { c.AuthJSCookies = nil })
+	req, _ := http.NewRequest(http.MethodGet, off.URL+"/api/auth/session", nil)
+	req.Header.Set("Cookie", "authjs.session-token=off-token")
+	if body, _ := doWith(t, http.DefaultClient, req); string(body) != "{}" {
+		t.Errorf("AUTHJS_SESSION_COOKIES=off: %s", body)
+	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}

@@ -38,6 +38,7 @@ import (
 //
 //	GET  /            GraphiQL, talking to /v1/graphql with the browser's cookies
 //	     /v1/graphql  GraphQL, as Hasura answers it
+//	GET  /api/auth/session  the session as Auth.js's endpoint answers it, fresh
 //	GET  /healthz     "OK" when PostgreSQL answers, 500 "ERROR" otherwise
 //	GET  /v1/version  {"version": "…"}
 //	GET  /demo        the demo page: profile form and user menu, live
@@ -59,12 +60,14 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}
 	mux := http.NewServeMux()
-	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
+	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token,
+		AuthJSCookies: cfg.AuthJSCookies, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
 	if err != nil {
 		return nil, err
 	}
 	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(cookies, gql)))
+	mux.Handle("GET "+graph.AuthJSSessionPath, authenticator.Middleware(graph.HTTPMiddleware(cookies, graph.AuthJSSession(resolver.Accounts, logger))))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)

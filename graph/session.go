@@ -110,7 +110,7 @@ func (r mutationRoot) SignIn(ctx context.Context, email, password string) (*Sess
 
 // SignOut ends the caller's session.
 func (r mutationRoot) SignOut(ctx context.Context) (bool, error) {
-	ended, cookie, err := r.Accounts.SignOut(ctx, auth.CallerFrom(ctx).SessionToken)
+	ended, cookie, err := r.Accounts.SignOut(ctx, auth.CallerFrom(ctx))
 	exchangeFrom(ctx).setCookie(cookie)
 	return ended, err
 }

@@ -174,15 +174,24 @@ func (s *Service) startSession(ctx context.Context, userID string, userJSON []by
 // SignOut deletes the session of token, so every copy of its cookie is dead
 // at once, and clears the cookie. It reports whether there was a live
 // session.
-func (s *Service) SignOut(ctx context.Context, token string) (bool, session.Cookie, error) {
-	if token == "" {
+func (s *Service) SignOut(ctx context.Context, caller auth.Caller) (bool, session.Cookie, error) {
+	if caller.SessionToken == "" {
 		return false, session.Cookie{}, nil
 	}
-	live, err := authjs.EndSession(ctx, s.conn(ctx), token)
+	live, err := authjs.EndSession(ctx, s.conn(ctx), caller.SessionToken)
 	if err != nil {
 		return false, session.Cookie{}, err
 	}
-	return live, session.Cookie{Clear: true}, nil
+	return live, cookieOf(caller, session.Cookie{Clear: true}), nil
+}
+
+// cookieOf is the change c to the caller's cookie, or none when the cookie
+// is Auth.js's: Auth.js owns it, and freshgraph only ever changes its own.
+func cookieOf(caller auth.Caller, c session.Cookie) session.Cookie {
+	if caller.AuthJS {
+		return session.Cookie{}
+	}
+	return c
 }
 
 // Session reads the caller's session and its user, fresh (see
@@ -196,12 +205,13 @@ func (s *Service) Session(ctx context.Context, caller auth.Caller, user sqlbuild
 		return sess, session.Cookie{}, err
 	}
 	if sess == nil {
-		return nil, session.Cookie{Clear: true}, nil
+		return nil, cookieOf(caller, session.Cookie{Clear: true}), nil
 	}
 	if touch {
 		s.seen.Add(caller.SessionToken, s.now())
 	}
-	if !s.cfg.NeedsExtending(sess.Expires, s.now()) {
+	// Auth.js slides its own sessions, and their cookies with them.
+	if caller.AuthJS || !s.cfg.NeedsExtending(sess.Expires, s.now()) {
 		return sess, session.Cookie{}, nil
 	}
 	expires, live, moved, err := authjs.ExtendSession(ctx, s.conn(ctx), caller.SessionToken, s.cfg.MaxAge, s.cfg.MaxLifetime)
@@ -282,7 +292,7 @@ func (s *Service) Devices(ctx context.Context, caller auth.Caller) ([]authjs.Dev
 	}
 	devices, err := authjs.Devices(ctx, s.conn(ctx), caller)
 	if errors.Is(err, authjs.ErrNoUser) {
-		return nil, session.Cookie{Clear: true}, errNotSignedIn(field)
+		return nil, cookieOf(caller, session.Cookie{Clear: true}), errNotSignedIn(field)
 	}
 	return devices, session.Cookie{}, err
 }
@@ -297,7 +307,7 @@ func (s *Service) RevokeSession(ctx context.Context, caller auth.Caller, id stri
 		return false, session.Cookie{}, errNotSignedIn(field)
 	}
 	ended, current, err := authjs.EndDevice(ctx, s.conn(ctx), caller, id)
-	return ended, s.endedCookie(current, err), s.signedInError(field, err)
+	return ended, cookieOf(caller, s.endedCookie(current, err)), s.signedInError(field, err)
 }
 
 // SignOutEverywhere ends every session of the caller's user, but its own
@@ -308,7 +318,7 @@ func (s *Service) SignOutEverywhere(ctx context.Context, caller auth.Caller, kee
 		return 0, session.Cookie{}, errNotSignedIn(field)
 	}
 	n, current, err := authjs.EndDevices(ctx, s.conn(ctx), caller, keepCurrent)
-	return n, s.endedCookie(current, err), s.signedInError(field, err)
+	return n, cookieOf(caller, s.endedCookie(current, err)), s.signedInError(field, err)
 }
 
 // endedCookie is what becomes of the caller's cookie when its sessions

@@ -33,6 +33,10 @@ type Caller struct {
 	// user it belongs to, and whether it is still live, is decided in SQL by
 	// the statement that uses it, so there is no extra round trip for it.
 	SessionToken string
+	// AuthJS: SessionToken came from Auth.js's own session cookie (its
+	// database strategy), which Auth.js owns: freshgraph neither sets,
+	// clears nor slides it.
+	AuthJS bool
 	// UserID is X-Hasura-User-Id, from a JWT's claims or, for the admin
 	// posing as another role, from the request's headers.
 	UserID string
@@ -81,6 +85,7 @@ type Authenticator struct {
 	adminSecretHash *[sha256.Size]byte // nil: admin access is off
 	jwt             *jwtauth.Verifier  // nil: no JWT mode
 	sessionToken    func(*http.Request) (string, bool)
+	authJSCookies   []string
 	unauthorized    Role
 }
 
@@ -92,6 +97,10 @@ type Config struct {
 	JWT         *jwtauth.Verifier // nil: no JWT mode
 	// SessionToken reads a valid session cookie's token.
 	SessionToken func(*http.Request) (string, bool)
+	// AuthJSCookies are the names of Auth.js's session cookies, whose value
+	// is the sessionToken of a sessions row (its database strategy), read
+	// when the request has no cookie of freshgraph's own.
+	AuthJSCookies []string
 	// UnauthorizedRole is the role of a caller with no credentials
 	// (HASURA_GRAPHQL_UNAUTHORIZED_ROLE); empty: anonymous.
 	UnauthorizedRole Role
@@ -99,7 +108,7 @@ type Config struct {
 
 // NewAuthenticator returns an Authenticator.
 func NewAuthenticator(c Config) *Authenticator {
-	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, unauthorized: c.UnauthorizedRole}
+	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, authJSCookies: c.AuthJSCookies, unauthorized: c.UnauthorizedRole}
 	if a.unauthorized == "" {
 		a.unauthorized = RoleAnonymous
 	}
@@ -153,7 +162,27 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 	if token, ok := a.sessionToken(r); ok {
 		return Caller{Role: RoleUser, SessionToken: token}, nil
 	}
+	for _, name := range a.authJSCookies {
+		if c, err := r.Cookie(name); err == nil && saneToken(c.Value) {
+			return Caller{Role: RoleUser, SessionToken: c.Value, AuthJS: true}, nil
+		}
+	}
 	return Caller{Role: a.unauthorized}, nil
+}
+
+// saneToken reports whether v can be an Auth.js session token: Auth.js
+// writes a UUID or random URL-safe characters. Anything else (a JWT
+// strategy's long encrypted cookie, say) is no session row's.
+func saneToken(v string) bool {
+	if v == "" || len(v) > 256 {
+		return false
+	}
+	for i := range len(v) {
+		if c := v[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // headerVars are the x-hasura-* headers of a request, as session variables;

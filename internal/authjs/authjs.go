@@ -37,6 +37,14 @@ func ownRow(b *sqlbuild.Builder, alias string, caller auth.Caller) {
 	UserOfSession(b, caller.SessionToken)
 }
 
+// EndpointUser writes the user as Auth.js's session endpoint shows it:
+// name, email and image (its default session callback's), over UserAlias.
+func EndpointUser() sqlbuild.Fragment {
+	b := &sqlbuild.Builder{}
+	b.S("json_build_object('name', " + UserAlias + ".name, 'email', " + UserAlias + ".email, 'image', " + UserAlias + ".image)")
+	return b.Fragment()
+}
+
 // UserOfSession writes the id of the user whose live session has token,
 // or NULL: the one way a statement learns a cookie caller's user.
 func UserOfSession(b *sqlbuild.Builder, token string) {

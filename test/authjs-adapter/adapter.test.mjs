@@ -29,6 +29,9 @@ if (!ENDPOINT || !ADMIN_SECRET) {
 // on a non-empty `errors`.
 const adapter = HasuraAdapter({ endpoint: ENDPOINT, adminSecret: ADMIN_SECRET })
 
+// Auth.js's session endpoint, as freshgraph answers it.
+const SESSION_ENDPOINT = ENDPOINT.replace(/\/v1\/graphql$/, "/api/auth/session")
+
 // ---------------------------------------------------------------------------
 // Our own reads and the table wipe, playing the `db` helpers that the adapter's
 // upstream test (adapter-hasura/test/index.test.ts) builds from these very
@@ -313,6 +316,30 @@ describe("@auth/hasura-adapter against freshgraph", { concurrency: 1 }, () => {
     assertSameDate(stored.expires, ONE_MONTH_FROM_NOW, "stored sessions.expires")
   })
 
+  step("the adapter's session, read through Auth.js's own cookie", async () => {
+    // An Auth.js app on the database strategy sets authjs.session-token to
+    // the row's sessionToken; its browser talks to freshgraph directly.
+    for (const cookie of ["authjs.session-token", "__Secure-authjs.session-token", "next-auth.session-token"]) {
+      const headers = { cookie: `${cookie}=${session.sessionToken}` }
+      const res = await fetch(ENDPOINT, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ session { user { id name email } expires } }" }),
+      })
+      assert.equal(res.headers.get("set-cookie"), null, `${cookie}: freshgraph set a cookie`)
+      const { data } = await res.json()
+      assert.deepEqual(data.session.user, { id: user.id, name: "Updated Name", email: user.email }, cookie)
+      assertSameDate(new Date(data.session.expires), session.expires, `${cookie}: session.expires`)
+      const endpoint = await fetch(SESSION_ENDPOINT, { headers })
+      assert.equal(endpoint.headers.get("set-cookie"), null, `${cookie}: /api/auth/session set a cookie`)
+      assert.deepEqual(await endpoint.json(), {
+        user: { name: "Updated Name", email: user.email, image: user.image },
+        expires: session.expires.toISOString(),
+      }, `${cookie}: /api/auth/session`)
+    }
+    assert.deepEqual(await (await fetch(SESSION_ENDPOINT)).json(), {}, "signed out: /api/auth/session")
+  })
+
   step("linkAccount", async () => {
     // linkAccount hands the account to insert_accounts_one as is and returns
     // the raw row (no date conversion; accounts has no timestamptz column).
@@ -351,6 +378,8 @@ describe("@auth/hasura-adapter against freshgraph", { concurrency: 1 }, () => {
     assert.deepEqual(deleted, session)
     assert.equal(await adapter.getSessionAndUser(session.sessionToken), null)
     assert.equal(await db.session(session.sessionToken), null)
+    const gone = await fetch(SESSION_ENDPOINT, { headers: { cookie: `authjs.session-token=${session.sessionToken}` } })
+    assert.deepEqual(await gone.json(), {}, "after deleteSession: /api/auth/session")
   })
 
   step("createVerificationToken / useVerificationToken", async () => {
