@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/metadata"
@@ -66,6 +67,12 @@ type config struct {
 	// AuthJSCookies are the names of Auth.js's session cookies accepted as
 	// a session (AUTHJS_SESSION_COOKIES; "off": none).
 	AuthJSCookies []string
+	// PasswordResetURL is the link a password reset mail carries, {token}
+	// replaced by the token (PASSWORD_RESET_URL).
+	PasswordResetURL string
+	// Mailer delivers password reset links: set in Go by a deployment that
+	// builds its own binary (nil: the log in embedded mode, else none).
+	Mailer accounts.Mailer
 }
 
 // defaultAuthJSCookies are the session cookies of Auth.js's database
@@ -134,6 +141,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else if cfg.UnauthorizedRole == "admin" {
 		// A safe default refuses what would open the admin API to everyone.
 		return config{}, errors.New(`HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin": it would give every caller without credentials the admin's access`)
+	}
+	if cfg.PasswordResetURL = first("PASSWORD_RESET_URL"); cfg.PasswordResetURL != "" && !strings.Contains(cfg.PasswordResetURL, "{token}") {
+		return config{}, errors.New("PASSWORD_RESET_URL must contain {token}, where the reset token goes")
 	}
 	switch v := first("AUTHJS_SESSION_COOKIES"); v {
 	case "":

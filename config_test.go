@@ -83,6 +83,7 @@ func TestLoadConfig(t *testing.T) {
 		{env("SESSION_CLEANUP_INTERVAL", "-1m"), "SESSION_CLEANUP_INTERVAL must be a duration"},
 		{env("SESSION_API_ROOT_FIELDS", "session"), `SESSION_API_ROOT_FIELDS: "session" is not name:new_name`},
 		{env("AUTHJS_SESSION_COOKIES", "a b"), `AUTHJS_SESSION_COOKIES: "a b" is not a cookie name`},
+		{env("PASSWORD_RESET_URL", "https://app.example.com/reset"), "PASSWORD_RESET_URL must contain {token}"},
 		{env("AUTHJS_SESSION_COOKIES", "freshgraph.session-token"), `AUTHJS_SESSION_COOKIES: "freshgraph.session-token" is not a cookie name`},
 	} {
 		if _, err := loadConfig(tt.env); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -47,7 +47,13 @@ func devicesOf(t *testing.T, b *browser, s *testServer) []device {
 // signInFrom signs b in as email from a client with userAgent.
 func signInFrom(t *testing.T, b *browser, s *testServer, email, userAgent string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": signIn, "variables": map[string]any{"email": email, "password": "correct horse battery"}})
+	signInWith(t, b, s, email, "correct horse battery", userAgent)
+}
+
+// signInWith signs b in as email with password from a client with userAgent.
+func signInWith(t *testing.T, b *browser, s *testServer, email, password, userAgent string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": signIn, "variables": map[string]any{"email": email, "password": password}})
 	got, _ := s.postWith(t, b.client, string(body), map[string]string{"User-Agent": userAgent})
 	if !strings.Contains(string(got), `"signIn"`) || strings.Contains(string(got), "errors") {
 		t.Fatalf("signIn: %s", got)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -55,7 +56,16 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	hub := live.NewHub(pool, logger)
 	go hub.Run(ctx)
-	resolver := &graph.Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg.Session), Live: hub, Tables: catalogue}
+	service := accounts.NewService(pool, cfg.Session)
+	link := cmp.Or(cfg.PasswordResetURL, "{token}")
+	switch {
+	case cfg.Mailer != nil:
+		service.WithMailer(cfg.Mailer, link)
+	case cfg.embedded():
+		// On the developer's own machine the reset link goes to the log.
+		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
+	}
+	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue}
 	if cfg.SessionCleanupInterval > 0 {
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}

@@ -54,4 +54,3 @@ func AuthJSSession(service *accounts.Service, logger *slog.Logger) http.Handler 
 		_ = json.NewEncoder(w).Encode(out)
 	})
 }
-

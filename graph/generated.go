@@ -56,12 +56,15 @@ type ComplexityRoot struct {
 	}
 
 	Mutation_root struct {
-		RevokeSession     func(childComplexity int, id string) int
-		SignIn            func(childComplexity int, email string, password string) int
-		SignOut           func(childComplexity int) int
-		SignOutEverywhere func(childComplexity int, keepCurrent bool) int
-		SignUp            func(childComplexity int, email string, password string, name *string) int
-		UpdateUserProfile func(childComplexity int, name *string, image *string) int
+		ChangePassword       func(childComplexity int, current string, new string) int
+		RequestPasswordReset func(childComplexity int, email string) int
+		ResetPassword        func(childComplexity int, token string, password string) int
+		RevokeSession        func(childComplexity int, id string) int
+		SignIn               func(childComplexity int, email string, password string) int
+		SignOut              func(childComplexity int) int
+		SignOutEverywhere    func(childComplexity int, keepCurrent bool) int
+		SignUp               func(childComplexity int, email string, password string, name *string) int
+		UpdateUserProfile    func(childComplexity int, name *string, image *string) int
 	}
 
 	Query_root struct {
@@ -83,6 +86,9 @@ type Mutation_rootResolver interface {
 	SignOut(ctx context.Context) (bool, error)
 	RevokeSession(ctx context.Context, id string) (bool, error)
 	SignOutEverywhere(ctx context.Context, keepCurrent bool) (int, error)
+	ChangePassword(ctx context.Context, current string, new string) (int, error)
+	RequestPasswordReset(ctx context.Context, email string) (bool, error)
+	ResetPassword(ctx context.Context, token string, password string) (*Session, error)
 	UpdateUserProfile(ctx context.Context, name *string, image *string) (RawJSON, error)
 }
 type Query_rootResolver interface {
@@ -164,6 +170,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SessionDevice.UserAgent(childComplexity), true
 
+	case "mutation_root.changePassword":
+		if e.ComplexityRoot.Mutation_root.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_mutation_root_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation_root.ChangePassword(childComplexity, args["current"].(string), args["new"].(string)), true
+	case "mutation_root.requestPasswordReset":
+		if e.ComplexityRoot.Mutation_root.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_mutation_root_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation_root.RequestPasswordReset(childComplexity, args["email"].(string)), true
+	case "mutation_root.resetPassword":
+		if e.ComplexityRoot.Mutation_root.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_mutation_root_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation_root.ResetPassword(childComplexity, args["token"].(string), args["password"].(string)), true
 	case "mutation_root.revokeSession":
 		if e.ComplexityRoot.Mutation_root.RevokeSession == nil {
 			break
@@ -419,6 +458,25 @@ extend type mutation_root {
   signOutEverywhere(keepCurrent: Boolean! = false): Int!
 
   """
+  change the signed-in user's password, checking the current one, and end
+  every other session of theirs; returns how many ended. The new password is
+  8 to 128 characters and not a common or breached one
+  """
+  changePassword(current: String!, new: String!): Int!
+
+  """
+  send a password reset link to the account with this email, if there is
+  one: a single-use token, valid for an hour. The answer is true either way
+  """
+  requestPasswordReset(email: String!): Boolean!
+
+  """
+  set a new password with a token from requestPasswordReset, end every
+  session of the account, and sign in to it: sets the session cookie
+  """
+  resetPassword(token: String!, password: String!): Session!
+
+  """
   change the signed-in user's profile and return it as stored: an argument
   left out leaves its column alone, an explicit null clears it
   """
@@ -646,6 +704,64 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 		return nil, err
 	}
 	args["includeDeprecated"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_mutation_root_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "current",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["current"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "new",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["new"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_mutation_root_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_mutation_root_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
 	return args, nil
 }
 
@@ -2244,6 +2360,138 @@ func (ec *executionContext) fieldContext_mutation_root_signOutEverywhere(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _mutation_root_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_mutation_root_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation_root().ChangePassword(ctx, fc.Args["current"].(string), fc.Args["new"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_mutation_root_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "mutation_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_mutation_root_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _mutation_root_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_mutation_root_requestPasswordReset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation_root().RequestPasswordReset(ctx, fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_mutation_root_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "mutation_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_mutation_root_requestPasswordReset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _mutation_root_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_mutation_root_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation_root().ResetPassword(ctx, fc.Args["token"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Session) graphql.Marshaler {
+			return ec.marshalNSession2ᚖgithubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚐSession(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_mutation_root_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "mutation_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_mutation_root_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _mutation_root_updateUserProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2950,6 +3198,27 @@ func (ec *executionContext) _mutation_root(ctx context.Context, sel ast.Selectio
 		case "signOutEverywhere":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._mutation_root_signOutEverywhere(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._mutation_root_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestPasswordReset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._mutation_root_requestPasswordReset(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._mutation_root_resetPassword(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -78,6 +78,35 @@ func (r mutationRoot) SignOutEverywhere(ctx context.Context, keepCurrent bool) (
 	return n, err
 }
 
+// ChangePassword changes the signed-in user's password.
+func (r mutationRoot) ChangePassword(ctx context.Context, current, next string) (int, error) {
+	ex := exchangeFrom(ctx)
+	n, cookie, err := r.Accounts.ChangePassword(ctx, auth.CallerFrom(ctx), ex.client, current, next)
+	ex.setCookie(cookie)
+	return int(n), err
+}
+
+// RequestPasswordReset sends a reset link, if the email has an account.
+func (r mutationRoot) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
+	err := r.Accounts.RequestPasswordReset(ctx, exchangeFrom(ctx).client, email)
+	return err == nil, err
+}
+
+// ResetPassword sets a new password with a reset token and signs in.
+func (r mutationRoot) ResetPassword(ctx context.Context, token, password string) (*Session, error) {
+	shape, err := r.sessionShape(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex := exchangeFrom(ctx)
+	s, cookie, err := r.Accounts.ResetPassword(ctx, ex.client, token, password, shape.user)
+	if err != nil {
+		return nil, err
+	}
+	ex.setCookie(cookie)
+	return shape.session(s)
+}
+
 // SignUp creates an account and signs it in.
 func (r mutationRoot) SignUp(ctx context.Context, email, password string, name *string) (*Session, error) {
 	shape, err := r.sessionShape(ctx)

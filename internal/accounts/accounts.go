@@ -44,6 +44,18 @@ type Service struct {
 	// seen is when this instance last recorded each session's use.
 	seen *lru.Cache[string, time.Time]
 	now  func() time.Time
+	// mailer delivers password reset links (nil: none are sent), each
+	// resetLink with {token} replaced.
+	mailer    Mailer
+	resetLink string
+}
+
+// WithMailer has the Service hand password reset links to m: resetLink with
+// {token} replaced by the reset token, e.g.
+// https://app.example.com/reset-password?token={token}.
+func (s *Service) WithMailer(m Mailer, resetLink string) *Service {
+	s.mailer, s.resetLink = m, resetLink
+	return s
 }
 
 // seenEvery is how often a session's last use is written down: its
@@ -108,7 +120,7 @@ func (s *Service) SignUp(ctx context.Context, client authjs.Client, email, pw st
 	if err != nil {
 		return nil, session.Cookie{}, err
 	}
-	if err := checkPassword(field, pw); err != nil {
+	if err := checkPassword(field, "password", pw, email); err != nil {
 		return nil, session.Cookie{}, err
 	}
 	if name, err = normalizeName(field, name); err != nil {

@@ -40,9 +40,12 @@ func normalizeEmail(field, email string) (string, error) {
 	return email, nil
 }
 
-func checkPassword(field, pw string) error {
-	if err := password.CheckLength(pw); err != nil {
-		return argError(field, "password", err.Error())
+// checkPassword checks the argument arg of field as a new password of the
+// account with email (if known).
+func checkPassword(field, arg, pw, email string) error {
+	local, _, _ := strings.Cut(email, "@")
+	if err := password.Check(pw, email, local); err != nil {
+		return argError(field, arg, err.Error())
 	}
 	return nil
 }

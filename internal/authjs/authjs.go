@@ -377,3 +377,58 @@ func UpdateOwnProfile(ctx context.Context, db database.Conn, caller auth.Caller,
 	found, err := queryJSON(ctx, db, b, &userJSON)
 	return userJSON, found, err
 }
+
+// PasswordOf reads the password hash of the caller's own user ("" when it
+// has none: an OAuth-only account) and reports whether the caller has a
+// live user.
+func PasswordOf(ctx context.Context, db database.Conn, caller auth.Caller) (userID, hash string, live bool, err error) {
+	b := &sqlbuild.Builder{}
+	b.S(`SELECT u.id::text, coalesce(p.hash, '') FROM users u LEFT JOIN user_passwords p ON p."userId" = u.id WHERE `)
+	ownRow(b, "u", caller)
+	live, err = queryJSON(ctx, db, b, &userID, &hash)
+	return userID, hash, live, err
+}
+
+// SetPassword sets the password hash of userID.
+func SetPassword(ctx context.Context, db database.Conn, userID, hash string) error {
+	_, err := db.Exec(ctx, `INSERT INTO user_passwords ("userId", hash) VALUES ($1, $2)
+		ON CONFLICT ("userId") DO UPDATE SET hash = excluded.hash, "updatedAt" = now()`, userID, hash)
+	return err
+}
+
+// EndUserSessions deletes every session of userID but the one of token
+// (none: ""), and returns how many ended.
+func EndUserSessions(ctx context.Context, db database.Conn, userID, token string) (int64, error) {
+	tag, err := db.Exec(ctx, `DELETE FROM sessions WHERE "userId" = $1 AND "sessionToken" <> $2`, userID, token)
+	return tag.RowsAffected(), err
+}
+
+// resetIdentifier marks password reset tokens in verification_tokens, apart
+// from Auth.js's email sign-in tokens, which are keyed by the bare email.
+const resetIdentifier = "freshgraph-password-reset:"
+
+// StoreResetToken stores the hash of a password reset token for the user
+// with email (ignoring case), live for ttl, in place of any earlier one, and
+// reports whether there is such a user.
+func StoreResetToken(ctx context.Context, db database.Conn, email, tokenHash string, ttl time.Duration) (bool, error) {
+	var stored bool
+	err := db.QueryRow(ctx, `WITH u AS (SELECT id FROM users WHERE lower(email) = lower($1) ORDER BY email = $1 DESC, id LIMIT 1),
+		old AS (DELETE FROM verification_tokens WHERE identifier IN (SELECT $4 || id::text FROM u)),
+		new AS (INSERT INTO verification_tokens (identifier, token, expires)
+			SELECT $4 || id::text, $2, now() + $3::interval FROM u RETURNING 1)
+		SELECT EXISTS (SELECT FROM new)`, email, tokenHash, ttl, resetIdentifier).Scan(&stored)
+	return stored, err
+}
+
+// UseResetToken deletes the live password reset token whose hash is
+// tokenHash, once, and returns the user it was for; "" when there is none
+// (used, expired, or never issued).
+func UseResetToken(ctx context.Context, db database.Conn, tokenHash string) (string, error) {
+	var userID string
+	err := db.QueryRow(ctx, `DELETE FROM verification_tokens WHERE token = $1 AND identifier LIKE $2 || '%' AND expires > now()
+		RETURNING substr(identifier, length($2) + 1)`, tokenHash, resetIdentifier).Scan(&userID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return userID, err
+}

@@ -3,11 +3,15 @@ package password
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+	"github.com/trustelem/zxcvbn/frequency"
 )
 
 // Bounds on a password's length in characters: long enough to resist
@@ -41,13 +45,38 @@ func NewHasher() *Hasher {
 	return h
 }
 
-// CheckLength reports whether pw's length is within the bounds.
-func CheckLength(pw string) error {
+// Check reports whether pw may be a password, as NIST SP 800-63B asks: 8
+// to 128 characters, no composition rules, and neither one of the common
+// and breached passwords zxcvbn ships (30,000, from leaked password sets)
+// nor one of the words of its context (the account's email, its local
+// part), in any letter case.
+func Check(pw string, context ...string) error {
 	if n := utf8.RuneCountInString(pw); n < MinLength || n > MaxLength {
 		return fmt.Errorf("password must be %d to %d characters", MinLength, MaxLength)
 	}
+	lower := strings.ToLower(pw)
+	if _, ok := common()[lower]; ok {
+		return errors.New("password is one of the most common passwords; choose another")
+	}
+	for _, word := range context {
+		if word != "" && lower == strings.ToLower(word) {
+			return errors.New("password must not be the account's email or name")
+		}
+	}
 	return nil
 }
+
+// common is the set of common passwords long enough to be passwords here,
+// in lower case, made on first use.
+var common = sync.OnceValue(func() map[string]struct{} {
+	set := map[string]struct{}{}
+	for _, pw := range frequency.FrequencyLists["passwords"] {
+		if utf8.RuneCountInString(pw) >= MinLength {
+			set[strings.ToLower(pw)] = struct{}{}
+		}
+	}
+	return set
+})
 
 func (h *Hasher) acquire(ctx context.Context) error {
 	select {

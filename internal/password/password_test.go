@@ -2,6 +2,7 @@ package password
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,17 +28,32 @@ func TestHashAndVerify(t *testing.T) {
 	}
 }
 
-func TestCheckLength(t *testing.T) {
-	for pw, ok := range map[string]bool{
-		"1234567":                false,
-		"12345678":               true,
-		"ééééééé":                false, // 7 characters, 14 bytes
-		strings.Repeat("x", 128): true,
-		strings.Repeat("x", 129): false,
+// A password is 8 to 128 characters, with no composition rules, and
+// neither a common nor a breached one nor the account's email, in any case.
+func TestCheck(t *testing.T) {
+	for pw, want := range map[string]string{
+		"1234567":                "password must be 8 to 128 characters",
+		"ééééééé":                "password must be 8 to 128 characters", // 7 characters, 14 bytes
+		strings.Repeat("x", 129): "password must be 8 to 128 characters",
+		"12345678":               "password is one of the most common passwords; choose another",
+		"password":               "password is one of the most common passwords; choose another",
+		"PassWord":               "password is one of the most common passwords; choose another",
+		"trustno1":               "password is one of the most common passwords; choose another",
+		"qwertyuiop":             "password is one of the most common passwords; choose another",
+		"ada@example.com":        "password must not be the account's email or name",
+		"ADA@example.com":        "password must not be the account's email or name",
+		"correct horse battery":  "",
+		"ééééééééé":              "",
+		"lowercaseonly":          "",
+		strings.Repeat("x", 128): "",
 	} {
-		if err := CheckLength(pw); (err == nil) != ok {
-			t.Errorf("CheckLength(%d chars) = %v", len([]rune(pw)), err)
+		err := Check(pw, "ada@example.com", "ada")
+		if got := fmt.Sprint(err); err == nil && want != "" || err != nil && got != want {
+			t.Errorf("Check(%q) = %v, want %q", pw, err, want)
 		}
+	}
+	if n := len(common()); n < 5000 {
+		t.Errorf("%d common passwords of 8 characters or more, want thousands", n)
 	}
 }
 
