@@ -84,8 +84,10 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 						http.Error(rec, "internal server error", http.StatusInternalServerError)
 					}
 				}
-				logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Duration("took", time.Since(start)))
+				// The id goes as an attribute, as Handler would add it from
+				// ctx, without walking the request's contexts for it.
+				logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Duration("took", time.Since(start)), slog.String("request_id", id))
 			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
 		})
