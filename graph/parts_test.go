@@ -3,19 +3,14 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 
-	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/examplefield"
-	"github.com/freshgraph/freshgraph/internal/pgtest"
-	"github.com/freshgraph/freshgraph/internal/session"
 	"github.com/freshgraph/freshgraph/internal/tablestest"
 )
 
@@ -24,9 +19,9 @@ import (
 // API, to the roles with the session API: in one operation with table
 // fields, alone, in introspection; and not at all to other roles.
 func TestHandWrittenPart(t *testing.T) {
-	pool := pgtest.NewPool(t)
-	cfg := session.Config{Secrets: []string{strings.Repeat("part-secret-", 3)}, MaxAge: time.Hour, UpdateAge: time.Minute}
-	r := &Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg), Tables: tablestest.Builtin(t)}
+	r := poolResolver(t)
+	r.Tables = tablestest.Builtin(t)
+	pool := r.DB
 	schemas, err := NewSchemas(r, Options{HandWritten: handWrittenSDL(t), Unauthorized: auth.RoleAnonymous, Configure: func(exec *executor.Executor) {
 		exec.Use(extension.Introspection{})
 	}, Parts: []Part{{Name: examplefield.Name, SDL: examplefield.SDL, New: examplefield.New}}})

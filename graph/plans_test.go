@@ -25,11 +25,11 @@ import (
 // session cookies, other Int values, @include, nulls and wrong values; and
 // only the requests that should be are answered from a plan.
 func TestPlans(t *testing.T) {
-	pool := pgtest.NewPool(t)
-	cfg := session.Config{Secrets: []string{strings.Repeat("plan-secret-", 3)}, MaxAge: time.Hour, UpdateAge: time.Minute}
+	r := poolResolver(t)
+	pool := r.DB
 	log := &tablestest.PanicLog{}
 	newSchemas := func() *Schemas {
-		return testSchemas(t, log, &Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg)})
+		return testSchemas(t, log, &Resolver{DB: r.DB, Accounts: r.Accounts})
 	}
 	planned, reference := newSchemas(), newSchemas()
 	const ada, bob = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "b1ffcd88-8d1a-4ef8-bb6d-6bb9bd380a22"
@@ -122,6 +122,13 @@ func compact(t *testing.T, s string) string {
 		t.Fatalf("%v: %s", err, s)
 	}
 	return b.String()
+}
+
+// poolResolver is a Resolver over a database of its own.
+func poolResolver(t *testing.T) *Resolver {
+	pool := pgtest.NewPool(t)
+	cfg := session.Config{Secrets: []string{strings.Repeat("graph-test-secret-", 2)}, MaxAge: time.Hour, UpdateAge: time.Minute}
+	return &Resolver{DB: pool, Accounts: accounts.NewService(pool, cfg)}
 }
 
 // answerOnce answers one request as the HTTP transport does: from a plan

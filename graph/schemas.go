@@ -5,6 +5,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -128,6 +129,16 @@ func renamed(handWritten, live string, renames map[string]string) (string, strin
 		return handWritten, live, nil, nil
 	}
 	original := map[string]string{}
+	for _, from := range slices.Sorted(maps.Keys(renames)) {
+		to := renames[from]
+		if !nameRE.MatchString(to) || strings.HasPrefix(to, "__") {
+			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: %q is not a GraphQL name for %s", to, from)
+		}
+		if other, taken := original[to]; taken {
+			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: %s and %s are both renamed %s", other, from, to)
+		}
+		original[to] = from
+	}
 	found := map[string]bool{}
 	rename := func(name, sdl string) (string, error) {
 		doc, err := parser.ParseSchema(&ast.Source{Name: name, Input: sdl})
@@ -141,7 +152,6 @@ func renamed(handWritten, live string, renames map[string]string) (string, strin
 			for _, f := range def.Fields {
 				if to, ok := renames[f.Name]; ok {
 					found[f.Name] = true
-					original[to] = f.Name
 					f.Name = to
 				}
 			}
@@ -150,16 +160,6 @@ func renamed(handWritten, live string, renames map[string]string) (string, strin
 		formatter.NewFormatter(&out).FormatSchemaDocument(doc)
 		return out.String(), nil
 	}
-	for from, to := range renames {
-		if !nameRE.MatchString(to) || strings.HasPrefix(to, "__") {
-			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: %q is not a GraphQL name for %s", to, from)
-		}
-		if other, taken := original[to]; taken && other != from {
-			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: %s and %s are both renamed %s", other, from, to)
-		}
-		original[to] = from
-	}
-	clear(original)
 	var err error
 	if handWritten, err = rename("schema.graphqls", handWritten); err != nil {
 		return "", "", nil, err
@@ -167,7 +167,7 @@ func renamed(handWritten, live string, renames map[string]string) (string, strin
 	if live, err = rename("graph/live.graphqls", live); err != nil {
 		return "", "", nil, err
 	}
-	for from := range renames {
+	for _, from := range slices.Sorted(maps.Keys(renames)) {
 		if !found[from] {
 			return "", "", nil, fmt.Errorf("SESSION_API_ROOT_FIELDS: the session API has no root field %s", from)
 		}

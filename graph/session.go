@@ -83,7 +83,7 @@ func (r mutationRoot) ChangePassword(ctx context.Context, current, next string) 
 	ex := exchangeFrom(ctx)
 	n, cookie, err := r.Accounts.ChangePassword(ctx, auth.CallerFrom(ctx), ex.client, current, next)
 	ex.setCookie(cookie)
-	return int(n), err
+	return n, err
 }
 
 // RequestPasswordReset sends a reset link, if the email has an account.

@@ -41,7 +41,7 @@ var errInvalidResetToken = &hasura.Error{Code: hasura.CodeAccessDenied, Message:
 // ChangePassword sets the signed-in caller's password after checking the
 // current one (a wrong one costs what a right one costs), and ends every
 // other session of the user; it returns how many ended.
-func (s *Service) ChangePassword(ctx context.Context, caller auth.Caller, client authjs.Client, current, next string) (int64, session.Cookie, error) {
+func (s *Service) ChangePassword(ctx context.Context, caller auth.Caller, client authjs.Client, current, next string) (int, session.Cookie, error) {
 	const field = "changePassword"
 	if !signedIn(caller) {
 		return 0, session.Cookie{}, errNotSignedIn(field)
@@ -72,12 +72,12 @@ func (s *Service) ChangePassword(ctx context.Context, caller auth.Caller, client
 	if err != nil {
 		return 0, session.Cookie{}, err
 	}
-	var ended int64
+	var ended int
 	err = s.inTx(ctx, func(ctx context.Context) error {
 		if err := authjs.SetPassword(ctx, s.conn(ctx), userID, newHash); err != nil {
 			return err
 		}
-		ended, err = authjs.EndUserSessions(ctx, s.conn(ctx), userID, caller.SessionToken)
+		ended, _, err = authjs.EndDevices(ctx, s.conn(ctx), caller, true)
 		return err
 	})
 	return ended, session.Cookie{}, err
@@ -137,7 +137,8 @@ func (s *Service) ResetPassword(ctx context.Context, client authjs.Client, token
 		if err := authjs.SetPassword(ctx, s.conn(ctx), userID, newHash); err != nil {
 			return err
 		}
-		if _, err := authjs.EndUserSessions(ctx, s.conn(ctx), userID, ""); err != nil {
+		// Every session of the user, found by its id: the caller has none.
+		if _, _, err := authjs.EndDevices(ctx, s.conn(ctx), auth.Caller{Role: auth.RoleUser, UserID: userID}, false); err != nil {
 			return err
 		}
 		userJSON, _, err := authjs.UserByID(ctx, s.conn(ctx), userID, user)

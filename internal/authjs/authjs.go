@@ -396,13 +396,6 @@ func SetPassword(ctx context.Context, db database.Conn, userID, hash string) err
 	return err
 }
 
-// EndUserSessions deletes every session of userID but the one of token
-// (none: ""), and returns how many ended.
-func EndUserSessions(ctx context.Context, db database.Conn, userID, token string) (int64, error) {
-	tag, err := db.Exec(ctx, `DELETE FROM sessions WHERE "userId" = $1 AND "sessionToken" <> $2`, userID, token)
-	return tag.RowsAffected(), err
-}
-
 // resetIdentifier marks password reset tokens in verification_tokens, apart
 // from Auth.js's email sign-in tokens, which are keyed by the bare email.
 const resetIdentifier = "freshgraph-password-reset:"
