@@ -319,7 +319,7 @@ func (s *Service) RevokeSession(ctx context.Context, caller auth.Caller, id stri
 		return false, session.Cookie{}, errNotSignedIn(field)
 	}
 	ended, current, err := authjs.EndDevice(ctx, s.conn(ctx), caller, id)
-	return ended, cookieOf(caller, s.endedCookie(current, err)), s.signedInError(field, err)
+	return ended, cookieOf(caller, endedCookie(current, err)), signedInError(field, err)
 }
 
 // SignOutEverywhere ends every session of the caller's user, but its own
@@ -330,12 +330,12 @@ func (s *Service) SignOutEverywhere(ctx context.Context, caller auth.Caller, kee
 		return 0, session.Cookie{}, errNotSignedIn(field)
 	}
 	n, current, err := authjs.EndDevices(ctx, s.conn(ctx), caller, keepCurrent)
-	return n, cookieOf(caller, s.endedCookie(current, err)), s.signedInError(field, err)
+	return n, cookieOf(caller, endedCookie(current, err)), signedInError(field, err)
 }
 
 // endedCookie is what becomes of the caller's cookie when its sessions
 // were ended (current: its own among them) or it had none live: cleared.
-func (s *Service) endedCookie(current bool, err error) session.Cookie {
+func endedCookie(current bool, err error) session.Cookie {
 	if current || errors.Is(err, authjs.ErrNoUser) {
 		return session.Cookie{Clear: true}
 	}
@@ -343,7 +343,7 @@ func (s *Service) endedCookie(current bool, err error) session.Cookie {
 }
 
 // signedInError words authjs.ErrNoUser for the field.
-func (s *Service) signedInError(field string, err error) error {
+func signedInError(field string, err error) error {
 	if errors.Is(err, authjs.ErrNoUser) {
 		return errNotSignedIn(field)
 	}

@@ -29,12 +29,8 @@ const UserAlias = "u"
 // in the statement that uses it: no extra round trip, and a session that
 // has just ended or expired matches nothing.
 func ownRow(b *sqlbuild.Builder, alias string, caller auth.Caller) {
-	if caller.SessionToken == "" {
-		b.Col(alias, "id").S(" = ").TypedArg(caller.UserID, "uuid")
-		return
-	}
 	b.Col(alias, "id").S(" = ")
-	UserOfSession(b, caller.SessionToken)
+	ownUserID(b, caller)
 }
 
 // EndpointUser writes the user as Auth.js's session endpoint shows it:
