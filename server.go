@@ -57,7 +57,7 @@ func main() {
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	logs := requestlog.NewBatch(stderr, 50*time.Millisecond)
 	defer func() { _ = logs.Flush() }()
-	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(logs, nil), Batch: logs})
+	logger := slog.New(requestlog.NewTextHandler(logs))
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"os/signal"
+	"runtime/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,6 +24,7 @@ import (
 // cookie checked, one statement, the JSON written.
 func serveBare() {
 	ctx := context.Background()
+	profileUntilInterrupt(os.Getenv("BARE_CPUPROFILE"))
 	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
 	if err != nil {
 		log.Fatal(err)
@@ -85,4 +88,28 @@ func serveBare() {
 func writeJSON(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// profileUntilInterrupt writes the process's CPU profile to path, if set,
+// until the interrupt that stops it: where the bare handler's CPU goes, to
+// hold freshgraph's profile against.
+func profileUntilInterrupt(path string) {
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt)
+	go func() {
+		<-interrupted
+		pprof.StopCPUProfile()
+		_ = f.Close()
+		os.Exit(0)
+	}()
 }

@@ -43,7 +43,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds per side and scenario, alternating; the median is reported")
 	conns := flag.Int("conns", 16, "connections of the load generator")
 	sessions := flag.Int("sessions", 1000, "signed-in users whose cookies the load rotates over")
-	profile := flag.String("cpuprofile", "", "write freshgraph's CPU profile of each table size's run to this path, with the size appended")
+	profile := flag.String("cpuprofile", "", "write freshgraph's CPU profile of each table size's run to this path, with the size appended (the bare handler's: .bare before the size)")
 	flag.Parse()
 	log.SetFlags(0)
 	ctx := context.Background()
@@ -83,6 +83,7 @@ func main() {
 		c := config{serverURL: serverURL, binary: binary, users: n, sessions: *sessions, duration: *duration, rounds: *rounds, conns: *conns}
 		if *profile != "" {
 			c.profile = fmt.Sprintf("%s.%d", *profile, n)
+			c.bareProfile = fmt.Sprintf("%s.bare.%d", *profile, n)
 		}
 		r, err := measureSize(ctx, c)
 		if err != nil {
@@ -99,6 +100,7 @@ type config struct {
 	duration          time.Duration
 	rounds, conns     int
 	profile           string // where freshgraph writes its CPU profile, if anywhere
+	bareProfile       string // and the bare handler its own
 }
 
 // printFlatness compares each scenario's throughput across table sizes.

@@ -100,7 +100,8 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	bare, err := startServer(ctx, self, []string{"bare"}, map[string]string{"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "ADMIN_SECRET": adminSecret})
+	bare, err := startServer(ctx, self, []string{"bare"}, map[string]string{"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "ADMIN_SECRET": adminSecret,
+		"BARE_CPUPROFILE": cfg.bareProfile})
 	if err != nil {
 		return nil, fmt.Errorf("bare handler: %w", err)
 	}

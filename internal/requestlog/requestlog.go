@@ -34,6 +34,9 @@ type Handler struct {
 	// Batch, if set, is what Handler writes to: a warning or an error is
 	// flushed at once, the access log's lines within the batch's delay.
 	Batch *Batch
+	// plainText: Handler is NewTextHandler's, writing to Batch, with no
+	// attributes or groups added.
+	plainText bool
 }
 
 // Handle adds the request id, if any.
@@ -84,10 +87,7 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 						http.Error(rec, "internal server error", http.StatusInternalServerError)
 					}
 				}
-				// The id goes as an attribute, as Handler would add it from
-				// ctx, without walking the request's contexts for it.
-				logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
-					slog.Int("status", rec.status), slog.Int("bytes", rec.bytes), slog.Duration("took", time.Since(start)), slog.String("request_id", id))
+				logAccess(logger, access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: time.Since(start), id: id})
 			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
 		})
