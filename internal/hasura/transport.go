@@ -134,7 +134,7 @@ func readBody(r *http.Request) ([]byte, error) {
 
 func (t Transport) executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
 	var params graphql.RawParams
-	if err := decodeJSON(body, &params); err != nil {
+	if err := decodeParams(body, &params); err != nil {
 		return errorResponse(ctx, exec, err)
 	}
 	return t.execute(ctx, exec, &params, true)
