@@ -186,14 +186,22 @@ func saneToken(v string) bool {
 }
 
 // headerVars are the x-hasura-* headers of a request, as session variables;
-// the admin secret is not one.
+// the admin secret is not one. Only those names are lowercased, and the map
+// is made only if there is one: most requests send none.
 func headerVars(h http.Header) map[string]string {
-	vars := map[string]string{}
+	var vars map[string]string
 	for name, values := range h {
-		name = strings.ToLower(name)
-		if strings.HasPrefix(name, "x-hasura-") && name != "x-hasura-admin-secret" && name != "x-hasura-access-key" && len(values) > 0 {
-			vars[name] = values[0]
+		if len(name) <= len("x-hasura-") || !strings.EqualFold(name[:len("x-hasura-")], "x-hasura-") || len(values) == 0 {
+			continue
 		}
+		name = strings.ToLower(name)
+		if name == "x-hasura-admin-secret" || name == "x-hasura-access-key" {
+			continue
+		}
+		if vars == nil {
+			vars = map[string]string{}
+		}
+		vars[name] = values[0]
 	}
 	return vars
 }
