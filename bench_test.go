@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,4 +269,56 @@ func adminRequest(url, query string, vars map[string]any) func() *http.Request {
 		req.Header.Set("X-Hasura-Admin-Secret", testAdminSecret)
 		return req
 	}
+}
+
+// BenchmarkHandler runs planned requests through the server's handler in
+// process, without the network: the server's own CPU and allocations per
+// request, which the load benchmarks show only among the kernel's and the
+// client's.
+func BenchmarkHandler(b *testing.B) {
+	s, cookie, userID, _, _ := benchSetup(b)
+	for _, bench := range []struct {
+		name, query string
+		vars        map[string]any
+		header      func(*http.Request)
+	}{
+		{"session", `{ session { user { id name email image emailVerified } expires } }`, nil,
+			func(r *http.Request) { r.AddCookie(cookie) }},
+		{"users_by_pk", `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`,
+			map[string]any{"userId": userID}, func(r *http.Request) { r.Header.Set("X-Hasura-Admin-Secret", testAdminSecret) }},
+	} {
+		body, _ := json.Marshal(map[string]any{"query": bench.query, "variables": bench.vars})
+		newRequest := func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/v1/graphql", strings.NewReader(string(body)))
+			r.Header.Set("Content-Type", "application/json")
+			bench.header(r)
+			return r
+		}
+		serve := func() {
+			w := httptest.NewRecorder()
+			s.Config.Handler.ServeHTTP(w, newRequest())
+			if !benchUserSeen(w.Body.Bytes()) {
+				b.Fatalf("%s: %s", bench.name, w.Body)
+			}
+		}
+		serve() // the plan is made
+		b.Run(bench.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(8) // the server busy, as under load
+			cpu := processCPU()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					serve()
+				}
+			})
+			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// processCPU is the CPU time this process has used: PostgreSQL's is not in it.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

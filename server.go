@@ -122,6 +122,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	if err != nil {
 		return err
 	}
+	// Building the schemas peaks at many times the heap the server then
+	// serves in; handing that back now, rather than as the scavenger gets to
+	// it, keeps the resident set at what serving needs.
+	debug.FreeOSMemory()
 	srv := newHTTPServer(serveCtx, cfg, handler, logger)
 	var tracker shutdown.Tracker
 	tracker.Install(srv)
