@@ -76,8 +76,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/v1/graphql", authenticator.Middleware(graph.HTTPMiddleware(cookies, gql)))
-	mux.Handle("GET "+graph.AuthJSSessionPath, authenticator.Middleware(graph.HTTPMiddleware(cookies, graph.AuthJSSession(resolver.Accounts, logger))))
+	mux.Handle("/v1/graphql", scoped(authenticator, cookies, &cfg, gql))
+	mux.Handle("GET "+graph.AuthJSSessionPath, scoped(authenticator, cookies, nil, graph.AuthJSSession(resolver.Accounts, logger)))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
@@ -159,14 +159,6 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 	}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		exec := schemas.Executor(auth.CallerFrom(r.Context()).Role)
-		if r.Header.Get("Upgrade") == "" {
-			r.Body = http.MaxBytesReader(w, r.Body, cfg.HTTP.BodyBytes)
-			// A WebSocket lives as long as its client keeps it; each of its
-			// operations gets the limits of a request.
-			ctx, cancel := cfg.Limits.Start(r.Context(), auth.CallerFrom(r.Context()).Role)
-			defer cancel()
-			r = r.WithContext(ctx)
-		}
 		for _, t := range transports {
 			if t.Supports(r) {
 				t.Do(w, r, exec)
@@ -175,6 +167,32 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		}
 		hasura.WriteError(w, &hasura.Error{Code: hasura.CodeBadRequest, Message: "transport not supported"})
 	}), nil
+}
+
+// scoped serves next with what a request to the GraphQL side carries, in
+// one context (one copy of the request, not one per layer): its caller,
+// identified from its credentials (wrong ones get Hasura's error), and its
+// exchange. With cfg, a request that is not a WebSocket's upgrade also
+// gets its body limit and the limits of its role; a WebSocket lives as
+// long as its client keeps it, and each of its operations gets the limits
+// of a request.
+func scoped(authenticator *auth.Authenticator, cookies *session.Cookies, cfg *config, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		caller, err := authenticator.Identify(r)
+		if err != nil {
+			hasura.WriteError(w, err)
+			return
+		}
+		ctx := auth.WithCaller(r.Context(), caller)
+		ctx, w = graph.WithExchange(ctx, w, r, cookies)
+		if cfg != nil && r.Header.Get("Upgrade") == "" {
+			r.Body = http.MaxBytesReader(w, r.Body, cfg.HTTP.BodyBytes)
+			var cancel context.CancelFunc
+			ctx, cancel = cfg.Limits.Start(ctx, caller.Role)
+			defer cancel()
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 func healthz(pool *pgxpool.Pool) http.Handler {

@@ -29,14 +29,12 @@ type exchange struct {
 
 type exchangeKey struct{}
 
-// HTTPMiddleware gives the resolvers of each request its exchange, and
-// writes the session cookie changes they queue with cookies.
-func HTTPMiddleware(cookies *session.Cookies, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ex := &exchange{client: clientOf(r)}
-		r = r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
-		next.ServeHTTP(&cookieWriter{ResponseWriter: w, ex: ex, cookies: cookies}, r)
-	})
+// WithExchange gives the resolvers of r their exchange: ctx carrying it,
+// and w wrapped to write the session cookie changes they queue with
+// cookies.
+func WithExchange(ctx context.Context, w http.ResponseWriter, r *http.Request, cookies *session.Cookies) (context.Context, http.ResponseWriter) {
+	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r)}, cookies: cookies}
+	return context.WithValue(ctx, exchangeKey{}, &cw.ex), cw
 }
 
 // withExchange returns ctx carrying a WebSocket's exchange: the client of
@@ -87,7 +85,7 @@ func (ex *exchange) setCookie(c session.Cookie) {
 
 type cookieWriter struct {
 	http.ResponseWriter
-	ex      *exchange
+	ex      exchange // the request's, in one allocation with its writer
 	cookies *session.Cookies
 	flushed bool
 }

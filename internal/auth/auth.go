@@ -215,15 +215,3 @@ func adminSecretOf(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// Middleware puts the caller of each request into its context, and answers
-// requests with wrong credentials with Hasura's error, HTTP 200.
-func (a *Authenticator) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := a.Identify(r)
-		if err != nil {
-			hasura.WriteError(w, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), c)))
-	})
-}
