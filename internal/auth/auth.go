@@ -214,4 +214,3 @@ func adminSecretOf(r *http.Request) (string, bool) {
 	}
 	return "", false
 }
-
