@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,9 +27,11 @@ type Tracker struct {
 	conns map[net.Conn]*conn
 }
 
+// conn is one of the server's connections. Its request is set and read
+// without the Tracker's lock: each request would otherwise take it.
 type conn struct {
 	net.Conn
-	req *request // the request a handler is answering, if any
+	req atomic.Pointer[request] // the request a handler is answering, if any
 }
 
 type request struct {
@@ -36,7 +39,7 @@ type request struct {
 	client    string
 	path      string
 	started   time.Time
-	receiving bool // its body has not all arrived
+	receiving atomic.Bool // its body has not all arrived
 }
 
 type connKey struct{}
@@ -45,24 +48,29 @@ type connKey struct{}
 func (t *Tracker) Install(srv *http.Server) {
 	t.conns = map[net.Conn]*conn{}
 	connState, connContext := srv.ConnState, srv.ConnContext
-	srv.ConnState = func(c net.Conn, state http.ConnState) {
-		t.mu.Lock()
-		switch state {
-		case http.StateNew:
-			t.conns[c] = &conn{Conn: c}
-		case http.StateHijacked, http.StateClosed:
-			delete(t.conns, c) // a WebSocket is its owner's to end
-		}
-		t.mu.Unlock()
-		if connState != nil {
-			connState(c, state)
-		}
-	}
+	// A connection is followed from its context, which the server makes
+	// just before the connection's StateNew; every one it makes ends in
+	// StateHijacked or StateClosed.
 	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
 		if connContext != nil {
 			ctx = connContext(ctx, c)
 		}
-		return context.WithValue(ctx, connKey{}, c)
+		tc := &conn{Conn: c}
+		t.mu.Lock()
+		t.conns[c] = tc
+		t.mu.Unlock()
+		return context.WithValue(ctx, connKey{}, tc)
+	}
+	srv.ConnState = func(c net.Conn, state http.ConnState) {
+		switch state {
+		case http.StateHijacked, http.StateClosed:
+			t.mu.Lock()
+			delete(t.conns, c) // a WebSocket is its owner's to end
+			t.mu.Unlock()
+		}
+		if connState != nil {
+			connState(c, state)
+		}
 	}
 }
 
@@ -70,27 +78,18 @@ func (t *Tracker) Install(srv *http.Server) {
 // until it has been read.
 func (t *Tracker) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		nc, _ := r.Context().Value(connKey{}).(net.Conn)
-		req := &request{method: r.Method, client: r.RemoteAddr, path: r.URL.Path, started: time.Now(),
-			receiving: r.Body != nil && r.Body != http.NoBody}
-		t.mu.Lock()
-		c := t.conns[nc]
-		if c != nil {
-			c.req = req
-		}
-		t.mu.Unlock()
+		c, _ := r.Context().Value(connKey{}).(*conn)
 		if c == nil { // not served by the installed server (a test's handler)
 			next.ServeHTTP(w, r)
 			return
 		}
-		defer func() {
-			t.mu.Lock()
-			c.req = nil
-			t.mu.Unlock()
-		}()
-		if req.receiving {
-			r.Body = &body{ReadCloser: r.Body, t: t, req: req}
+		req := &request{method: r.Method, client: r.RemoteAddr, path: r.URL.Path, started: time.Now()}
+		if r.Body != nil && r.Body != http.NoBody {
+			req.receiving.Store(true)
+			r.Body = &body{ReadCloser: r.Body, req: req}
 		}
+		c.req.Store(req)
+		defer c.req.Store(nil)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -98,16 +97,13 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 // body marks its request as received once a read ends the body.
 type body struct {
 	io.ReadCloser
-	t   *Tracker
 	req *request
 }
 
 func (b *body) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil {
-		b.t.mu.Lock()
-		b.req.receiving = false
-		b.t.mu.Unlock()
+		b.req.receiving.Store(false)
 	}
 	return n, err
 }
@@ -125,10 +121,10 @@ func (t *Tracker) Stop(srv *http.Server, grace time.Duration, logger *slog.Logge
 
 	t.mu.Lock()
 	for _, c := range t.conns {
-		switch {
-		case c.req == nil:
+		switch req := c.req.Load(); {
+		case req == nil:
 			_ = c.Close()
-		case c.req.receiving:
+		case req.receiving.Load():
 			_ = c.SetReadDeadline(time.Now())
 		}
 	}
@@ -140,8 +136,8 @@ func (t *Tracker) Stop(srv *http.Server, grace time.Duration, logger *slog.Logge
 	t.mu.Lock()
 	var cut []*request
 	for _, c := range t.conns {
-		if c.req != nil {
-			cut = append(cut, c.req)
+		if req := c.req.Load(); req != nil {
+			cut = append(cut, req)
 		}
 	}
 	t.mu.Unlock()
