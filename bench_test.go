@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -92,6 +93,8 @@ func median(rs []loadResult) loadResult {
 // handler, reports metrics and prints a table.
 func compareLoad(b *testing.B, name string, fg, bare func() *http.Request, check func([]byte) bool) {
 	b.Helper()
+	// The collector's target the server runs with (main sets it).
+	defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadConcurrency}}
 	// Warm up both: connections, prepared statements, parsed-query cache.
 	runLoad(b, client, fg, check, 200, loadConcurrency)
@@ -303,6 +306,7 @@ func BenchmarkHandler(b *testing.B) {
 		}
 		serve() // the plan is made
 		b.Run(bench.name, func(b *testing.B) {
+			defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
 			b.ReportAllocs()
 			b.SetParallelism(8) // the server busy, as under load
 			cpu := processCPU()

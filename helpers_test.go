@@ -68,7 +68,8 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	}
 	t.Cleanup(pool.Close)
 	logs := &syncBuffer{}
-	logger := slog.New(requestlog.Handler{Handler: slog.NewTextHandler(logs, nil)})
+	// The server's own log handler, each line written at once.
+	logger := slog.New(requestlog.NewTextHandler(requestlog.NewBatch(logs, 0)))
 	handler, err := NewServer(t.Context(), logger, cfg, pool)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,8 @@ type Batch struct {
 	pending bool // a flush is scheduled
 }
 
-// NewBatch returns a Batch writing to w at most delay after a line.
+// NewBatch returns a Batch writing to w at most delay after a line; with
+// no delay, each line is written before Write returns.
 func NewBatch(w io.Writer, delay time.Duration) *Batch {
 	return &Batch{delay: delay, buf: bufio.NewWriterSize(w, 64<<10)}
 }
@@ -28,6 +29,12 @@ func (b *Batch) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n, err := b.buf.Write(p)
+	if b.delay <= 0 {
+		if ferr := b.buf.Flush(); err == nil {
+			err = ferr
+		}
+		return n, err
+	}
 	if !b.pending && b.buf.Buffered() > 0 {
 		b.pending = true
 		time.AfterFunc(b.delay, func() { _ = b.Flush() })

@@ -31,7 +31,7 @@ func (l *lockedBuffer) String() string {
 func TestBatchFlushesWarningsAtOnce(t *testing.T) {
 	out := &lockedBuffer{}
 	batch := NewBatch(out, time.Hour)
-	logger := slog.New(Handler{Handler: slog.NewTextHandler(batch, nil), Batch: batch})
+	logger := slog.New(NewTextHandler(batch))
 	logger.Info("request", "status", 200)
 	if got := out.String(); got != "" {
 		t.Fatalf("an info line was written before its batch: %q", got)
@@ -47,10 +47,20 @@ func TestBatchFlushesWarningsAtOnce(t *testing.T) {
 func TestBatchWritesWithinItsDelay(t *testing.T) {
 	out := &lockedBuffer{}
 	batch := NewBatch(out, 10*time.Millisecond)
-	slog.New(Handler{Handler: slog.NewTextHandler(batch, nil), Batch: batch}).Info("request")
+	slog.New(NewTextHandler(batch)).Info("request")
 	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "msg=request"); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the line never reached the writer")
 		}
+	}
+}
+
+// With no delay every line is written before Write returns (the tests'
+// server logs so, and reads its log right after a request).
+func TestBatchWithoutDelayWritesThrough(t *testing.T) {
+	out := &lockedBuffer{}
+	slog.New(NewTextHandler(NewBatch(out, 0))).Info("request")
+	if !strings.Contains(out.String(), "msg=request") {
+		t.Fatalf("not written at once: %q", out.String())
 	}
 }
