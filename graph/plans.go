@@ -216,13 +216,60 @@ func (dp *docPlans) appendShape(b []byte, vars map[string]any, caller auth.Calle
 			b = append(b, 's')
 			continue
 		}
-		j, err := json.Marshal(x)
-		if err != nil {
+		if b, ok = appendValueKey(b, x); !ok {
 			return nil, false
 		}
-		b = append(b, j...)
 	}
 	return b, found == len(vars)
+}
+
+// appendValueKey appends a key of a decoded JSON value that two values
+// share only when they are the same JSON (objects' keys in order, numbers
+// by their text), made without reflection; false for a value of another
+// Go type.
+func appendValueKey(b []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case bool:
+		return strconv.AppendBool(b, x), true
+	case string:
+		return strconv.AppendQuote(b, x), true
+	case json.Number:
+		return append(b, x...), true
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendValueKey(b, e); !ok {
+				return nil, false
+			}
+		}
+		return append(b, ']'), true
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, k)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendValueKey(b, x[k]); !ok {
+				return nil, false
+			}
+		}
+		return append(b, '}'), true
+	}
+	return nil, false
 }
 
 func (dp *docPlans) get(shape []byte) (*plan, bool) {

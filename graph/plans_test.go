@@ -49,6 +49,7 @@ func TestPlans(t *testing.T) {
 	const mine = `{ __typename users { name } }`
 	const sess = `query S($all: Boolean!) { session { expires user { name } } users @include(if: $all) { email } }`
 	const byName = `query N($name: String) { users(where: {name: {_eq: $name}}) { id } }`
+	const where = `query W($where: users_bool_exp!) { users(where: $where) { id } }`
 	for _, tt := range []struct {
 		caller  auth.Caller
 		query   string
@@ -92,6 +93,14 @@ func TestPlans(t *testing.T) {
 		{admin, byName, `{"name": null}`, false, ""},
 		{admin, byName, `{"name": null}`, false, ""},
 		{admin, byName, `{"name": ""}`, false, ""},
+		// An input object shapes the SQL: a plan per object, whatever the
+		// order of its keys, never one object's plan for another.
+		{admin, where, `{"where": {"name": {"_eq": "Ada"}, "email": {"_like": "%@example.com"}}}`, false, `{"data":{"users":[{"id":"` + ada + `"}]}}`},
+		{admin, where, `{"where": {"email": {"_like": "%@example.com"}, "name": {"_eq": "Ada"}}}`, true, `{"data":{"users":[{"id":"` + ada + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_eq": "Bob"}, "email": {"_like": "%@example.com"}}}`, false, `{"data":{"users":[{"id":"` + bob + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_in": ["Ada", "Bob"]}, "_not": {"email": {"_is_null": true}}}}`, false, ""},
+		{admin, where, `{"where": {"_not": {"email": {"_is_null": true}}, "name": {"_in": ["Ada", "Bob"]}}}`, true, ""},
+		{admin, where, `{"where": {"name": {"_in": ["Bob", "Ada"]}, "_not": {"email": {"_is_null": true}}}}`, false, ""},
 		// Mutations are never planned.
 		{admin, `mutation { update_users(where: {id: {_eq: "` + ada + `"}}, _set: {image: "a.png"}) { affected_rows } }`, ``, false, `{"data":{"update_users":{"affected_rows":1}}}`},
 		{admin, `mutation { update_users(where: {id: {_eq: "` + ada + `"}}, _set: {image: "a.png"}) { affected_rows } }`, ``, false, `{"data":{"update_users":{"affected_rows":1}}}`},
