@@ -59,19 +59,18 @@ func newPlans(size int) *plans {
 // docPlans are the plans of one role's document and operation, by shape.
 type docPlans struct {
 	// none: the operation is never planned (a mutation or subscription).
-	none bool
-	vars []planVar
-	mu   sync.RWMutex
+	none   bool
+	schema *ast.Schema // the role's, which types the variables
+	vars   []planVar
+	mu     sync.RWMutex
 	// byShape holds nil for a shape that cannot be planned.
 	byShape map[string]*plan
 }
 
-// planVar is one of the operation's variables; bindable when a string
-// value of it can go to SQL as a bound argument: its type is a scalar that
-// is neither Int, Float nor Boolean.
+// planVar is one of the operation's variables.
 type planVar struct {
-	name     string
-	bindable bool
+	name string
+	typ  *ast.Type
 }
 
 // plan is one shape's compiled root fields, in the order of the answer.
@@ -100,6 +99,9 @@ type slot struct {
 	arg  int
 	kind slotKind
 	name string
+	// path is a variable's value's place: the variable, then the fields
+	// of input objects down to the string bound.
+	path []string
 }
 
 type slotKind int
@@ -125,7 +127,10 @@ var (
 const budgetMarker int64 = math.MinInt64 + 7
 
 func variableMarker(name string) string { return markerPrefix + "var:" + name }
-func sessionMarker(name string) string  { return markerPrefix + "session:" + name }
+
+// marker is the marker of the string at path in the variables.
+func marker(path, _ string) string     { return variableMarker(path) }
+func sessionMarker(name string) string { return markerPrefix + "session:" + name }
 
 // slotsOf finds the markers among a compiled statement's arguments.
 func slotsOf(args []any) []slot {
@@ -145,7 +150,8 @@ func slotsOf(args []any) []slot {
 			case rest == "token":
 				out = append(out, slot{arg: i, kind: slotToken})
 			case strings.HasPrefix(rest, "var:"):
-				out = append(out, slot{arg: i, kind: slotVariable, name: rest[len("var:"):]})
+				name := rest[len("var:"):]
+				out = append(out, slot{arg: i, kind: slotVariable, name: name, path: strings.Split(name, ".")})
 			case strings.HasPrefix(rest, "session:"):
 				out = append(out, slot{arg: i, kind: slotSession, name: rest[len("session:"):]})
 			}
@@ -162,7 +168,7 @@ func bind(template []any, slots []slot, vars map[string]any, caller auth.Caller,
 	for _, s := range slots {
 		switch s.kind {
 		case slotVariable:
-			args[s.arg] = vars[s.name]
+			args[s.arg] = valueAt(vars, s.path)
 		case slotSession:
 			v, ok := caller.Var(s.name)
 			if !ok {
@@ -212,15 +218,159 @@ func (dp *docPlans) appendShape(b []byte, vars map[string]any, caller auth.Calle
 			continue
 		}
 		found++
-		if s, isString := x.(string); isString && s != "" && v.bindable {
-			b = append(b, 's')
-			continue
-		}
-		if b, ok = appendValueKey(b, x); !ok {
+		if b, ok = dp.appendValueShape(b, v.typ, x); !ok {
 			return nil, false
 		}
 	}
 	return b, found == len(vars)
+}
+
+// bindsStrings reports whether a string of type t goes to SQL as it is, a
+// bound argument: t is a scalar, and neither a number, a Boolean nor JSON
+// (whose values are JSON, strings among them). An enum's value picks SQL.
+func bindsStrings(schema *ast.Schema, t *ast.Type) bool {
+	if t.Elem != nil {
+		return false
+	}
+	switch t.NamedType {
+	case "Int", "Float", "Boolean", "json", "jsonb":
+		return false
+	}
+	def := schema.Types[t.NamedType]
+	return def != nil && def.Kind == ast.Scalar
+}
+
+// inputObject is t's definition when t is an input object type.
+func inputObject(schema *ast.Schema, t *ast.Type) *ast.Definition {
+	if t.Elem != nil {
+		return nil
+	}
+	if def := schema.Types[t.NamedType]; def != nil && def.Kind == ast.InputObject {
+		return def
+	}
+	return nil
+}
+
+// appendValueShape appends the key of v, a value of type t, to a shape:
+// "s" for each non-empty string a plan binds (one of bindsStrings' type,
+// itself or in input objects and their lists), any other value by
+// appendValueKey.
+// False for a field no input object of the schema has (gqlgen refuses it).
+func (dp *docPlans) appendValueShape(b []byte, t *ast.Type, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case string:
+		if x != "" && bindsStrings(dp.schema, t) {
+			return append(b, 's'), true
+		}
+	case map[string]any:
+		def := inputObject(dp.schema, t)
+		if def == nil {
+			break
+		}
+		b = append(b, '{')
+		for i, k := range slices.Sorted(maps.Keys(x)) {
+			field := def.Fields.ForName(k)
+			if field == nil {
+				return nil, false
+			}
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, k)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = dp.appendValueShape(b, field.Type, x[k]); !ok {
+				return nil, false
+			}
+		}
+		return append(b, '}'), true
+	case []any:
+		if t.Elem == nil || inputObject(dp.schema, t.Elem) == nil {
+			break // a list of scalars, e.g. _in's, is bound as a whole or not at all
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = dp.appendValueShape(b, t.Elem, e); !ok {
+				return nil, false
+			}
+		}
+		return append(b, ']'), true
+	}
+	return appendValueKey(b, v)
+}
+
+// markValue is coerced, gqlgen's value of raw (of type t, at path), with
+// each string appendValueShape binds replaced by mark(its path, it); false
+// when gqlgen coerced such a string into anything else.
+func (dp *docPlans) markValue(t *ast.Type, raw, coerced any, path string, mark func(path, s string) string) (any, bool) {
+	switch x := raw.(type) {
+	case string:
+		if x != "" && bindsStrings(dp.schema, t) {
+			if c, ok := coerced.(string); !ok || c != x {
+				return nil, false
+			}
+			return mark(path, x), true
+		}
+	case map[string]any:
+		def := inputObject(dp.schema, t)
+		if def == nil {
+			break
+		}
+		c, ok := coerced.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		out := maps.Clone(c) // with any defaults gqlgen filled in
+		for k, e := range x {
+			field := def.Fields.ForName(k)
+			if field == nil {
+				return nil, false
+			}
+			if out[k], ok = dp.markValue(field.Type, e, c[k], path+"."+k, mark); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	case []any:
+		if t.Elem == nil || inputObject(dp.schema, t.Elem) == nil {
+			break
+		}
+		c, ok := coerced.([]any)
+		if !ok || len(c) != len(x) {
+			return nil, false
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			if out[i], ok = dp.markValue(t.Elem, e, c[i], path+"."+strconv.Itoa(i), mark); !ok {
+				return nil, false
+			}
+		}
+		return out, true
+	}
+	return coerced, true
+}
+
+// valueAt is the value at path in a request's variables: a variable, then
+// fields of input objects and indices of their lists (a field's name never
+// starts with a digit); a shape's key made sure they are there.
+func valueAt(vars map[string]any, path []string) any {
+	v := vars[path[0]]
+	for _, step := range path[1:] {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[step]
+		case []any:
+			i, _ := strconv.Atoi(step)
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
 }
 
 // appendValueKey appends a key of a decoded JSON value that two values
@@ -474,12 +624,9 @@ func (s *roleSchema) learn(ctx context.Context, p *pending, op *graphql.Operatio
 
 // newDocPlans holds the plans of op's document, none yet.
 func (s *roleSchema) newDocPlans(op *graphql.OperationContext) *docPlans {
-	dp := &docPlans{none: op.Operation.Operation != ast.Query, byShape: map[string]*plan{}}
+	dp := &docPlans{none: op.Operation.Operation != ast.Query, schema: s.schema, byShape: map[string]*plan{}}
 	for _, v := range op.Operation.VariableDefinitions {
-		def := s.schema.Types[v.Type.Name()]
-		bindable := v.Type.Elem == nil && def != nil && def.Kind == ast.Scalar &&
-			v.Type.NamedType != "Int" && v.Type.NamedType != "Float" && v.Type.NamedType != "Boolean"
-		dp.vars = append(dp.vars, planVar{name: v.Variable, bindable: bindable})
+		dp.vars = append(dp.vars, planVar{name: v.Variable, typ: v.Type})
 	}
 	return dp
 }
@@ -490,11 +637,10 @@ func (s *roleSchema) newDocPlans(op *graphql.OperationContext) *docPlans {
 func (s *roleSchema) makePlan(op *graphql.OperationContext, fields []graphql.CollectedField, dp *docPlans, raw map[string]any, caller auth.Caller) *plan {
 	vars := maps.Clone(op.Variables)
 	for _, v := range dp.vars {
-		if s, ok := raw[v.name].(string); ok && s != "" && v.bindable {
-			if op.Variables[v.name] != raw[v.name] {
-				return nil // coerced into something else
+		if x, ok := raw[v.name]; ok {
+			if vars[v.name], ok = dp.markValue(v.typ, x, op.Variables[v.name], v.name, marker); !ok {
+				return nil
 			}
-			vars[v.name] = variableMarker(v.name)
 		}
 	}
 	marked := operationLike(op, op.Operation, vars)

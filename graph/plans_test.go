@@ -50,6 +50,7 @@ func TestPlans(t *testing.T) {
 	const sess = `query S($all: Boolean!) { session { expires user { name } } users @include(if: $all) { email } }`
 	const byName = `query N($name: String) { users(where: {name: {_eq: $name}}) { id } }`
 	const where = `query W($where: users_bool_exp!) { users(where: $where) { id } }`
+	const ordered = `query O($o: users_order_by!) { users(order_by: [$o]) { name } }`
 	for _, tt := range []struct {
 		caller  auth.Caller
 		query   string
@@ -93,11 +94,26 @@ func TestPlans(t *testing.T) {
 		{admin, byName, `{"name": null}`, false, ""},
 		{admin, byName, `{"name": null}`, false, ""},
 		{admin, byName, `{"name": ""}`, false, ""},
-		// An input object shapes the SQL: a plan per object, whatever the
-		// order of its keys, never one object's plan for another.
+		// An input object's strings are bound (the adapter's getUserByEmail
+		// sends each email so); its fields, whatever their order, and its
+		// other values shape the SQL.
 		{admin, where, `{"where": {"name": {"_eq": "Ada"}, "email": {"_like": "%@example.com"}}}`, false, `{"data":{"users":[{"id":"` + ada + `"}]}}`},
 		{admin, where, `{"where": {"email": {"_like": "%@example.com"}, "name": {"_eq": "Ada"}}}`, true, `{"data":{"users":[{"id":"` + ada + `"}]}}`},
-		{admin, where, `{"where": {"name": {"_eq": "Bob"}, "email": {"_like": "%@example.com"}}}`, false, `{"data":{"users":[{"id":"` + bob + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_eq": "Bob"}, "email": {"_like": "%@example.com"}}}`, true, `{"data":{"users":[{"id":"` + bob + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_eq": "Bob"}, "email": {"_like": "nobody"}}}`, true, `{"data":{"users":[]}}`},
+		{admin, where, `{"where": {"name": {"_eq": "Bob"}}}`, false, `{"data":{"users":[{"id":"` + bob + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_eq": ""}}}`, false, `{"data":{"users":[]}}`},
+		{admin, where, `{"where": {"name": {"_eq": 7}}}`, false, ""},
+		{admin, where, `{"where": {"nope": {"_eq": "Bob"}}}`, false, ""},
+		{admin, where, `{"where": {"_or": [{"name": {"_eq": "Ada"}}, {"email": {"_eq": "none"}}]}}`, false, `{"data":{"users":[{"id":"` + ada + `"}]}}`},
+		{admin, where, `{"where": {"_or": [{"name": {"_eq": "Bob"}}, {"email": {"_eq": "ada@example.com"}}]}}`, true, ""},
+		{admin, where, `{"where": {"_or": [{"name": {"_eq": "Bob"}}]}}`, false, `{"data":{"users":[{"id":"` + bob + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_in": ["Ada"]}}}`, false, `{"data":{"users":[{"id":"` + ada + `"}]}}`},
+		{admin, where, `{"where": {"name": {"_in": ["Bob"]}}}`, false, `{"data":{"users":[{"id":"` + bob + `"}]}}`},
+		// An enum in an input object picks SQL: it is part of the shape.
+		{admin, ordered, `{"o": {"email": "asc"}}`, false, `{"data":{"users":[{"name":"Ada"},{"name":"Bob"}]}}`},
+		{admin, ordered, `{"o": {"email": "desc"}}`, false, `{"data":{"users":[{"name":"Bob"},{"name":"Ada"}]}}`},
+		{admin, ordered, `{"o": {"email": "desc"}}`, true, `{"data":{"users":[{"name":"Bob"},{"name":"Ada"}]}}`},
 		{admin, where, `{"where": {"name": {"_in": ["Ada", "Bob"]}, "_not": {"email": {"_is_null": true}}}}`, false, ""},
 		{admin, where, `{"where": {"_not": {"email": {"_is_null": true}}, "name": {"_in": ["Ada", "Bob"]}}}`, true, ""},
 		{admin, where, `{"where": {"name": {"_in": ["Bob", "Ada"]}, "_not": {"email": {"_is_null": true}}}}`, false, ""},

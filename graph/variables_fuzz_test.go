@@ -292,8 +292,8 @@ func checkPlan(t *testing.T, schemas *Schemas, query string, vars map[string]any
 	}
 	other := maps.Clone(vars)
 	for _, v := range dp.vars {
-		if s, ok := vars[v.name].(string); ok && s != "" && v.bindable {
-			other[v.name] = "other " + s
+		if x, ok := vars[v.name]; ok {
+			other[v.name], _ = dp.markValue(v.typ, x, x, v.name, func(_, s string) string { return "other " + s })
 		}
 	}
 	otherCaller := caller
