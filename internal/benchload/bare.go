@@ -19,9 +19,9 @@ import (
 
 // serveBare is the bare handler's process: what a hand-written net/http +
 // pgx endpoint answering the very requests freshgraph gets (POST, the same
-// bodies and headers) at least does — the body read (and, for a user by
-// id, its variable decoded into a struct), the admin secret or the session
-// cookie checked, one statement, the JSON written.
+// bodies and headers) at least does — the body read (and, but for the
+// session, its variable decoded into a struct), the admin secret or the
+// session cookie checked, one statement, the JSON written.
 func serveBare() {
 	ctx := context.Background()
 	profileUntilInterrupt(os.Getenv("BARE_CPUPROFILE"))
@@ -82,6 +82,57 @@ func serveBare() {
 		}
 		writeJSON(w, append(append([]byte(`{"data":{"users_by_pk":`), user...), "}}"...))
 	})
+	// The adapter's getUserByEmail and getSessionAndUser, as Hasura-style
+	// lists.
+	listOf := func(sql string, value func(variables json.RawMessage) (string, error), field string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Hasura-Admin-Secret")), adminSecret) != 1 {
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			var req struct {
+				Variables json.RawMessage `json:"variables"`
+			}
+			if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			v, err := value(req.Variables)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			var list []byte
+			if err := pool.QueryRow(r.Context(), sql, v).Scan(&list); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			writeJSON(w, append(append([]byte(`{"data":{"`+field+`":`), list...), "}}"...))
+		}
+	}
+	const userJSON = `json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'image', u.image, 'emailVerified', u."emailVerified")`
+	mux.HandleFunc("POST /users_where", listOf(`SELECT coalesce(json_agg(`+userJSON+`), '[]') FROM users u WHERE u.email = $1`,
+		func(raw json.RawMessage) (string, error) {
+			var v struct {
+				Where struct {
+					Email struct {
+						Eq string `json:"_eq"`
+					} `json:"email"`
+				} `json:"where"`
+			}
+			err := json.Unmarshal(raw, &v)
+			return v.Where.Email.Eq, err
+		}, "users"))
+	mux.HandleFunc("POST /sessions_with_user", listOf(`SELECT coalesce(json_agg(json_build_object('id', s.id, 'userId', s."userId",
+			'expires', s.expires, 'sessionToken', s."sessionToken", 'user', `+userJSON+`)), '[]')
+			FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = $1`,
+		func(raw json.RawMessage) (string, error) {
+			var v struct {
+				SessionToken string `json:"sessionToken"`
+			}
+			err := json.Unmarshal(raw, &v)
+			return v.SessionToken, err
+		}, "sessions"))
 	log.Fatal(http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), mux))
 }
 

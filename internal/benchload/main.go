@@ -39,7 +39,7 @@ func main() {
 		}
 	}
 	users := flag.String("users", "10000,1000000", "comma-separated table sizes, one run each")
-	duration := flag.Duration("duration", 15*time.Second, "length of one round")
+	duration := flag.Duration("duration", 10*time.Second, "length of one round")
 	rounds := flag.Int("rounds", 3, "rounds per side and scenario, alternating; the median is reported")
 	conns := flag.Int("conns", 16, "connections of the load generator")
 	sessions := flag.Int("sessions", 1000, "signed-in users whose cookies the load rotates over")

@@ -128,25 +128,40 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 			"variables": map[string]any{"userId": id}})
 		byPK = append(byPK, string(b))
 	}
+	// The Auth.js adapter's getUserByEmail and getSessionAndUser, as it
+	// sends them.
+	var byEmail, sessionAndUser []string
+	for i := 1; i <= cfg.sessions; i++ {
+		b, _ := json.Marshal(map[string]any{
+			"query":     `query GetUsers($where: users_bool_exp!) { users(where: $where) { id name email image emailVerified } }`,
+			"variables": map[string]any{"where": map[string]any{"email": map[string]any{"_eq": "user" + strconv.Itoa(i) + "@example.com"}}}})
+		byEmail = append(byEmail, string(b))
+		b, _ = json.Marshal(map[string]any{
+			"query": `query GetSessionAndUser($sessionToken: String!) { sessions(where: {sessionToken: {_eq: $sessionToken}}) {
+				id userId expires sessionToken user { id name email image emailVerified } } }`,
+			"variables": map[string]any{"sessionToken": "tok-" + strconv.Itoa(i)}})
+		sessionAndUser = append(sessionAndUser, string(b))
+	}
 	// The bare handler gets the very same requests: bodies, headers, cookies.
-	sessionSpec := loadSpec{URLs: []string{fg.url + "/v1/graphql"}, Bodies: []string{string(sessionQuery)}, Cookies: cookieValues,
-		Headers: map[string]string{"Content-Type": "application/json"}, Expect: `"User `}
-	byPKSpec := loadSpec{URLs: []string{fg.url + "/v1/graphql"}, Bodies: byPK,
-		Headers: map[string]string{"Content-Type": "application/json", "X-Hasura-Admin-Secret": adminSecret}, Expect: `"User `}
-	bareSession, bareByPK := sessionSpec, byPKSpec
-	bareSession.URLs, bareByPK.URLs = []string{bare.url + "/session"}, []string{bare.url + "/users_by_pk"}
+	jsonHeaders := map[string]string{"Content-Type": "application/json"}
+	adminHeaders := map[string]string{"Content-Type": "application/json", "X-Hasura-Admin-Secret": adminSecret}
+	graphQL := []string{fg.url + "/v1/graphql"}
 	scenarios := []struct {
 		name       string
 		freshgraph loadSpec
-		bare       loadSpec
+		barePath   string
 	}{
-		{"session (cookie)", sessionSpec, bareSession},
-		{"users_by_pk (admin)", byPKSpec, bareByPK},
+		{"session (cookie)", loadSpec{URLs: graphQL, Bodies: []string{string(sessionQuery)}, Cookies: cookieValues, Headers: jsonHeaders, Expect: `"User `}, "/session"},
+		{"users_by_pk (admin)", loadSpec{URLs: graphQL, Bodies: byPK, Headers: adminHeaders, Expect: `"User `}, "/users_by_pk"},
+		{"users(where: email) (admin)", loadSpec{URLs: graphQL, Bodies: byEmail, Headers: adminHeaders, Expect: `"User `}, "/users_where"},
+		{"sessions(where: token) { user } (admin)", loadSpec{URLs: graphQL, Bodies: sessionAndUser, Headers: adminHeaders, Expect: `"User `}, "/sessions_with_user"},
 	}
 	result := &sizeResult{users: cfg.users}
 	for _, sc := range scenarios {
 		r := &scenarioResult{name: sc.name}
-		for _, spec := range []*loadSpec{&sc.freshgraph, &sc.bare} {
+		bareSpec := sc.freshgraph
+		bareSpec.URLs = []string{bare.url + sc.barePath}
+		for _, spec := range []*loadSpec{&sc.freshgraph, &bareSpec} {
 			spec.Conns = cfg.conns
 			spec.Duration = 2 * time.Second // warm-up: connections, caches, prepared statements
 			if _, err := runLoad(ctx, self, *spec); err != nil {
@@ -162,7 +177,7 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 				s    *server
 				spec loadSpec
 				into *side
-			}{{bare, sc.bare, &r.bare}, {fg, sc.freshgraph, &r.freshgraph}} {
+			}{{bare, bareSpec, &r.bare}, {fg, sc.freshgraph, &r.freshgraph}} {
 				before, pgBefore := leg.s.cpu(), postgresCPU()
 				res, err := runLoad(ctx, self, leg.spec)
 				if err != nil {
@@ -261,8 +276,15 @@ func seed(ctx context.Context, dbURL string, n, signedIn int) error {
 
 // server is a server process under measurement.
 type server struct {
-	cmd *exec.Cmd
-	url string
+	cmd  *exec.Cmd
+	url  string
+	logs *os.File
+}
+
+// logTail is the end of what the server logged.
+func (s *server) logTail() string {
+	b, _ := os.ReadFile(s.logs.Name())
+	return string(b[max(0, len(b)-4096):])
 }
 
 // startServer starts binary (with args) listening on a free port and
@@ -279,12 +301,18 @@ func startServer(ctx context.Context, binary string, args []string, env map[stri
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
+	// The server's log goes to a file, as a deployment's would: kept in this
+	// process, it would cost CPU beside the servers (a line per request).
+	logs, err := os.CreateTemp("", "benchload-server-*.log")
+	if err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, url: "http://127.0.0.1:" + strconv.Itoa(port)}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		_ = logs.Close()
+		return nil, err
+	}
+	s := &server{cmd: cmd, url: "http://127.0.0.1:" + strconv.Itoa(port), logs: logs}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(s.url + "/healthz")
@@ -296,7 +324,7 @@ func startServer(ctx context.Context, binary string, args []string, env map[stri
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			s.stop()
-			return nil, fmt.Errorf("did not answer /healthz within a minute: %s", logs.String())
+			return nil, fmt.Errorf("did not answer /healthz within a minute: %s", s.logTail())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -312,6 +340,8 @@ func (s *server) stop() {
 		_ = s.cmd.Process.Kill()
 		<-done
 	}
+	_ = s.logs.Close()
+	_ = os.Remove(s.logs.Name())
 }
 
 // cpu is the process's CPU time so far.
