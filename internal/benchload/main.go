@@ -103,18 +103,23 @@ type config struct {
 	bareProfile       string // and the bare handler its own
 }
 
-// printFlatness compares each scenario's throughput across table sizes.
+// printFlatness compares each scenario's throughput across table sizes:
+// freshgraph's own, the bare handler's, and freshgraph's relative to the
+// bare handler's, which takes out what the machine's speed did between
+// the runs (they are minutes apart) and leaves what the tables' size did.
 func printFlatness(results []*sizeResult) {
 	if len(results) < 2 {
 		return
 	}
 	first := results[0]
-	fmt.Printf("\nthroughput as the tables grow (freshgraph, median rounds)\n")
-	for i, sc := range first.scenarios {
-		for _, r := range results[1:] {
+	fmt.Printf("\nthroughput as the tables grow (median rounds)\n")
+	fmt.Printf("  %-40s %12s %12s %10s %10s %12s\n", "", "freshgraph", "freshgraph", "", "bare", "freshgraph")
+	for _, r := range results[1:] {
+		fmt.Printf("  %-40s %12s %12s %10s %10s %12s\n", "", fmt.Sprintf("%d users", first.users), fmt.Sprintf("%d users", r.users), "change", "change", "vs bare")
+		for i, sc := range first.scenarios {
 			other := r.scenarios[i]
-			fmt.Printf("  %-28s %8d users: %7.0f req/s   %8d users: %7.0f req/s   %.2fx\n",
-				sc.name, first.users, sc.freshgraph.rps(), r.users, other.freshgraph.rps(), other.freshgraph.rps()/sc.freshgraph.rps())
+			fg, bare := other.freshgraph.rps()/sc.freshgraph.rps(), other.bare.rps()/sc.bare.rps()
+			fmt.Printf("  %-40s %8.0f/s %10.0f/s %9.2fx %9.2fx %11.2fx\n", sc.name, sc.freshgraph.rps(), other.freshgraph.rps(), fg, bare, fg/bare)
 		}
 	}
 }
