@@ -16,7 +16,8 @@ bench:
 
 # freshgraph and a bare net/http + pgx handler in processes of their own on
 # one PostgreSQL, load from a third: req/s, p50, p99, CPU per request, peak
-# RSS and the ratios, at 10,000 and 1,000,000 users (about 8 minutes).
+# RSS and the ratios of four scenarios, at 10,000 and 1,000,000 users (about
+# 12 minutes).
 # BENCHLOAD_FLAGS passes flags, e.g. BENCHLOAD_FLAGS="-users 10000 -duration 5s".
 BENCHLOAD_FLAGS ?=
 bench-load:

@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/freshgraph/freshgraph/internal/cpuprofile"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -148,19 +148,15 @@ func profileUntilInterrupt(path string) {
 	if path == "" {
 		return
 	}
-	f, err := os.Create(path)
+	stop, err := cpuprofile.Start(path)
 	if err != nil {
-		log.Fatal(err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
 		log.Fatal(err)
 	}
 	interrupted := make(chan os.Signal, 1)
 	signal.Notify(interrupted, os.Interrupt)
 	go func() {
 		<-interrupted
-		pprof.StopCPUProfile()
-		_ = f.Close()
+		stop()
 		os.Exit(0)
 	}()
 }
