@@ -280,26 +280,18 @@ func adminRequest(url, query string, vars map[string]any) func() *http.Request {
 // client's.
 func BenchmarkHandler(b *testing.B) {
 	s, cookie, userID, _, _ := benchSetup(b)
+	// The requests of the load benchmarks, sent to the handler itself.
 	for _, bench := range []struct {
-		name, query string
-		vars        map[string]any
-		header      func(*http.Request)
+		name       string
+		newRequest func() *http.Request
 	}{
-		{"session", `{ session { user { id name email image emailVerified } expires } }`, nil,
-			func(r *http.Request) { r.AddCookie(cookie) }},
-		{"users_by_pk", `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`,
-			map[string]any{"userId": userID}, func(r *http.Request) { r.Header.Set("X-Hasura-Admin-Secret", testAdminSecret) }},
+		{"session", graphqlRequest("", `{ session { user { id name email image emailVerified } expires } }`, nil, cookie)},
+		{"users_by_pk", adminRequest("", `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`,
+			map[string]any{"userId": userID})},
 	} {
-		body, _ := json.Marshal(map[string]any{"query": bench.query, "variables": bench.vars})
-		newRequest := func() *http.Request {
-			r := httptest.NewRequest(http.MethodPost, "/v1/graphql", strings.NewReader(string(body)))
-			r.Header.Set("Content-Type", "application/json")
-			bench.header(r)
-			return r
-		}
 		serve := func() {
 			w := httptest.NewRecorder()
-			s.Config.Handler.ServeHTTP(w, newRequest())
+			s.Config.Handler.ServeHTTP(w, bench.newRequest())
 			if !benchUserSeen(w.Body.Bytes()) {
 				b.Fatalf("%s: %s", bench.name, w.Body)
 			}

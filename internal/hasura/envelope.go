@@ -28,26 +28,9 @@ func decodeParams(body []byte, params *graphql.RawParams) error {
 // deeper than maxEnvelopeDepth.
 func decodeEnvelope(body []byte, params *graphql.RawParams) bool {
 	d := envelopeDecoder{data: body}
-	d.space()
-	if !d.consume('{') {
-		return false
-	}
 	var seen [4]bool
 	d.space()
-	if d.consume('}') {
-		return d.end()
-	}
-	for {
-		d.space()
-		key, ok := d.string()
-		if !ok {
-			return false
-		}
-		d.space()
-		if !d.consume(':') {
-			return false
-		}
-		d.space()
+	ok := d.object(func(key string) bool {
 		field := -1
 		switch key {
 		case "query":
@@ -64,43 +47,30 @@ func decodeEnvelope(body []byte, params *graphql.RawParams) bool {
 		}
 		seen[field] = true
 		if d.literal("null") {
-			// encoding/json leaves the field as it is.
-		} else {
-			switch field {
-			case 0, 1:
-				s, ok := d.string()
-				if !ok {
-					return false
-				}
-				if field == 0 {
-					params.Query = s
-				} else {
-					params.OperationName = s
-				}
-			case 2, 3:
-				if d.peek() != '{' {
-					return false
-				}
-				v, ok := d.value(0)
-				if !ok {
-					return false
-				}
-				if field == 2 {
-					params.Variables = v.(map[string]any)
-				} else {
-					params.Extensions = v.(map[string]any)
-				}
+			return true // encoding/json leaves the field as it is
+		}
+		switch field {
+		case 0, 1:
+			s, ok := d.string()
+			if field == 0 {
+				params.Query = s
+			} else {
+				params.OperationName = s
 			}
+			return ok
 		}
-		d.space()
-		if d.consume(',') {
-			continue
+		if d.peek() != '{' {
+			return false
 		}
-		if d.consume('}') {
-			return d.end()
+		v, ok := d.value(0)
+		if field == 2 {
+			params.Variables, _ = v.(map[string]any)
+		} else {
+			params.Extensions, _ = v.(map[string]any)
 		}
-		return false
-	}
+		return ok
+	})
+	return ok && d.end()
 }
 
 // maxEnvelopeDepth bounds the nesting the fast decoder follows; deeper
@@ -146,6 +116,39 @@ func (d *envelopeDecoder) literal(s string) bool {
 	return false
 }
 
+// object reads an object, calling member with each key once the decoder
+// stands at its value, for member to read it; false for a malformed object
+// or when member returns false.
+func (d *envelopeDecoder) object(member func(key string) bool) bool {
+	if !d.consume('{') {
+		return false
+	}
+	d.space()
+	if d.consume('}') {
+		return true
+	}
+	for {
+		d.space()
+		key, ok := d.string()
+		if !ok {
+			return false
+		}
+		d.space()
+		if !d.consume(':') {
+			return false
+		}
+		d.space()
+		if !member(key) {
+			return false
+		}
+		d.space()
+		if d.consume(',') {
+			continue
+		}
+		return d.consume('}')
+	}
+}
+
 // end: nothing but white space after the value.
 func (d *envelopeDecoder) end() bool {
 	d.space()
@@ -158,34 +161,13 @@ func (d *envelopeDecoder) value(depth int) (any, bool) {
 	}
 	switch c := d.peek(); {
 	case c == '{':
-		d.pos++
 		m := map[string]any{}
-		d.space()
-		if d.consume('}') {
-			return m, true
-		}
-		for {
-			d.space()
-			k, ok := d.string()
-			if !ok {
-				return nil, false
-			}
-			d.space()
-			if !d.consume(':') {
-				return nil, false
-			}
-			d.space()
+		ok := d.object(func(key string) bool {
 			v, ok := d.value(depth + 1)
-			if !ok {
-				return nil, false
-			}
-			m[k] = v // the last of a repeated key, as encoding/json
-			d.space()
-			if d.consume(',') {
-				continue
-			}
-			return m, d.consume('}')
-		}
+			m[key] = v // the last of a repeated key, as encoding/json
+			return ok
+		})
+		return m, ok
 	case c == '[':
 		d.pos++
 		l := []any{}
