@@ -59,81 +59,58 @@ func serveBare() {
 		out, _ := json.Marshal(map[string]any{"data": map[string]any{"session": map[string]any{"user": json.RawMessage(user), "expires": expires}}})
 		writeJSON(w, out)
 	})
-	mux.HandleFunc("POST /users_by_pk", func(w http.ResponseWriter, r *http.Request) {
+	const userJSON = `json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'image', u.image, 'emailVerified', u."emailVerified")`
+	type byID struct {
+		UserID string `json:"userId"`
+	}
+	mux.HandleFunc("POST /users_by_pk", adminQuery(pool, adminSecret, "users_by_pk", `SELECT `+userJSON+` FROM users u WHERE u.id = $1`,
+		func(v byID) string { return v.UserID }))
+	// The adapter's getUserByEmail and getSessionAndUser, as Hasura-style
+	// lists.
+	type byEmail struct {
+		Where struct {
+			Email struct {
+				Eq string `json:"_eq"`
+			} `json:"email"`
+		} `json:"where"`
+	}
+	mux.HandleFunc("POST /users_where", adminQuery(pool, adminSecret, "users",
+		`SELECT coalesce(json_agg(`+userJSON+`), '[]') FROM users u WHERE u.email = $1`,
+		func(v byEmail) string { return v.Where.Email.Eq }))
+	type byToken struct {
+		SessionToken string `json:"sessionToken"`
+	}
+	mux.HandleFunc("POST /sessions_with_user", adminQuery(pool, adminSecret, "sessions",
+		`SELECT coalesce(json_agg(json_build_object('id', s.id, 'userId', s."userId",
+			'expires', s.expires, 'sessionToken', s."sessionToken", 'user', `+userJSON+`)), '[]')
+			FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = $1`,
+		func(v byToken) string { return v.SessionToken }))
+	log.Fatal(http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), mux))
+}
+
+// adminQuery answers an admin's request whose variables decode into V (in
+// the body's one decoding) with sql's one JSON value as data.field; value
+// is sql's argument.
+func adminQuery[V any](pool *pgxpool.Pool, adminSecret []byte, field, sql string, value func(V) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Hasura-Admin-Secret")), adminSecret) != 1 {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
 		var req struct {
-			Variables struct {
-				UserID string `json:"userId"`
-			} `json:"variables"`
+			Variables V `json:"variables"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		var user []byte
-		err := pool.QueryRow(r.Context(), `SELECT json_build_object('id', id, 'name', name, 'email', email,
-			'image', image, 'emailVerified', "emailVerified") FROM users WHERE id = $1`, req.Variables.UserID).Scan(&user)
-		if err != nil {
+		var out []byte
+		if err := pool.QueryRow(r.Context(), sql, value(req.Variables)).Scan(&out); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, append(append([]byte(`{"data":{"users_by_pk":`), user...), "}}"...))
-	})
-	// The adapter's getUserByEmail and getSessionAndUser, as Hasura-style
-	// lists.
-	listOf := func(sql string, value func(variables json.RawMessage) (string, error), field string) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Hasura-Admin-Secret")), adminSecret) != 1 {
-				http.Error(w, "unauthorized", http.StatusUnauthorized)
-				return
-			}
-			var req struct {
-				Variables json.RawMessage `json:"variables"`
-			}
-			if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			v, err := value(req.Variables)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			var list []byte
-			if err := pool.QueryRow(r.Context(), sql, v).Scan(&list); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			writeJSON(w, append(append([]byte(`{"data":{"`+field+`":`), list...), "}}"...))
-		}
+		writeJSON(w, append(append([]byte(`{"data":{"`+field+`":`), out...), "}}"...))
 	}
-	const userJSON = `json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'image', u.image, 'emailVerified', u."emailVerified")`
-	mux.HandleFunc("POST /users_where", listOf(`SELECT coalesce(json_agg(`+userJSON+`), '[]') FROM users u WHERE u.email = $1`,
-		func(raw json.RawMessage) (string, error) {
-			var v struct {
-				Where struct {
-					Email struct {
-						Eq string `json:"_eq"`
-					} `json:"email"`
-				} `json:"where"`
-			}
-			err := json.Unmarshal(raw, &v)
-			return v.Where.Email.Eq, err
-		}, "users"))
-	mux.HandleFunc("POST /sessions_with_user", listOf(`SELECT coalesce(json_agg(json_build_object('id', s.id, 'userId', s."userId",
-			'expires', s.expires, 'sessionToken', s."sessionToken", 'user', `+userJSON+`)), '[]')
-			FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = $1`,
-		func(raw json.RawMessage) (string, error) {
-			var v struct {
-				SessionToken string `json:"sessionToken"`
-			}
-			err := json.Unmarshal(raw, &v)
-			return v.SessionToken, err
-		}, "sessions"))
-	log.Fatal(http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), mux))
 }
 
 func writeJSON(w http.ResponseWriter, body []byte) {
