@@ -25,13 +25,13 @@ type access struct {
 	id           string
 }
 
-// logAccess writes a's line: by hand when the logger is NewTextHandler's
-// as made (no attributes or groups added) and a's strings need no quoting,
-// through slog otherwise.
-func logAccess(logger *slog.Logger, a access) {
+// logAccess writes a's line, of a request that ended at end: by hand when
+// the logger is NewTextHandler's as made (no attributes or groups added)
+// and a's strings need no quoting, through slog otherwise.
+func logAccess(logger *slog.Logger, end time.Time, a access) {
 	if h, ok := logger.Handler().(Handler); ok && h.plainText {
 		bp := lineBuffers.Get().(*[]byte)
-		line, ok := appendAccess((*bp)[:0], time.Now(), a)
+		line, ok := appendAccess((*bp)[:0], end, a)
 		if ok {
 			_, _ = h.Batch.Write(line)
 		}

@@ -69,10 +69,10 @@ func TestAccessLogFallsBackToSlog(t *testing.T) {
 	var out bytes.Buffer
 	batch := NewBatch(&out, time.Hour)
 	logger := slog.New(NewTextHandler(batch))
-	logAccess(logger, access{method: "GET", path: "/a b", status: 404, bytes: 9, took: time.Millisecond, id: "x1"})
-	logAccess(logger, access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x2"})
+	logAccess(logger, time.Now(), access{method: "GET", path: "/a b", status: 404, bytes: 9, took: time.Millisecond, id: "x1"})
+	logAccess(logger, time.Now(), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x2"})
 	// A logger with attributes added is not the plain one.
-	logAccess(logger.With("instance", "a"), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x3"})
+	logAccess(logger.With("instance", "a"), time.Now(), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x3"})
 	if err := batch.Flush(); err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,8 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 						http.Error(rec, "internal server error", http.StatusInternalServerError)
 					}
 				}
-				logAccess(logger, access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: time.Since(start), id: id})
+				end := time.Now()
+				logAccess(logger, end, access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: end.Sub(start), id: id})
 			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
 		})
