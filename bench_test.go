@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/freshgraph/freshgraph/internal/benchload/statements"
 	"github.com/freshgraph/freshgraph/internal/database"
 )
 
@@ -154,8 +155,7 @@ func graphqlRequest(url, query string, vars map[string]any, cookie *http.Cookie)
 // through bare pgx (token from a query parameter: no cookie cryptography).
 func BenchmarkSessionLoad(b *testing.B) {
 	s, cookie, _, token, pool := benchSetup(b)
-	query := `{ session { user { id name email image emailVerified } expires } }`
-	fg := graphqlRequest(s.URL, query, nil, cookie)
+	fg := graphqlRequest(s.URL, statements.Session.GraphQL, nil, cookie)
 	sql, args, at := capturedStatement(b, s, fg, token)
 	// The statement returns the user's id, JSON and the expiry; the bare
 	// handler writes the session object around them, as the server does.
@@ -185,8 +185,7 @@ func BenchmarkSessionLoad(b *testing.B) {
 // user: the row filter is part of the statement).
 func BenchmarkUsersByPkLoad(b *testing.B) {
 	s, cookie, userID, token, pool := benchSetup(b)
-	query := `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`
-	fg := graphqlRequest(s.URL, query, map[string]any{"userId": userID}, cookie)
+	fg := graphqlRequest(s.URL, statements.UsersByPK.GraphQL, map[string]any{"userId": userID}, cookie)
 	sql, args, at := capturedStatement(b, s, fg, token)
 	compareLoad(b, "users_by_pk (cookie, role user)", fg, bareRequest(b, pool, sql, args, at, token), benchUserSeen)
 }
@@ -224,31 +223,38 @@ func bareJSONHandler(pool *pgxpool.Pool, sql string, args []any, valueAt int) ht
 // arguments, and the position of value among them.
 func capturedStatement(b *testing.B, s *testServer, req func() *http.Request, value string) (string, []any, int) {
 	b.Helper()
-	// The second request's: the first of a session also records its use.
-	doWith(b, s.Client(), req())
-	s.sql.take()
-	doWith(b, s.Client(), req())
-	sqls, args := s.sql.take(), s.sql.lastArgs()
-	if len(sqls) != 1 {
-		b.Fatalf("%d statements, want 1: %q", len(sqls), sqls)
-	}
+	sql, args := statementOf(b, s, req)
 	s.sql.stop()
 	for i, a := range args {
 		if a == value {
-			return sqls[0], args, i
+			return sql, args, i
 		}
 	}
-	b.Fatalf("%q is not an argument of %s", value, sqls[0])
+	b.Fatalf("%q is not an argument of %s", value, sql)
 	return "", nil, 0
+}
+
+// statementOf returns the one statement that answers req, and its
+// arguments: the second request's, since the first of a session also
+// records its use (and the first of a query makes its plan).
+func statementOf(t testing.TB, s *testServer, req func() *http.Request) (string, []any) {
+	t.Helper()
+	doWith(t, s.Client(), req())
+	s.sql.take()
+	doWith(t, s.Client(), req())
+	sqls, args := s.sql.take(), s.sql.lastArgs()
+	if len(sqls) != 1 {
+		t.Fatalf("%d statements, want 1: %q", len(sqls), sqls)
+	}
+	return sqls[0], args
 }
 
 // BenchmarkHasuraUsersWhereLoad: users(where: {email: {_eq: …}}) as admin,
 // the adapter's getUserByEmail, next to its SQL through bare pgx.
 func BenchmarkHasuraUsersWhereLoad(b *testing.B) {
 	s, _, _, _, pool := benchSetup(b)
-	query := `query GetUsers($where: users_bool_exp!) { users(where: $where) { id name email image emailVerified } }`
 	const email = "bench@example.com"
-	fg := adminRequest(s.URL, query, map[string]any{"where": map[string]any{"email": map[string]any{"_eq": email}}})
+	fg := adminRequest(s.URL, statements.UsersByEmail.GraphQL, map[string]any{"where": map[string]any{"email": map[string]any{"_eq": email}}})
 	sql, args, at := capturedStatement(b, s, fg, email)
 	compareLoad(b, "users(where: email) (admin)", fg, bareRequest(b, pool, sql, args, at, email), benchUserSeen)
 }
@@ -257,9 +263,7 @@ func BenchmarkHasuraUsersWhereLoad(b *testing.B) {
 // sessions(where: {sessionToken: {_eq: …}}) { … user { … } }.
 func BenchmarkHasuraSessionsWithUserLoad(b *testing.B) {
 	s, _, _, token, pool := benchSetup(b)
-	query := `query GetSessionAndUser($sessionToken: String!) { sessions(where: {sessionToken: {_eq: $sessionToken}}) {
-		id userId expires sessionToken user { id name email image emailVerified } } }`
-	fg := adminRequest(s.URL, query, map[string]any{"sessionToken": token})
+	fg := adminRequest(s.URL, statements.SessionsWithUser.GraphQL, map[string]any{"sessionToken": token})
 	sql, args, at := capturedStatement(b, s, fg, token)
 	compareLoad(b, "sessions(where: token) { user } (admin)", fg, bareRequest(b, pool, sql, args, at, token), benchUserSeen)
 }
@@ -285,9 +289,8 @@ func BenchmarkHandler(b *testing.B) {
 		name       string
 		newRequest func() *http.Request
 	}{
-		{"session", graphqlRequest("", `{ session { user { id name email image emailVerified } expires } }`, nil, cookie)},
-		{"users_by_pk", adminRequest("", `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`,
-			map[string]any{"userId": userID})},
+		{"session", graphqlRequest("", statements.Session.GraphQL, nil, cookie)},
+		{"users_by_pk", adminRequest("", statements.UsersByPK.GraphQL, map[string]any{"userId": userID})},
 	} {
 		serve := func() {
 			w := httptest.NewRecorder()

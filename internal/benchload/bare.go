@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/freshgraph/freshgraph/internal/benchload/statements"
 	"github.com/freshgraph/freshgraph/internal/cpuprofile"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
@@ -21,7 +22,8 @@ import (
 // pgx endpoint answering the very requests freshgraph gets (POST, the same
 // bodies and headers) at least does — the body read (and, but for the
 // session, its variable decoded into a struct), the admin secret or the
-// session cookie checked, one statement, the JSON written.
+// session cookie checked, freshgraph's own statement (package statements),
+// the JSON written.
 func serveBare() {
 	ctx := context.Background()
 	profileUntilInterrupt(os.Getenv("BARE_CPUPROFILE"))
@@ -47,23 +49,20 @@ func serveBare() {
 			writeJSON(w, []byte(`{"data":{"session":null}}`))
 			return
 		}
+		var id string
 		var user []byte
 		var expires time.Time
-		err := pool.QueryRow(r.Context(), `SELECT json_build_object('id', u.id, 'name', u.name, 'email', u.email,
-			'image', u.image, 'emailVerified', u."emailVerified"), s.expires
-			FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = $1 AND s.expires > now()`, token).Scan(&user, &expires)
-		if err != nil {
+		if err := pool.QueryRow(r.Context(), statements.Session.SQL, statements.Session.Args(token)...).Scan(&id, &user, &expires); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		out, _ := json.Marshal(map[string]any{"data": map[string]any{"session": map[string]any{"user": json.RawMessage(user), "expires": expires}}})
 		writeJSON(w, out)
 	})
-	const userJSON = `json_build_object('id', u.id, 'name', u.name, 'email', u.email, 'image', u.image, 'emailVerified', u."emailVerified")`
 	type byID struct {
 		UserID string `json:"userId"`
 	}
-	mux.HandleFunc("POST /users_by_pk", adminQuery(pool, adminSecret, "users_by_pk", `SELECT `+userJSON+` FROM users u WHERE u.id = $1`,
+	mux.HandleFunc("POST /users_by_pk", adminQuery(pool, adminSecret, "users_by_pk", statements.UsersByPK,
 		func(v byID) string { return v.UserID }))
 	// The adapter's getUserByEmail and getSessionAndUser, as Hasura-style
 	// lists.
@@ -74,24 +73,20 @@ func serveBare() {
 			} `json:"email"`
 		} `json:"where"`
 	}
-	mux.HandleFunc("POST /users_where", adminQuery(pool, adminSecret, "users",
-		`SELECT coalesce(json_agg(`+userJSON+`), '[]') FROM users u WHERE u.email = $1`,
+	mux.HandleFunc("POST /users_where", adminQuery(pool, adminSecret, "users", statements.UsersByEmail,
 		func(v byEmail) string { return v.Where.Email.Eq }))
 	type byToken struct {
 		SessionToken string `json:"sessionToken"`
 	}
-	mux.HandleFunc("POST /sessions_with_user", adminQuery(pool, adminSecret, "sessions",
-		`SELECT coalesce(json_agg(json_build_object('id', s.id, 'userId', s."userId",
-			'expires', s.expires, 'sessionToken', s."sessionToken", 'user', `+userJSON+`)), '[]')
-			FROM sessions s JOIN users u ON u.id = s."userId" WHERE s."sessionToken" = $1`,
+	mux.HandleFunc("POST /sessions_with_user", adminQuery(pool, adminSecret, "sessions", statements.SessionsWithUser,
 		func(v byToken) string { return v.SessionToken }))
 	log.Fatal(http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), mux))
 }
 
 // adminQuery answers an admin's request whose variables decode into V (in
-// the body's one decoding) with sql's one JSON value as data.field; value
-// is sql's argument.
-func adminQuery[V any](pool *pgxpool.Pool, adminSecret []byte, field, sql string, value func(V) string) http.HandlerFunc {
+// the body's one decoding) with st's one JSON value as data.field; value
+// is the request's argument of st.
+func adminQuery[V any](pool *pgxpool.Pool, adminSecret []byte, field string, st statements.Statement, value func(V) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-Hasura-Admin-Secret")), adminSecret) != 1 {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
@@ -105,7 +100,7 @@ func adminQuery[V any](pool *pgxpool.Pool, adminSecret []byte, field, sql string
 			return
 		}
 		var out []byte
-		if err := pool.QueryRow(r.Context(), sql, value(req.Variables)).Scan(&out); err != nil {
+		if err := pool.QueryRow(r.Context(), st.SQL, st.Args(value(req.Variables))...).Scan(&out); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}

@@ -6,7 +6,7 @@
 // thousand times more users, to show the cost stays flat as the tables
 // grow. It prints figures and never fails on speed.
 //
-//	go run ./internal/benchload [-users 10000,1000000] [-duration 15s] [-rounds 3] [-conns 16]
+//	go run ./internal/benchload [-users 10000,1000000] [-duration 5s] [-rounds 6] [-conns 16]
 //
 // It starts its own PostgreSQL from the installed binaries unless
 // DATABASE_URL names a server (a database benchload_<users> is made on it
@@ -39,8 +39,8 @@ func main() {
 		}
 	}
 	users := flag.String("users", "10000,1000000", "comma-separated table sizes, one run each")
-	duration := flag.Duration("duration", 10*time.Second, "length of one round")
-	rounds := flag.Int("rounds", 3, "rounds per side and scenario, alternating; the median is reported")
+	duration := flag.Duration("duration", 5*time.Second, "length of one round")
+	rounds := flag.Int("rounds", 6, "rounds per side and scenario, alternating; the median is reported, and the ratio is the median of the rounds' ratios")
 	conns := flag.Int("conns", 16, "connections of the load generator")
 	sessions := flag.Int("sessions", 1000, "signed-in users whose cookies the load rotates over")
 	profile := flag.String("cpuprofile", "", "write freshgraph's CPU profile of each table size's run to this path, with the size appended (the bare handler's: .bare before the size)")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/freshgraph/freshgraph/internal/benchload/statements"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -52,6 +53,29 @@ func (s side) median() round {
 }
 
 func (s side) rps() float64 { return s.median().rps() }
+
+// ratios are freshgraph's throughput over the bare handler's in each round:
+// the two legs of a round run back to back, so the machine's drift over
+// the scenario's rounds falls on both.
+func (r *scenarioResult) ratios() []float64 {
+	var out []float64
+	for i := range min(len(r.freshgraph.rounds), len(r.bare.rounds)) {
+		out = append(out, r.freshgraph.rounds[i].rps()/r.bare.rounds[i].rps())
+	}
+	return out
+}
+
+// median is the middle of xs, or the mean of its two middle values.
+func median(xs []float64) float64 {
+	x := slices.Sorted(slices.Values(xs))
+	if len(x) == 0 {
+		return 0
+	}
+	if n := len(x); n%2 == 0 {
+		return (x[n/2-1] + x[n/2]) / 2
+	}
+	return x[len(x)/2]
+}
 
 // round is one load generator run against one server.
 type round struct {
@@ -120,11 +144,11 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 		cookieValues = append(cookieValues, session.CookieName+"="+c)
 		ids = append(ids, userID(i))
 	}
-	sessionQuery, _ := json.Marshal(map[string]any{"query": `{ session { user { id name email image emailVerified } expires } }`})
+	sessionQuery, _ := json.Marshal(map[string]any{"query": statements.Session.GraphQL})
 	var byPK []string
 	for _, id := range ids {
 		b, _ := json.Marshal(map[string]any{
-			"query":     `query GetUser($userId: uuid!) { users_by_pk(id: $userId) { id name email image emailVerified } }`,
+			"query":     statements.UsersByPK.GraphQL,
 			"variables": map[string]any{"userId": id}})
 		byPK = append(byPK, string(b))
 	}
@@ -133,12 +157,11 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 	var byEmail, sessionAndUser []string
 	for i := 1; i <= cfg.sessions; i++ {
 		b, _ := json.Marshal(map[string]any{
-			"query":     `query GetUsers($where: users_bool_exp!) { users(where: $where) { id name email image emailVerified } }`,
+			"query":     statements.UsersByEmail.GraphQL,
 			"variables": map[string]any{"where": map[string]any{"email": map[string]any{"_eq": "user" + strconv.Itoa(i) + "@example.com"}}}})
 		byEmail = append(byEmail, string(b))
 		b, _ = json.Marshal(map[string]any{
-			"query": `query GetSessionAndUser($sessionToken: String!) { sessions(where: {sessionToken: {_eq: $sessionToken}}) {
-				id userId expires sessionToken user { id name email image emailVerified } } }`,
+			"query":     statements.SessionsWithUser.GraphQL,
 			"variables": map[string]any{"sessionToken": "tok-" + strconv.Itoa(i)}})
 		sessionAndUser = append(sessionAndUser, string(b))
 	}
@@ -195,7 +218,7 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 
 func printScenario(cfg config, r *scenarioResult) {
 	f, b := r.freshgraph.median(), r.bare.median()
-	fmt.Printf("\n%s, %d users (%d connections, median of %d rounds of %s, alternating)\n", r.name, cfg.users, cfg.conns, cfg.rounds, cfg.duration)
+	fmt.Printf("\n%s, %d users (%d connections, %d rounds of %s, alternating; median rounds)\n", r.name, cfg.users, cfg.conns, cfg.rounds, cfg.duration)
 	fmt.Printf("  %-22s %9s %9s %9s %12s %10s %14s\n", "", "req/s", "p50", "p99", "CPU/request", "peak RSS", "PG CPU/request")
 	for _, row := range []struct {
 		name string
@@ -207,10 +230,16 @@ func printScenario(cfg config, r *scenarioResult) {
 			row.r.cpuPerRequest().Round(100*time.Nanosecond).String(), float64(row.rss)/(1<<20),
 			row.r.pgCPUPerRequest().Round(100*time.Nanosecond).String())
 	}
-	fmt.Printf("  %-22s %8.2fx %8.2fx %8.2fx %11.2fx %9.2fx %13.2fx\n", "freshgraph / bare", f.rps()/b.rps(),
+	ratios := r.ratios()
+	fmt.Printf("  %-22s %8.2fx %8.2fx %8.2fx %11.2fx %9.2fx %13.2fx\n", "freshgraph / bare", median(ratios),
 		float64(f.P50us)/float64(b.P50us), float64(f.P99us)/float64(b.P99us),
 		float64(f.cpuPerRequest())/float64(b.cpuPerRequest()), float64(r.freshgraph.peakRSS)/float64(r.bare.peakRSS),
 		float64(f.pgCPUPerRequest())/float64(b.pgCPUPerRequest()))
+	fmt.Printf("  %-22s", "req/s ratio by round")
+	for _, x := range ratios {
+		fmt.Printf(" %.2f", x)
+	}
+	fmt.Printf(" (the ratio above is their median)\n")
 }
 
 // createDatabase makes a fresh database on the server at serverURL and
