@@ -104,22 +104,24 @@ type config struct {
 }
 
 // printFlatness compares each scenario's throughput across table sizes:
-// freshgraph's own, the bare handler's, and freshgraph's relative to the
-// bare handler's, which takes out what the machine's speed did between
-// the runs (they are minutes apart) and leaves what the tables' size did.
+// freshgraph's own, the bare handler's, and how freshgraph's ratio to the
+// bare handler changed, which takes out what the machine's speed did
+// between the runs (they are minutes apart) and leaves what the tables'
+// size did.
 func printFlatness(results []*sizeResult) {
 	if len(results) < 2 {
 		return
 	}
 	first := results[0]
 	fmt.Printf("\nthroughput as the tables grow (median rounds)\n")
-	fmt.Printf("  %-40s %12s %12s %10s %10s %12s\n", "", "freshgraph", "freshgraph", "", "bare", "freshgraph")
+	fmt.Printf("  %-40s %12s %12s %10s %10s %14s\n", "", "freshgraph", "freshgraph", "", "bare", "freshgraph's")
 	for _, r := range results[1:] {
-		fmt.Printf("  %-40s %12s %12s %10s %10s %12s\n", "", fmt.Sprintf("%d users", first.users), fmt.Sprintf("%d users", r.users), "change", "change", "vs bare")
+		fmt.Printf("  %-40s %12s %12s %10s %10s %14s\n", "", fmt.Sprintf("%d users", first.users), fmt.Sprintf("%d users", r.users), "change", "change", "ratio's change")
 		for i, sc := range first.scenarios {
 			other := r.scenarios[i]
 			fg, bare := other.freshgraph.rps()/sc.freshgraph.rps(), other.bare.rps()/sc.bare.rps()
-			fmt.Printf("  %-40s %8.0f/s %10.0f/s %9.2fx %9.2fx %11.2fx\n", sc.name, sc.freshgraph.rps(), other.freshgraph.rps(), fg, bare, fg/bare)
+			fmt.Printf("  %-40s %10.0f/s %10.0f/s %9.2fx %9.2fx %13.2fx\n", sc.name, sc.freshgraph.rps(), other.freshgraph.rps(), fg, bare,
+				median(other.ratios())/median(sc.ratios()))
 		}
 	}
 }
