@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"reflect"
 	"testing"
 
@@ -23,19 +24,17 @@ func TestLoadBenchmarkStatements(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		st    statements.Statement
-		vars  map[string]any
+		req   func() *http.Request
 		value string
 	}{
-		{"session", statements.Session, nil, token},
-		{"users_by_pk", statements.UsersByPK, map[string]any{"userId": userID}, userID},
-		{"users(where: email)", statements.UsersByEmail, map[string]any{"where": map[string]any{"email": map[string]any{"_eq": email}}}, email},
-		{"sessions(where: token) { user }", statements.SessionsWithUser, map[string]any{"sessionToken": token}, token},
+		{"session", statements.Session, graphqlRequest(s.URL, statements.Session.GraphQL, nil, tab.cookie(s)), token},
+		{"users_by_pk", statements.UsersByPK, adminRequest(s.URL, statements.UsersByPK.GraphQL, map[string]any{"userId": userID}), userID},
+		{"users(where: email)", statements.UsersByEmail, adminRequest(s.URL, statements.UsersByEmail.GraphQL,
+			map[string]any{"where": map[string]any{"email": map[string]any{"_eq": email}}}), email},
+		{"sessions(where: token) { user }", statements.SessionsWithUser, adminRequest(s.URL, statements.SessionsWithUser.GraphQL,
+			map[string]any{"sessionToken": token}), token},
 	} {
-		req := adminRequest(s.URL, tt.st.GraphQL, tt.vars)
-		if tt.st.BudgetAt == 0 { // the session is the cookie's
-			req = graphqlRequest(s.URL, tt.st.GraphQL, tt.vars, tab.cookie(s))
-		}
-		sql, args := statementOf(t, s, req)
+		sql, args := statementOf(t, s, tt.req)
 		if sql != tt.st.SQL {
 			t.Errorf("%s: freshgraph runs\n%s\nand internal/benchload/statements has\n%s", tt.name, sql, tt.st.SQL)
 		}
