@@ -14,6 +14,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/scalar"
+	"github.com/freshgraph/freshgraph/internal/session"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -94,42 +95,35 @@ func (r mutationRoot) RequestPasswordReset(ctx context.Context, email string) (b
 
 // ResetPassword sets a new password with a reset token and signs in.
 func (r mutationRoot) ResetPassword(ctx context.Context, token, password string) (*Session, error) {
-	shape, err := r.sessionShape(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ex := exchangeFrom(ctx)
-	s, cookie, err := r.Accounts.ResetPassword(ctx, ex.client, token, password, shape.user)
-	if err != nil {
-		return nil, err
-	}
-	ex.setCookie(cookie)
-	return shape.session(s)
+	return r.startSession(ctx, func(client authjs.Client, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
+		return r.Accounts.ResetPassword(ctx, client, token, password, user)
+	})
 }
 
 // SignUp creates an account and signs it in.
 func (r mutationRoot) SignUp(ctx context.Context, email, password string, name *string) (*Session, error) {
-	shape, err := r.sessionShape(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ex := exchangeFrom(ctx)
-	s, cookie, err := r.Accounts.SignUp(ctx, ex.client, email, password, name, shape.user)
-	if err != nil {
-		return nil, err
-	}
-	ex.setCookie(cookie)
-	return shape.session(s)
+	return r.startSession(ctx, func(client authjs.Client, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
+		return r.Accounts.SignUp(ctx, client, email, password, name, user)
+	})
 }
 
 // SignIn starts a session under a new token.
 func (r mutationRoot) SignIn(ctx context.Context, email, password string) (*Session, error) {
+	return r.startSession(ctx, func(client authjs.Client, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
+		return r.Accounts.SignIn(ctx, client, email, password, user)
+	})
+}
+
+// startSession answers a mutation that signs in: start begins the session
+// for the request's client, reading the user for the selection, and its
+// cookie goes out with the answer.
+func (r mutationRoot) startSession(ctx context.Context, start func(authjs.Client, sqlbuild.Fragment) (*authjs.Session, session.Cookie, error)) (*Session, error) {
 	shape, err := r.sessionShape(ctx)
 	if err != nil {
 		return nil, err
 	}
 	ex := exchangeFrom(ctx)
-	s, cookie, err := r.Accounts.SignIn(ctx, ex.client, email, password, shape.user)
+	s, cookie, err := start(ex.client, shape.user)
 	if err != nil {
 		return nil, err
 	}
