@@ -1,17 +1,17 @@
 // Package shutdown stops an http.Server so that only requests being answered
 // hold it up. http.Server.Shutdown closes idle connections but waits for
-// every other one, including a connection still sending its headers or
-// trickling its body, which can take the whole grace period. The Tracker
-// knows, for each connection, whether a handler is answering a request on it
-// and whether that request's body is still arriving, so Stop can close the
-// waiting connections at once, cut short the bodies still arriving, and wait
-// only for the requests in flight.
+// every other one, including a connection still sending its headers, which
+// can take the whole grace period. The Tracker knows, for each connection,
+// whether a handler is answering a request on it, so Stop can close the
+// connections no request has started on at once and wait only for the
+// requests that have: their bodies may still be arriving, within the
+// server's ReadTimeout counted from the request's start, as at any other
+// time (a rolling deploy must not lose a request a client is still sending).
 package shutdown
 
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,11 +35,10 @@ type conn struct {
 }
 
 type request struct {
-	method    string
-	client    string
-	path      string
-	started   time.Time
-	receiving atomic.Bool // its body has not all arrived
+	method  string
+	client  string
+	path    string
+	started time.Time
 }
 
 type connKey struct{}
@@ -74,8 +73,7 @@ func (t *Tracker) Install(srv *http.Server) {
 	}
 }
 
-// Middleware marks each request as being answered, and its body as arriving
-// until it has been read.
+// Middleware marks each request as being answered.
 func (t *Tracker) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, _ := r.Context().Value(connKey{}).(*conn)
@@ -84,34 +82,16 @@ func (t *Tracker) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		req := &request{method: r.Method, client: r.RemoteAddr, path: r.URL.Path, started: time.Now()}
-		if r.Body != nil && r.Body != http.NoBody {
-			req.receiving.Store(true)
-			r.Body = &body{ReadCloser: r.Body, req: req}
-		}
 		c.req.Store(req)
 		defer c.req.Store(nil)
 		next.ServeHTTP(w, r)
 	})
 }
 
-// body marks its request as received once a read ends the body.
-type body struct {
-	io.ReadCloser
-	req *request
-}
-
-func (b *body) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err != nil {
-		b.req.receiving.Store(false)
-	}
-	return n, err
-}
-
 // Stop shuts srv down: it stops accepting, closes every connection that no
-// handler is answering a request on, cuts short the bodies still arriving
-// (their reads fail at once), and waits for the requests in flight until
-// grace ends. Then it closes what is left and logs each request it cut. It
+// handler is answering a request on (idle, or its headers still arriving),
+// and waits for the requests in flight until grace ends; a body still
+// arriving keeps the deadline the server gave its request. Then it closes what is left and logs each request it cut. It
 // returns how many it cut.
 func (t *Tracker) Stop(srv *http.Server, grace time.Duration, logger *slog.Logger) int {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -121,11 +101,8 @@ func (t *Tracker) Stop(srv *http.Server, grace time.Duration, logger *slog.Logge
 
 	t.mu.Lock()
 	for _, c := range t.conns {
-		switch req := c.req.Load(); {
-		case req == nil:
+		if c.req.Load() == nil {
 			_ = c.Close()
-		case req.receiving.Load():
-			_ = c.SetReadDeadline(time.Now())
 		}
 	}
 	t.mu.Unlock()
