@@ -22,6 +22,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/engine"
+	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -224,7 +225,7 @@ type roleSchema struct {
 }
 
 func newRoleSchema(r *Resolver, v *tables.View, parts []Part, live string, configure func(*executor.Executor)) (*roleSchema, error) {
-	sources := []*ast.Source{{Name: "tables (role " + v.Role + ")", Input: tables.WriteSDL(v)}}
+	sources := []*ast.Source{{Name: hasura.GeneratedSource + " (role " + v.Role + ")", Input: tables.WriteSDL(v)}}
 	if v.Session {
 		for _, p := range parts {
 			sources = append(sources, &ast.Source{Name: p.Name, Input: p.SDL})

@@ -29,20 +29,35 @@ type Column struct {
 	// Kind is the type's pg_type.typtype: b (base), e (enum), d (domain),
 	// c (composite), r (range).
 	Kind string
-	// Element is the element type of an array column, else "".
-	Element    string
+	// Element is the element type of an array column, else "";
+	// ElementKind its pg_type.typtype.
+	Element     string
+	ElementKind string
+	// Cast is the type as SQL names it in a cast (format_type: integer,
+	// character varying, information_schema.sql_identifier[], "Mood"),
+	// qualified where the search path does not find it, without a
+	// length or precision, which a cast would apply.
+	Cast       string
 	Nullable   bool
 	HasDefault bool // a default, an identity or a generated column
 	Generated  bool // GENERATED ALWAYS AS (…) STORED: never written
 	Comment    string
 }
 
-// Scalar is the GraphQL scalar Hasura gives the column's type
-// (Hasura.Backends.Postgres.SQL.Types: mkScalarTypeName and
+// Scalar is the GraphQL scalar Hasura gives the column's type, or for an
+// array column its element's type, which the API lists ([Int!]) as late
+// Hasura v2 does (Hasura.Backends.Postgres.SQL.Types: mkScalarTypeName and
 // pgScalarTranslations): Int, Float, String and Boolean for the types
 // GraphQL has, PostgreSQL's own name for the others.
 func (c Column) Scalar() string {
-	switch c.Type {
+	if c.Element != "" {
+		return scalarName(c.Element)
+	}
+	return scalarName(c.Type)
+}
+
+func scalarName(typname string) string {
+	switch typname {
 	case "int4":
 		return "Int"
 	case "float4":
@@ -56,7 +71,7 @@ func (c Column) Scalar() string {
 	case "int8":
 		return "bigint"
 	}
-	return c.Type
+	return typname
 }
 
 // Constraint is a primary key, unique or foreign key constraint.
@@ -119,6 +134,8 @@ SELECT coalesce(json_agg(json_build_object(
         SELECT coalesce(json_agg(json_build_object(
             'name', a.attname, 'type', t.typname, 'kind', t.typtype,
             'element', coalesce(CASE WHEN t.typcategory = 'A' THEN e.typname END, ''),
+            'element_kind', coalesce(CASE WHEN t.typcategory = 'A' THEN e.typtype END, ''),
+            'cast', format_type(a.atttypid, NULL),
             'nullable', NOT a.attnotnull,
             'has_default', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
             'generated', a.attgenerated <> '',
@@ -182,10 +199,11 @@ func decode(raw []byte) (map[Name]*Table, error) {
 	var rows []struct {
 		Schema, Table, Kind, Comment string
 		Columns                      []struct {
-			Name, Type, Kind, Element, Comment string
-			Nullable                           bool
-			HasDefault                         bool `json:"has_default"`
-			Generated                          bool
+			Name, Type, Kind, Element, Comment, Cast string
+			ElementKind                              string `json:"element_kind"`
+			Nullable                                 bool
+			HasDefault                               bool `json:"has_default"`
+			Generated                                bool
 		}
 		Constraints []struct {
 			Name, Type string
@@ -203,7 +221,7 @@ func decode(raw []byte) (map[Name]*Table, error) {
 		t := &Table{Name: Name{r.Schema, r.Table}, Kind: r.Kind, Comment: r.Comment}
 		for _, c := range r.Columns {
 			t.Columns = append(t.Columns, Column{Name: c.Name, Type: c.Type, Kind: c.Kind, Element: c.Element,
-				Nullable: c.Nullable, HasDefault: c.HasDefault, Generated: c.Generated, Comment: c.Comment})
+				ElementKind: c.ElementKind, Cast: c.Cast, Nullable: c.Nullable, HasDefault: c.HasDefault, Generated: c.Generated, Comment: c.Comment})
 		}
 		for _, c := range r.Constraints {
 			con := Constraint{Name: c.Name, Columns: c.Columns}

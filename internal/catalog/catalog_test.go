@@ -42,13 +42,13 @@ func TestReadsTablesFromPgCatalog(t *testing.T) {
 	posts := tables[catalog.Name{"public", "posts"}]
 	got, _ := json.Marshal(posts)
 	want := `{"Name":{"Schema":"public","Table":"posts"},"Kind":"r","Columns":[` +
-		`{"Name":"id","Type":"int8","Kind":"b","Element":"","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"author_id","Type":"uuid","Kind":"b","Element":"","Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
-		`{"Name":"title","Type":"text","Kind":"b","Element":"","Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
-		`{"Name":"body","Type":"text","Kind":"b","Element":"","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"tags","Type":"jsonb","Kind":"b","Element":"","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"created_at","Type":"timestamptz","Kind":"b","Element":"","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"status","Type":"text","Kind":"b","Element":"","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""}],` +
+		`{"Name":"id","Type":"int8","Kind":"b","Element":"","ElementKind":"","Cast":"bigint","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"author_id","Type":"uuid","Kind":"b","Element":"","ElementKind":"","Cast":"uuid","Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
+		`{"Name":"title","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
+		`{"Name":"body","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"tags","Type":"jsonb","Kind":"b","Element":"","ElementKind":"","Cast":"jsonb","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"created_at","Type":"timestamptz","Kind":"b","Element":"","ElementKind":"","Cast":"timestamp with time zone","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"status","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""}],` +
 		`"PrimaryKey":{"Name":"posts_pkey","Columns":["id"],"References":{"Schema":"","Table":""},"ReferencedColumns":null},"Uniques":null,` +
 		`"ForeignKeys":[{"Name":"posts_author_id_fkey","Columns":["author_id"],"References":{"Schema":"public","Table":"authors"},"ReferencedColumns":["id"]},` +
 		`{"Name":"posts_status_fkey","Columns":["status"],"References":{"Schema":"public","Table":"post_status"},"ReferencedColumns":["value"]}],"Comment":""}`
@@ -59,9 +59,11 @@ func TestReadsTablesFromPgCatalog(t *testing.T) {
 	odd := tables[catalog.Name{"public", `Odd "name"`}]
 	scalars := ""
 	for _, c := range odd.Columns {
-		scalars += c.Name + ":" + c.Scalar() + ":" + c.Kind + c.Element + " "
+		scalars += c.Name + ":" + c.Scalar() + ":" + c.Kind + c.Element + c.ElementKind + ":" + c.Cast + " "
 	}
-	if want := "id:Int:b code:bpchar:b feel:mood:e scores:_int4:bint4 half:Float:b whole:float8:b small:smallint:b total:numeric:b seen:timestamp:b at:time:b doubled:Int:b "; scalars != want {
+	if want := "id:Int:b:integer code:bpchar:b:character feel:mood:e:mood scores:Int:bint4b:integer[] half:Float:b:real " +
+		"whole:float8:b:double precision small:smallint:b:smallint total:numeric:b:numeric seen:timestamp:b:timestamp without time zone " +
+		"at:time:b:time without time zone doubled:Int:b:integer "; scalars != want {
 		t.Errorf("scalars:\n got %s\nwant %s", scalars, want)
 	}
 	if id, _ := odd.Column("id"); !id.HasDefault || id.Generated {

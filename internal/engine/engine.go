@@ -54,12 +54,6 @@ func (c *compiler) alias() string {
 	return fmt.Sprintf("t%d", c.aliases)
 }
 
-// args returns the field's arguments, variables resolved; absent arguments
-// are absent keys, explicit nulls are nil values.
-func (c *compiler) args(f *ast.Field) map[string]any {
-	return f.ArgumentMap(c.op.Variables)
-}
-
 // collect resolves fragments and @skip/@include in a selection set.
 func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.CollectedField {
 	return graphql.CollectFields(c.op, sel, []string{typeName})
@@ -106,7 +100,7 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 	case tables.Insert, tables.InsertOne:
 		err = c.insert(b, rf.Table, f.Field, rf.Kind == tables.InsertOne, objects, paths, path)
 	case tables.Update, tables.UpdateByPK:
-		err = c.update(b, rf.Table, f.Field, c.args(f.Field), rf.Kind == tables.UpdateByPK, path)
+		err = c.update(b, rf.Table, f.Field, c.args(f.Field), rf.Kind == tables.UpdateByPK, path, path+".args")
 	case tables.Delete, tables.DeleteByPK:
 		err = c.delete(b, rf.Table, f.Field, rf.Kind == tables.DeleteByPK, path)
 	}

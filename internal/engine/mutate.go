@@ -13,7 +13,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/database"
-	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -292,7 +291,7 @@ func (w *nestedWrite) check(ids [][]string) func(*sqlbuild.Builder) error {
 			}
 			alias := c.alias()
 			b.S("(SELECT bool_and(coalesce(")
-			if err := c.permission(b, ct.table, alias, c.view.Of(ct.table).Insert.Check); err != nil {
+			if err := c.compile(b, c.view.Of(ct.table).Insert.Check, alias, alias); err != nil {
 				return err
 			}
 			tableName(b.S(", false)) FROM "), ct.table).S(" "+alias+" WHERE "+alias+".ctid = ANY(").TypedArg(ids[i], "text[]").S("::tid[]))")
@@ -529,7 +528,7 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 					continue
 				}
 				if preset, ok := perm.Set[col.Name]; ok {
-					if err := c.permissionValue(b, col.Type, preset); err != nil {
+					if err := c.preset(b, col.Type, preset); err != nil {
 						return false, err
 					}
 					continue
@@ -541,11 +540,11 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 				case v == nil:
 					b.S("NULL")
 				default:
-					x, err := scalar(v, col.Type, paths[i]+"."+col.Name)
+					x, err := read(col.Type, v, paths[i]+"."+col.Name)
 					if err != nil {
 						return false, err
 					}
-					b.TypedArg(x, col.Type.SQL)
+					bind(b, x, col.Type)
 				}
 			}
 			b.S(")")
@@ -557,7 +556,7 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 		}
 	}
 	b.S(" RETURNING t0.*")
-	if len(perm.Check) == 0 {
+	if tables.IsTrue(perm.Check) {
 		return false, nil
 	}
 	switch returning {
@@ -587,9 +586,9 @@ const rowIDColumn = "freshgraph_row"
 // checkOf writes ", <the check exp> AS checkColumn" for RETURNING: a check
 // that is NULL fails, as Hasura's CASE WHEN <check> THEN … ELSE <violation>
 // does.
-func (c *compiler) checkOf(b *sqlbuild.Builder, t *tables.Table, alias string, check metadata.BoolExp) error {
+func (c *compiler) checkOf(b *sqlbuild.Builder, t *tables.Table, alias string, check tables.BoolExp) error {
 	b.S(", coalesce(")
-	if err := c.permission(b, t, alias, check); err != nil {
+	if err := c.compile(b, check, alias, alias); err != nil {
 		return err
 	}
 	b.S(", false) AS " + checkColumn)
@@ -620,7 +619,7 @@ func (c *compiler) onConflict(b *sqlbuild.Builder, t *tables.Table, v any, path 
 	if perm == nil {
 		return notFound(path, "on_conflict", t.Name+"_insert_input")
 	}
-	name, _ := m["constraint"].(string)
+	name, _ := enumValue(m["constraint"])
 	constraint, ok := t.Constraint(name)
 	if !ok {
 		return invalid(path+".constraint", "unexpected value '%s' for enum: '%s_constraint'", name, t.Name)
@@ -646,107 +645,152 @@ func (c *compiler) onConflict(b *sqlbuild.Builder, t *tables.Table, v any, path 
 		b.Ident(col.SQLName).S(" = EXCLUDED.").Ident(col.SQLName)
 	}
 	b.S(" WHERE true")
-	if len(perm.Filter) > 0 {
-		b.S(" AND ")
-		if err := c.permission(b, t, "t0", perm.Filter); err != nil {
-			return err
-		}
+	if err := c.permissionFilter(b, t, perm.Filter, "t0"); err != nil {
+		return err
 	}
 	if w, ok := m["where"]; ok && w != nil {
-		b.S(" AND ")
-		return c.where(b, t, "t0", w, path+".where")
+		where, err := c.where(t, w, path+".where")
+		if err != nil {
+			return err
+		}
+		return c.permissionFilter(b, t, where, "t0")
 	}
 	return nil
 }
 
-// setClause writes SET col = value, … from _set and _inc, and the role's
-// update presets.
-func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, args map[string]any, path string) error {
-	perm := c.view.Of(t).Update
-	n := 0
-	sep := func() {
-		if n == 0 {
-			b.S(" SET ")
-		} else {
-			b.S(", ")
-		}
-		n++
-	}
-	for _, op := range []string{"_set", "_inc"} {
+// updateOperators are Hasura's update operators, in its order
+// (Backends/Postgres/Instances/Schema.hs pgkParseUpdateOperators).
+var updateOperators = []string{"_set", "_inc", "_prepend", "_append", "_delete_key", "_delete_elem", "_delete_at_path"}
+
+// assignment is one column an update sets, and how.
+type assignment struct {
+	col   tables.Column
+	op    string
+	value tables.Value
+	path  string
+}
+
+// assignments reads an update's operators, each an object of columns:
+// what the role may set with each (tables.UpdateInputs), every value read
+// as the type the operator takes. A column named by two operators is
+// Hasura's error; none named at all is an update of nothing.
+func (c *compiler) assignments(t *tables.Table, args map[string]any, path string) ([]assignment, error) {
+	var out []assignment
+	by := map[string][]string{}
+	for _, op := range updateOperators {
 		v, ok := args[op]
 		if !ok || v == nil {
 			continue
 		}
-		typ := t.Name + map[string]string{"_set": "_set_input", "_inc": "_inc_input"}[op]
+		typ := t.Name + op + "_input"
 		m, err := object(v, path+"."+op, typ)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, k := range sortedKeys(m) {
+			p := path + "." + op + "." + k
 			col, ok := t.Column(k)
-			if !ok || !c.view.Of(t).Updates(k) || col.Generated || (op == "_inc" && !col.Type.Numeric) {
-				return notFound(path+"."+op+"."+k, k, typ)
+			if !ok || !c.view.Of(t).Updates(k) || col.Generated || !tables.UpdateOperatorApplies(op, col.Type) {
+				return nil, notFound(p, k, typ)
 			}
-			sep()
-			b.Ident(col.SQLName).S(" = ")
-			if op == "_inc" {
-				x, err := scalar(m[k], col.Type, path+"."+op+"."+k)
-				if err != nil {
-					return err
+			a := assignment{col: col, op: op, path: p}
+			valueType := tables.UpdateOperandType(op, col.Type)
+			switch {
+			case m[k] == nil && (op == "_set" || op == "_inc"):
+				a.value = tables.Value{Null: true}
+			case op == "_delete_at_path":
+				if m[k] == nil {
+					return nil, invalid(p, "unexpected null value for type '[String!]'")
 				}
-				b.Col("t0", col.SQLName).S(" + ").TypedArg(x, col.Type.SQL)
-				continue
+				a.value.IsItems = true
+				for i, key := range list(m[k]) {
+					v, err := read(tables.String, key, fmt.Sprintf("%s[%d]", p, i))
+					if err != nil {
+						return nil, err
+					}
+					a.value.Items = append(a.value.Items, v.Text)
+				}
+			default:
+				if a.value, err = read(valueType, m[k], p); err != nil {
+					return nil, err
+				}
 			}
-			if m[k] == nil {
-				b.S("NULL")
-				continue
-			}
-			x, err := scalar(m[k], col.Type, path+"."+op+"."+k)
-			if err != nil {
-				return err
-			}
-			b.TypedArg(x, col.Type.SQL)
+			by[col.SQLName] = append(by[col.SQLName], op)
+			out = append(out, a)
 		}
 	}
-	if n == 0 {
-		return invalid(path, "at least any one of _set, _inc is expected")
+	var twice []string
+	for _, name := range sortedKeys(by) {
+		if len(by[name]) > 1 {
+			twice = append(twice, "'"+name+"'")
+		}
 	}
-	for _, k := range sortedKeys(perm.Set) {
+	if len(twice) > 0 {
+		return nil, invalid(path, "Column found in multiple operators: [%s].", strings.Join(twice, ", "))
+	}
+	return out, nil
+}
+
+// setClause writes SET col = value, … for the assignments and the role's
+// update presets.
+func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, assignments []assignment) error {
+	perm := c.view.Of(t).Update
+	b.S(" SET ")
+	for i, a := range assignments {
+		if i > 0 {
+			b.S(", ")
+		}
+		b.Ident(a.col.SQLName).S(" = ")
+		typ := tables.UpdateOperandType(a.op, a.col.Type)
+		switch a.op {
+		case "_set":
+			bind(b, a.value, typ)
+		case "_inc":
+			b.Col("t0", a.col.SQLName).S(" + ")
+			bind(b, a.value, typ)
+		case "_prepend":
+			bind(b, a.value, typ)
+			b.S(" || ").Col("t0", a.col.SQLName)
+		case "_append":
+			b.Col("t0", a.col.SQLName).S(" || ")
+			bind(b, a.value, typ)
+		case "_delete_key", "_delete_elem":
+			b.Col("t0", a.col.SQLName).S(" - ")
+			bind(b, a.value, typ)
+		case "_delete_at_path":
+			b.Col("t0", a.col.SQLName).S(" #- ")
+			bind(b, a.value, typ)
+		}
+	}
+	for i, k := range sortedKeys(perm.Set) {
+		if i > 0 || len(assignments) > 0 {
+			b.S(", ")
+		}
 		col, _ := t.Column(k)
-		sep()
 		b.Ident(col.SQLName).S(" = ")
-		if err := c.permissionValue(b, col.Type, perm.Set[k]); err != nil {
+		if err := c.preset(b, col.Type, perm.Set[k]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// updatesNothing reports whether an update's operators are given but all
-// empty (_set: {}).
-func updatesNothing(args map[string]any) bool {
-	given := false
-	for _, op := range []string{"_set", "_inc"} {
-		if v, ok := args[op]; ok && v != nil {
-			if m, isObject := v.(map[string]any); !isObject || len(m) > 0 {
-				return false
-			}
-			given = true
-		}
-	}
-	return given
-}
-
-// update answers update_<t>(_set, _inc, where) and update_<t>_by_pk(_set,
-// _inc, pk_columns). The caller's update filter ANDs into the WHERE, so rows
-// it may not change are simply not matched.
-func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, args map[string]any, byPK bool, path string) error {
-	p := path + ".args"
+// update answers update_<t>(operators, where) and update_<t>_by_pk(
+// operators, pk_columns). The caller's update filter ANDs into the WHERE,
+// so rows it may not change are simply not matched.
+// path is the field's, argsPath its arguments' (an update_<t>_many's
+// update's).
+func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, args map[string]any, byPK bool, path, argsPath string) error {
+	p := argsPath
 	perm := c.view.Of(t).Update
 	if perm == nil {
 		return invalid(path, "no permission to update table '%s'", t.Name)
 	}
-	if updatesNothing(args) && len(perm.Set) == 0 {
+	assignments, err := c.assignments(t, args, p)
+	if err != nil {
+		return err
+	}
+	if len(assignments) == 0 && len(perm.Set) == 0 {
 		// Hasura answers an update that sets nothing without running it
 		// (IR.buildEmptyMutResp): no row is read or written, the one row of
 		// _by_pk is {}.
@@ -758,7 +802,7 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 		return c.mutationResult(b, t, f, false, path, -1, nil)
 	}
 	tableName(b.S("WITH m AS (UPDATE "), t).S(" AS t0")
-	if err := c.setClause(b, t, args, p); err != nil {
+	if err := c.setClause(b, t, assignments); err != nil {
 		return err
 	}
 	b.S(" WHERE ")
@@ -773,14 +817,11 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	} else if err := c.requiredWhere(b, t, args, p); err != nil {
 		return err
 	}
-	if len(perm.Filter) > 0 {
-		b.S(" AND ")
-		if err := c.permission(b, t, "t0", perm.Filter); err != nil {
-			return err
-		}
+	if err := c.permissionFilter(b, t, perm.Filter, "t0"); err != nil {
+		return err
 	}
 	b.S(" RETURNING t0.*")
-	checked := len(perm.Check) > 0
+	checked := !tables.IsTrue(perm.Check)
 	if checked {
 		if err := c.checkOf(b, t, "t0", perm.Check); err != nil {
 			return err
@@ -788,6 +829,15 @@ func (c *compiler) update(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, ar
 	}
 	b.S(") ")
 	return c.mutationResult(b, t, f, byPK, path, -1, checkedRows(checked))
+}
+
+// permissionFilter ANDs a permission's filter on t over the row alias.
+func (c *compiler) permissionFilter(b *sqlbuild.Builder, t *tables.Table, filter tables.BoolExp, alias string) error {
+	if tables.IsTrue(filter) {
+		return nil
+	}
+	b.S(" AND ")
+	return c.compile(b, filter, alias, alias)
 }
 
 // updateMany answers update_<t>_many(updates): each update runs in turn, one
@@ -803,7 +853,7 @@ func (c *compiler) updateMany(ctx context.Context, db database.Conn, t *tables.T
 			return nil, err
 		}
 		b := &sqlbuild.Builder{}
-		if err := c.update(b, t, f, m, false, p); err != nil {
+		if err := c.update(b, t, f, m, false, path, p); err != nil {
 			return nil, err
 		}
 		res, err := run(ctx, db, b, "")
@@ -835,11 +885,8 @@ func (c *compiler) delete(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, by
 	} else if err := c.requiredWhere(b, t, args, p); err != nil {
 		return err
 	}
-	if len(perm.Filter) > 0 {
-		b.S(" AND ")
-		if err := c.permission(b, t, "t0", perm.Filter); err != nil {
-			return err
-		}
+	if err := c.permissionFilter(b, t, perm.Filter, "t0"); err != nil {
+		return err
 	}
 	b.S(" RETURNING t0.*) ")
 	return c.mutationResult(b, t, f, byPK, path, -1, nil)
@@ -852,5 +899,9 @@ func (c *compiler) requiredWhere(b *sqlbuild.Builder, t *tables.Table, args map[
 	if !ok || w == nil {
 		return invalid(path+".where", "unexpected null value for type '%s_bool_exp'", t.Name)
 	}
-	return c.where(b, t, "t0", w, path+".where")
+	where, err := c.where(t, w, path+".where")
+	if err != nil {
+		return err
+	}
+	return c.compile(b, where, "t0", "t0")
 }

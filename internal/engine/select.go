@@ -217,7 +217,7 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 }
 
 func direction(v any, path string) (string, error) {
-	s, _ := v.(string)
+	s, _ := enumValue(v)
 	dir, ok := directions[s]
 	if !ok {
 		return "", invalid(path, "expected a value of type 'order_by'")
@@ -366,9 +366,15 @@ func (c *compiler) writeLimitedRows(b *sqlbuild.Builder, t *tables.Table, alias 
 		if v == nil {
 			return invalid(p+".where", "unexpected null value for type '%s_bool_exp'", t.Name)
 		}
-		b.S(" AND ")
-		if err := c.where(b, t, alias, v, p+".where"); err != nil {
+		where, err := c.where(t, v, p+".where")
+		if err != nil {
 			return err
+		}
+		if !tables.IsTrue(where) {
+			b.S(" AND ")
+			if err := c.compile(b, where, alias, alias); err != nil {
+				return err
+			}
 		}
 	}
 	if len(q.order) > 0 {
@@ -500,43 +506,27 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 	return nil
 }
 
-// count writes count(*), or count([DISTINCT] columns).
+// count writes count(*), or count([DISTINCT] columns), of a <t>_aggregate.
 func (c *compiler) count(b *sqlbuild.Builder, t *tables.Table, alias string, columns, distinct any, path string) error {
-	cols, err := stringsOf(columns, path+".args.columns")
+	names, err := stringsOf(columns, path+".args.columns")
 	if err != nil {
 		return err
 	}
-	if len(cols) == 0 {
-		b.S("count(*)")
-		return nil
-	}
-	b.S("count(")
-	if distinct != nil {
-		d, err := boolValue(distinct, path+".args.distinct")
-		if err != nil {
-			return err
-		}
-		if d {
-			b.S("DISTINCT ")
-		}
-	}
-	if len(cols) > 1 {
-		b.S("(")
-	}
-	for i, name := range cols {
+	var cols []tables.Column
+	for _, name := range names {
 		col, ok := t.Column(name)
 		if !ok || !c.selects(t, name) {
 			return notFound(path+".args.columns", name, t.Name+"_select_column")
 		}
-		if i > 0 {
-			b.S(", ")
+		cols = append(cols, col)
+	}
+	d := false
+	if distinct != nil {
+		if d, err = boolValue(distinct, path+".args.distinct"); err != nil {
+			return err
 		}
-		b.Col(alias, col.SQLName)
 	}
-	if len(cols) > 1 {
-		b.S(")")
-	}
-	b.S(")")
+	countOf(b, alias, cols, d)
 	return nil
 }
 
@@ -554,14 +544,15 @@ func (c *compiler) selectAggregate(b *sqlbuild.Builder, t *tables.Table, f *ast.
 func (c *compiler) pkFilter(b *sqlbuild.Builder, t *tables.Table, alias string, m map[string]any, path string) error {
 	for i, k := range t.PrimaryKey {
 		col, _ := t.Column(k)
-		v, err := scalar(m[k], col.Type, path+"."+k)
+		v, err := read(col.Type, m[k], path+"."+k)
 		if err != nil {
 			return err
 		}
 		if i > 0 {
 			b.S(" AND ")
 		}
-		b.Col(alias, col.SQLName).S(" = ").TypedArg(v, col.Type.SQL)
+		b.Col(alias, col.SQLName).S(" = ")
+		bind(b, v, col.Type)
 	}
 	return nil
 }

@@ -1,87 +1,77 @@
 package engine
 
 import (
-	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+	"fmt"
+	"strings"
+
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
-// comparisons maps Hasura's comparison operators to SQL.
-var comparisons = map[string]string{
-	"_eq": " = ", "_neq": " <> ", "_gt": " > ", "_lt": " < ", "_gte": " >= ", "_lte": " <= ",
-	"_like": " LIKE ", "_nlike": " NOT LIKE ", "_ilike": " ILIKE ", "_nilike": " NOT ILIKE ",
-	"_similar": " SIMILAR TO ", "_nsimilar": " NOT SIMILAR TO ",
-	"_regex": " ~ ", "_iregex": " ~* ", "_nregex": " !~ ", "_niregex": " !~* ",
-}
+// A request's where is read here into the typed expression a permission is
+// read into when the metadata loads (tables.BoolExp), checked against the
+// role's view — the columns it may select, the relationships it may
+// follow, each with the role's own filter on the rows it reaches — and
+// every value read as its column's type; compile writes both.
 
-// textOnly are the operators only text columns have.
-var textOnly = func() map[string]bool {
-	m := map[string]bool{}
-	for _, op := range tables.TextOperators {
-		m[op] = true
-	}
-	return m
-}()
-
-// where writes the boolean expression exp over the row alias of t. Keys are
-// ANDed; {} is TRUE; relationships become EXISTS subqueries. Values are
-// always parameters.
-func (c *compiler) where(b *sqlbuild.Builder, t *tables.Table, alias string, exp any, path string) error {
-	m, err := object(exp, path, t.Name+"_bool_exp")
+// where reads the boolean expression v (a <t>_bool_exp) over the rows of
+// t. Keys are ANDed; {} is true.
+func (c *compiler) where(t *tables.Table, v any, path string) (tables.BoolExp, error) {
+	m, err := object(v, path, t.Name+"_bool_exp")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(m) == 0 {
-		b.S("true")
-		return nil
-	}
-	b.S("(")
-	for i, key := range sortedKeys(m) {
-		if i > 0 {
-			b.S(" AND ")
-		}
-		v := m[key]
+	out := tables.And{}
+	for _, key := range sortedKeys(m) {
+		value := m[key]
 		p := path + "." + key
-		if v == nil {
-			return invalid(p, "unexpected null value for type '%s'", boolExpKeyType(t, key))
+		if value == nil {
+			return nil, invalid(p, "unexpected null value for type '%s'", boolExpKeyType(t, key))
 		}
 		switch key {
 		case "_and", "_or":
-			items := list(v)
-			if len(items) == 0 {
-				// An empty _and is true, an empty _or false (Hasura).
-				b.S(map[string]string{"_and": "true", "_or": "false"}[key])
-				continue
-			}
-			b.S("(")
-			for j, item := range items {
-				if j > 0 {
-					b.S(map[string]string{"_and": " AND ", "_or": " OR "}[key])
+			var exps []tables.BoolExp
+			for i, item := range list(value) {
+				ip := p
+				if _, isList := value.([]any); isList {
+					ip = fmt.Sprintf("%s[%d]", p, i)
 				}
-				if err := c.where(b, t, alias, item, p); err != nil {
-					return err
+				e, err := c.where(t, item, ip)
+				if err != nil {
+					return nil, err
 				}
+				exps = append(exps, e)
 			}
-			b.S(")")
+			if key == "_and" {
+				out = append(out, tables.And(exps))
+			} else {
+				out = append(out, tables.Or(exps))
+			}
 		case "_not":
-			b.S("NOT ")
-			if err := c.where(b, t, alias, v, p); err != nil {
-				return err
+			e, err := c.where(t, value, p)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, tables.Not{Exp: e})
 		default:
 			if col, ok := t.Column(key); ok && c.selects(t, key) {
-				column := func(b *sqlbuild.Builder) { b.Col(alias, col.SQLName) }
-				if err := c.compare(b, col.Type, column, v, p); err != nil {
-					return err
+				e, err := c.comparisons(col, value, p)
+				if err != nil {
+					return nil, err
 				}
+				out = append(out, e)
 				continue
 			}
-			if err := c.relationshipFilter(b, t, alias, key, v, p); err != nil {
-				return err
+			e, err := c.relationshipFilter(t, key, value, p)
+			if err != nil {
+				return nil, err
 			}
+			out = append(out, e)
 		}
 	}
-	b.S(")")
-	return nil
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return out, nil
 }
 
 func boolExpKeyType(t *tables.Table, key string) string {
@@ -91,191 +81,207 @@ func boolExpKeyType(t *tables.Table, key string) string {
 	return t.Name + "_bool_exp"
 }
 
-// compare writes the comparison expression v (e.g. {_eq: 1, _lt: 5}) on the
-// value that expr writes, of type typ.
-func (c *compiler) compare(b *sqlbuild.Builder, typ tables.Type, expr func(*sqlbuild.Builder), v any, path string) error {
+// comparisons reads a <type>_comparison_exp on col: {_eq: 1, _lt: 5}.
+func (c *compiler) comparisons(col tables.Column, v any, path string) (tables.BoolExp, error) {
+	typ := col.Type
 	ops, err := object(v, path, typ.Comparison)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(ops) == 0 {
-		b.S("true")
-		return nil
-	}
-	b.S("(")
-	for i, op := range sortedKeys(ops) {
-		if i > 0 {
-			b.S(" AND ")
-		}
-		operand := ops[op]
-		p := path + "." + op
-		sqlOp, known := comparisons[op]
-		switch {
-		case op == "_is_null":
-			isNull, err := boolValue(operand, p)
-			if operand == nil || err != nil {
-				return invalid(p, "unexpected null value for type 'Boolean'")
-			}
-			expr(b)
-			if isNull {
-				b.S(" IS NULL")
-			} else {
-				b.S(" IS NOT NULL")
-			}
-		case op == "_in" || op == "_nin":
-			values, err := scalarList(operand, typ, p)
-			if err != nil {
-				return err
-			}
-			if op == "_nin" {
-				b.S("NOT ")
-			}
-			// text[] then the column's array type: one parameter however
-			// long the list, and PostgreSQL parses each element.
-			b.S("(")
-			expr(b)
-			b.S(" = ANY(").Arg(values).S("::text[]::" + typ.SQL + "[]))")
-		case typ.JSONB && jsonbComparisons[op] != "":
-			if err := c.jsonbCompare(b, op, expr, operand, p); err != nil {
-				return err
-			}
-		case typ.JSONB && op == "_cast":
+	out := tables.And{}
+	for _, name := range sortedKeys(ops) {
+		operand := ops[name]
+		p := path + "." + name
+		if name == "_cast" && typ.JSONB {
 			cast, err := object(operand, p, "jsonb_cast_exp")
 			if err != nil {
-				return err
+				return nil, err
 			}
-			text := func(b *sqlbuild.Builder) { b.S("("); expr(b); b.S(")::text") }
-			if err := c.compare(b, tables.String, text, cast["String"], p+".String"); err != nil {
-				return err
+			for _, to := range sortedKeys(cast) {
+				if to != "String" {
+					return nil, notFound(p+"."+to, to, "jsonb_cast_exp")
+				}
+				asText := col
+				asText.Type = tables.String
+				e, err := c.comparisons(asText, cast[to], p+"."+to)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, asTextOf(e))
 			}
-		case known && (!textOnly[op] || typ.Text):
-			value, err := scalar(operand, typ, p)
-			if err != nil {
-				return err
-			}
-			expr(b)
-			b.S(sqlOp).TypedArg(value, typ.SQL)
-		default:
-			return notFound(p, op, typ.Comparison)
+			continue
 		}
+		op, known := tables.Operators[name]
+		if !known || !offers(typ, op) {
+			return nil, notFound(p, name, typ.Comparison)
+		}
+		cmp, err := c.operandOf(typ, op, operand, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tables.Compare{Column: col, Comparison: cmp})
 	}
-	b.S(")")
-	return nil
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return out, nil
 }
 
-// relationshipFilter writes a filter through a relationship of t: EXISTS a
-// related row matching the expression, or, for <rel>_aggregate, a predicate on
-// the count of related rows.
-func (c *compiler) relationshipFilter(b *sqlbuild.Builder, t *tables.Table, alias, key string, v any, path string) error {
+// asTextOf marks the comparisons of e as of their column's text.
+func asTextOf(e tables.BoolExp) tables.BoolExp {
+	switch x := e.(type) {
+	case tables.Compare:
+		x.AsText = true
+		return x
+	case tables.And:
+		out := make(tables.And, len(x))
+		for i, e := range x {
+			out[i] = asTextOf(e)
+		}
+		return out
+	}
+	return e
+}
+
+// offers reports whether typ's comparison_exp has the operator op
+// (tables.WriteSDL writes the same).
+func offers(typ tables.Type, op tables.Op) bool {
+	switch {
+	case op.Pattern():
+		return typ.Text && !typ.List
+	case op == tables.OpGt || op == tables.OpLt || op == tables.OpGte || op == tables.OpLte:
+		return typ.Enum == nil
+	case op == tables.OpContains || op == tables.OpContainedIn:
+		return typ.JSONB || typ.List
+	case op == tables.OpHasKey || op == tables.OpHasKeysAny || op == tables.OpHasKeysAll:
+		return typ.JSONB
+	}
+	return true
+}
+
+// operandOf reads the operand v of op on a value of typ.
+func (c *compiler) operandOf(typ tables.Type, op tables.Op, v any, path string) (tables.Comparison, error) {
+	cmp := tables.Comparison{Type: typ, Op: op}
+	if op == tables.OpIsNull {
+		isNull, err := boolValue(v, path)
+		if v == nil || err != nil {
+			return cmp, invalid(path, "unexpected null value for type 'Boolean'")
+		}
+		cmp.Operand = tables.Literal{Text: fmt.Sprint(isNull)}
+		return cmp, nil
+	}
+	typ = op.OperandType(typ)
+	if !op.TakesList() {
+		value, err := read(typ, v, path)
+		cmp.Operand = tables.Literal(value)
+		return cmp, err
+	}
+	if v == nil {
+		return cmp, invalid(path, "unexpected null value for type '[%s!]'", typ.GraphQLType())
+	}
+	items := list(v)
+	values := make(tables.Literals, len(items))
+	for i, item := range items {
+		var err error
+		if values[i], err = read(typ, item, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			return cmp, err
+		}
+	}
+	cmp.Operand = values
+	return cmp, nil
+}
+
+// relationshipFilter reads a filter through a relationship of t: a
+// related row, one the role may read, matches; or, for <rel>_aggregate,
+// a predicate on the count of those rows.
+func (c *compiler) relationshipFilter(t *tables.Table, key string, v any, path string) (tables.BoolExp, error) {
 	name, aggregate := key, false
 	if r, ok := t.Relationship(key); !ok || !r.Array {
-		if n := len(key) - len("_aggregate"); n > 0 && key[n:] == "_aggregate" {
-			name, aggregate = key[:n], true
+		if n, isAggregate := strings.CutSuffix(key, "_aggregate"); isAggregate {
+			name, aggregate = n, true
 		}
 	}
 	rel, ok := c.follows(t, name)
 	if !ok || (aggregate && (!rel.Array || !c.aggregates(rel.Target))) {
-		return notFound(path, key, t.Name+"_bool_exp")
+		return nil, notFound(path, key, t.Name+"_bool_exp")
 	}
 	target := rel.Target
-	inner := c.alias()
+	visible, err := c.readable(target, path)
+	if err != nil {
+		return nil, err
+	}
 	if !aggregate {
-		tableName(b.S("EXISTS (SELECT 1 FROM "), target).S(" " + inner + " WHERE ")
-		join(b, rel, alias, inner)
-		if err := c.visible(b, target, inner, path); err != nil {
-			return err
+		where, err := c.where(target, v, path)
+		if err != nil {
+			return nil, err
 		}
-		b.S(" AND ")
-		if err := c.where(b, target, inner, v, path); err != nil {
-			return err
-		}
-		b.S(")")
-		return nil
+		return tables.Related{Rel: rel, Where: both(visible, where)}, nil
 	}
 	agg, err := object(v, path, target.Name+"_aggregate_bool_exp")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(agg) == 0 {
-		b.S("true")
-		return nil
+		return tables.True, nil
 	}
-	countExp, err := object(agg["count"], path+".count", target.Name+"_aggregate_bool_exp_count")
+	p := path + ".count"
+	countExp, err := object(agg["count"], p, target.Name+"_aggregate_bool_exp_count")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	predicate, ok := countExp["predicate"]
 	if !ok {
-		return invalid(path+".count", "missing required field 'predicate'")
+		return nil, invalid(p, "missing required field 'predicate'")
 	}
-	// The count is written once and compared as an Int column: EXISTS over
-	// the one row of the count, filtered by the predicate.
-	cnt := c.alias()
-	b.S("EXISTS (SELECT 1 FROM (SELECT ")
-	if err := c.count(b, target, inner, countExp["arguments"], countExp["distinct"], path+".count"); err != nil {
-		return err
+	count := tables.Count{Rel: rel, Filter: visible}
+	cols, err := stringsOf(countExp["arguments"], p+".arguments")
+	if err != nil {
+		return nil, err
 	}
-	tableName(b.S(" AS n FROM "), target).S(" " + inner + " WHERE ")
-	join(b, rel, alias, inner)
-	if err := c.visible(b, target, inner, path); err != nil {
-		return err
+	for _, name := range cols {
+		col, ok := target.Column(name)
+		if !ok || !c.selects(target, name) {
+			return nil, notFound(p+".arguments", name, target.Name+"_select_column")
+		}
+		count.Columns = append(count.Columns, col)
+	}
+	if d, ok := countExp["distinct"]; ok && d != nil {
+		if count.Distinct, err = boolValue(d, p+".distinct"); err != nil {
+			return nil, err
+		}
 	}
 	if f, ok := countExp["filter"]; ok && f != nil {
-		b.S(" AND ")
-		if err := c.where(b, target, inner, f, path+".count.filter"); err != nil {
-			return err
-		}
-	}
-	b.S(") " + cnt + " WHERE ")
-	counted := func(b *sqlbuild.Builder) { b.S(cnt + ".n") }
-	if err := c.compare(b, tables.Int, counted, predicate, path+".count.predicate"); err != nil {
-		return err
-	}
-	b.S(")")
-	return nil
-}
-
-// join writes the join condition of rel between the rows outer and inner.
-func join(b *sqlbuild.Builder, rel tables.Relationship, outer, inner string) {
-	for i, m := range rel.Mapping {
-		if i > 0 {
-			b.S(" AND ")
-		}
-		b.Col(inner, m.To).S(" = ").Col(outer, m.From)
-	}
-}
-
-// jsonbComparisons are jsonb's operators beyond the common ones.
-var jsonbComparisons = map[string]string{
-	"_contains": " @> ", "_contained_in": " <@ ", "_has_key": " ? ", "_has_keys_any": " ?| ", "_has_keys_all": " ?& ",
-}
-
-// jsonbCompare writes one of jsonb's own comparisons on expr.
-func (c *compiler) jsonbCompare(b *sqlbuild.Builder, op string, expr func(*sqlbuild.Builder), v any, path string) error {
-	if v == nil {
-		return invalid(path, "unexpected null value for type '%s'", tables.JSONBOperators[op])
-	}
-	expr(b)
-	b.S(jsonbComparisons[op])
-	switch op {
-	case "_has_key":
-		s, ok := v.(string)
-		if !ok {
-			return invalid(path, "expected a string for type 'String'")
-		}
-		b.TypedArg(s, "text")
-	case "_has_keys_any", "_has_keys_all":
-		keys, err := scalarList(v, tables.String, path)
+		filter, err := c.where(target, f, p+".filter")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		b.Arg(keys).S("::text[]")
-	default:
-		raw, err := jsonText(v)
-		if err != nil {
-			return invalid(path, "expected a JSON value for type 'jsonb'")
-		}
-		b.TypedArg(raw, "jsonb")
+		count.Filter = both(visible, filter)
 	}
-	return nil
+	ops, err := object(predicate, p+".predicate", tables.Int.Comparison)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range sortedKeys(ops) {
+		op, known := tables.Operators[name]
+		if !known || !offers(tables.Int, op) {
+			return nil, notFound(p+".predicate."+name, name, tables.Int.Comparison)
+		}
+		cmp, err := c.operandOf(tables.Int, op, ops[name], p+".predicate."+name)
+		if err != nil {
+			return nil, err
+		}
+		count.Predicate = append(count.Predicate, cmp)
+	}
+	return count, nil
+}
+
+// both is a AND b, either of which may be true.
+func both(a, b tables.BoolExp) tables.BoolExp {
+	switch {
+	case tables.IsTrue(a):
+		return b
+	case tables.IsTrue(b):
+		return a
+	}
+	return tables.And{a, b}
 }

@@ -351,17 +351,17 @@ func mismatch(what, typ, found string) core.ErrorOption {
 
 // values: literals of the wrong kind, unknown and missing input fields, and
 // enum values the enum does not have (Internal/Input.hs, Scalars.hs).
-// Values of the API's own scalars (uuid, timestamptz, …) are checked where
-// they are used.
+// Values of the API's own scalars (uuid, timestamptz, …) and columns'
+// values are checked where they are used, as their columns' types.
 func values(observers *core.Events, addError core.AddErrFunc) {
 	var doc *ast.QueryDocument
-	var limits map[*ast.Value]bool
+	var limits, columns map[*ast.Value]bool
 	observers.OnValue(func(w *core.Walker, v *ast.Value) {
 		if v.Definition == nil || v.ExpectedType == nil || v.Kind == ast.Variable {
 			return
 		}
 		if doc != w.Document {
-			doc, limits = w.Document, limitValues(w.Document)
+			doc, limits, columns = w.Document, limitValues(w.Document), columnValues(w.Schema, w.Document)
 		}
 		if limits[v] && v.Kind != ast.NullValue {
 			if n, err := strconv.ParseInt(v.Raw, 10, 32); v.Kind != ast.IntValue || err == nil && n < 0 {
@@ -370,8 +370,8 @@ func values(observers *core.Events, addError core.AddErrFunc) {
 			}
 		}
 		def := v.Definition
-		if _, builtIn := expected[def.Name]; def.Kind == ast.Scalar && !builtIn {
-			return // the API's own scalars (jsonb takes lists and objects)
+		if _, builtIn := expected[def.Name]; def.Kind == ast.Scalar && (!builtIn || columns[v]) {
+			return // the API's own scalars (jsonb takes lists and objects), and column values (columnValues)
 		}
 		if v.Kind == ast.NullValue {
 			if v.ExpectedType.NonNull {
@@ -395,7 +395,7 @@ func values(observers *core.Events, addError core.AddErrFunc) {
 				ok = v.Kind == ast.IntValue
 				if ok {
 					if n, err := strconv.ParseInt(v.Raw, 10, 64); err != nil || n < math.MinInt32 || n > math.MaxInt32 {
-						addError(core.Message("The value %s lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?", scientific(v.Raw)),
+						addError(core.Message("The value %s lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?", Scientific(v.Raw)),
 							core.At(v.Position), coded(CodeParseFailed))
 						return
 					}
@@ -728,28 +728,4 @@ func sameArguments(a, b ast.ArgumentList) bool {
 		}
 	}
 	return true
-}
-
-// scientific writes an integer literal as Haskell shows a Scientific, as
-// Hasura's message has it: 123.0, 3.0e9, -1.5e10.
-func scientific(raw string) string {
-	sign, digits := "", strings.TrimLeft(raw, "+")
-	if strings.HasPrefix(digits, "-") {
-		sign, digits = "-", digits[1:]
-	}
-	digits = strings.TrimLeft(digits, "0")
-	if digits == "" {
-		return "0.0"
-	}
-	exponent := len(digits) // of 0.d1d2… × 10^exponent
-	digits = strings.TrimRight(digits, "0")
-	if exponent > 7 {
-		rest := digits[1:]
-		if rest == "" {
-			rest = "0"
-		}
-		return fmt.Sprintf("%s%s.%se%d", sign, digits[:1], rest, exponent-1)
-	}
-	whole := digits + strings.Repeat("0", exponent-len(digits))
-	return sign + whole + ".0"
 }

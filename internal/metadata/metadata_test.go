@@ -38,20 +38,20 @@ func TestLoadsAHasuraExport(t *testing.T) {
 	}
 	anon, user := posts.SelectPermissions[0], posts.SelectPermissions[1]
 	if anon.Role != "anonymous" || *anon.Permission.Limit != 20 || !slices.Equal(anon.Permission.Columns.Names, []string{"id", "title"}) ||
-		anon.Permission.Filter["status"].(map[string]any)["_eq"] != "published" {
+		anon.Permission.Filter.Value.(map[string]any)["status"].(map[string]any)["_eq"] != "published" {
 		t.Errorf("anonymous select: %+v", anon.Permission)
 	}
-	if user.Role != "user" || !user.Permission.Columns.All || !user.Permission.AllowAggregations || len(user.Permission.Filter["_or"].([]any)) != 2 {
+	if user.Role != "user" || !user.Permission.Columns.All || !user.Permission.AllowAggregations || len(user.Permission.Filter.Value.(map[string]any)["_or"].([]any)) != 2 {
 		t.Errorf("user select: %+v", user.Permission)
 	}
 	ins := posts.InsertPermissions[0].Permission
-	if ins.Set["author_id"] != "x-hasura-User-Id" || !slices.Equal(ins.Columns.Names, []string{"body", "title"}) || ins.Check["author_id"] == nil {
+	if ins.Set.Value.(map[string]any)["author_id"] != "x-hasura-User-Id" || !slices.Equal(ins.Columns.Names, []string{"body", "title"}) || ins.Check.Value.(map[string]any)["author_id"] == nil {
 		t.Errorf("user insert: %+v", ins)
 	}
-	if upd := posts.UpdatePermissions[0].Permission; upd.Filter == nil || upd.Check == nil || len(upd.Columns.Names) != 3 {
+	if upd := posts.UpdatePermissions[0].Permission; upd.Filter.Value == nil || upd.Check.Value == nil || len(upd.Columns.Names) != 3 {
 		t.Errorf("user update: %+v", upd)
 	}
-	if del := posts.DeletePermissions[0].Permission; del.Filter["author_id"] == nil {
+	if del := posts.DeletePermissions[0].Permission; del.Filter.Value.(map[string]any)["author_id"] == nil {
 		t.Errorf("user delete: %+v", del)
 	}
 	if posts.File != filepath.Join("testdata", "project", "metadata", "databases", "default", "tables", "public_posts.yaml") {

@@ -175,22 +175,18 @@ type nodeError struct {
 
 func (e *nodeError) Error() string { return e.msg }
 
-// BoolExp is a Hasura boolean expression as written ({"id": {"_eq":
-// "X-Hasura-User-Id"}}); the engine compiles it against the catalogue.
-type BoolExp = map[string]any
-
 // SelectPermission is a role's select permission.
 type SelectPermission struct {
 	Role       string `yaml:"role"`
 	Comment    string `yaml:"comment"`
 	Permission struct {
-		Columns                Columns  `yaml:"columns"`
-		Filter                 BoolExp  `yaml:"filter"`
-		Limit                  *int     `yaml:"limit"`
-		AllowAggregations      bool     `yaml:"allow_aggregations"`
-		ComputedFields         []string `yaml:"computed_fields"`
-		QueryRootFields        []string `yaml:"query_root_fields"`
-		SubscriptionRootFields []string `yaml:"subscription_root_fields"`
+		Columns                Columns    `yaml:"columns"`
+		Filter                 Expression `yaml:"filter"`
+		Limit                  *int       `yaml:"limit"`
+		AllowAggregations      bool       `yaml:"allow_aggregations"`
+		ComputedFields         []string   `yaml:"computed_fields"`
+		QueryRootFields        []string   `yaml:"query_root_fields"`
+		SubscriptionRootFields []string   `yaml:"subscription_root_fields"`
 	} `yaml:"permission"`
 }
 
@@ -199,10 +195,10 @@ type InsertPermission struct {
 	Role       string `yaml:"role"`
 	Comment    string `yaml:"comment"`
 	Permission struct {
-		Check       BoolExp        `yaml:"check"`
-		Set         map[string]any `yaml:"set"`
-		Columns     Columns        `yaml:"columns"`
-		BackendOnly bool           `yaml:"backend_only"`
+		Check       Expression `yaml:"check"`
+		Set         Expression `yaml:"set"`
+		Columns     Columns    `yaml:"columns"`
+		BackendOnly bool       `yaml:"backend_only"`
 	} `yaml:"permission"`
 }
 
@@ -211,11 +207,11 @@ type UpdatePermission struct {
 	Role       string `yaml:"role"`
 	Comment    string `yaml:"comment"`
 	Permission struct {
-		Columns     Columns        `yaml:"columns"`
-		Filter      BoolExp        `yaml:"filter"`
-		Check       BoolExp        `yaml:"check"`
-		Set         map[string]any `yaml:"set"`
-		BackendOnly bool           `yaml:"backend_only"`
+		Columns     Columns    `yaml:"columns"`
+		Filter      Expression `yaml:"filter"`
+		Check       Expression `yaml:"check"`
+		Set         Expression `yaml:"set"`
+		BackendOnly bool       `yaml:"backend_only"`
 	} `yaml:"permission"`
 }
 
@@ -224,8 +220,8 @@ type DeletePermission struct {
 	Role       string `yaml:"role"`
 	Comment    string `yaml:"comment"`
 	Permission struct {
-		Filter      BoolExp `yaml:"filter"`
-		BackendOnly bool    `yaml:"backend_only"`
+		Filter      Expression `yaml:"filter"`
+		BackendOnly bool       `yaml:"backend_only"`
 	} `yaml:"permission"`
 }
 

@@ -251,8 +251,12 @@ func (t *Table) checkPermissions() error {
 		}
 		return nil
 	}
-	presets := func(where string, set map[string]any) error {
-		for _, name := range slices.Sorted(maps.Keys(set)) {
+	presets := func(where string, set metadata.Expression) error {
+		m, ok := set.Object()
+		if !ok {
+			return fail(md, "%s.set: column presets must be an object of columns and values", where)
+		}
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			if err := t.hasColumn(name, where+".set"); err != nil {
 				return err
 			}
@@ -278,7 +282,7 @@ func (t *Table) checkPermissions() error {
 		}
 	}
 	// Inserts and updates name the columns they write and the presets they set.
-	writes := func(kind, r string, c metadata.Columns, set map[string]any) error {
+	writes := func(kind, r string, c metadata.Columns, set metadata.Expression) error {
 		where := kind + " of role " + r
 		if err := role(kind, r); err != nil {
 			return err

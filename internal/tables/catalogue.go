@@ -1,14 +1,16 @@
 package tables
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/freshgraph/freshgraph/internal/catalog"
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/project"
 )
@@ -73,6 +75,9 @@ type Catalogue struct {
 	// StringifyNumbers writes the values of BigNumber columns, and their
 	// aggregates, as JSON strings (HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES).
 	StringifyNumbers bool
+	// literals are the permissions' literals, which CheckLiterals has
+	// PostgreSQL read.
+	literals []TypedLiteral
 }
 
 // Options are how the API writes what Build serves.
@@ -101,8 +106,9 @@ func (c *Catalogue) RootField(name string) (RootField, bool) {
 	return f, ok
 }
 
-// Build makes the catalogue of the resolved project p.
-func Build(p *project.Project, o Options) (*Catalogue, error) {
+// Build makes the catalogue of the resolved project p, its permissions
+// typed; PostgreSQL, db, reads their literals (checkLiterals).
+func Build(ctx context.Context, db database.Conn, p *project.Project, o Options) (*Catalogue, error) {
 	bySQL := map[catalog.Name]*Table{}
 	c := &Catalogue{byName: map[string]*Table{}, bySQL: bySQL, roots: map[string]RootField{}, StringifyNumbers: o.StringifyNumbers}
 	enums := map[catalog.Name]*project.Table{}
@@ -165,7 +171,15 @@ func Build(p *project.Project, o Options) (*Catalogue, error) {
 			}
 			c.roots[n.name] = RootField{Name: n.name, Kind: k.kind, Table: t}
 		}
-		t.Roles = permissions(pt, t, roles)
+	}
+	for i, pt := range p.Tables {
+		var err error
+		if c.Tables[i].Roles, err = c.permissions(pt, c.Tables[i], roles); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.checkLiterals(ctx, db); err != nil {
+		return nil, err
 	}
 	c.users = bySQL[catalog.Name{Schema: "public", Table: "users"}]
 	delete(roles, "admin")
@@ -189,8 +203,10 @@ func relationshipComment(md *metadata.Table, i int) string {
 	return md.ArrayRelationships[i-len(md.ObjectRelationships)].Comment
 }
 
-// permissions reads t's permissions per role, in API column names.
-func permissions(pt *project.Table, t *Table, roles map[string]bool) map[string]*Permissions {
+// permissions reads t's permissions per role, in API column names, their
+// expressions typed (permissionReader): after every table is built, for
+// an expression may follow relationships to any of them.
+func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bool) (map[string]*Permissions, error) {
 	perms := map[string]*Permissions{}
 	get := func(role string) *Permissions {
 		roles[role] = true
@@ -199,38 +215,64 @@ func permissions(pt *project.Table, t *Table, roles map[string]bool) map[string]
 		}
 		return perms[role]
 	}
-	columns := func(c metadata.Columns) Columns {
+	columns := func(cols metadata.Columns) Columns {
 		out := Columns{}
 		for _, col := range pt.Columns {
-			if c.All || slices.Contains(c.Names, col.Name) {
+			if cols.All || slices.Contains(cols.Names, col.Name) {
 				out[pt.ColumnNames[col.Name]] = true
 			}
 		}
 		return out
 	}
-	presets := func(set map[string]any) map[string]any {
-		out := map[string]any{}
-		for k, v := range set {
-			out[pt.ColumnNames[k]] = v
-		}
-		return out
-	}
 	md := pt.Metadata
+	reader := func(kind, role, part string, e metadata.Expression) *permissionReader {
+		return &permissionReader{cat: c, root: t, file: md.File, what: kind + " of role " + role + ": " + part, exp: e, literals: &c.literals}
+	}
+	filter := func(kind, role, part string, e metadata.Expression) (BoolExp, error) {
+		return reader(kind, role, part, e).boolExp(t, e.Value, nil)
+	}
 	for _, p := range md.SelectPermissions {
-		get(p.Role).Select = &SelectPermission{Columns: columns(p.Permission.Columns), Filter: p.Permission.Filter,
+		f, err := filter("select_permissions", p.Role, "filter", p.Permission.Filter)
+		if err != nil {
+			return nil, err
+		}
+		get(p.Role).Select = &SelectPermission{Columns: columns(p.Permission.Columns), Filter: f,
 			Limit: p.Permission.Limit, Aggregations: p.Permission.AllowAggregations}
 	}
 	for _, p := range md.InsertPermissions {
-		get(p.Role).Insert = &InsertPermission{Columns: columns(p.Permission.Columns), Check: p.Permission.Check, Set: presets(p.Permission.Set)}
+		check, err := filter("insert_permissions", p.Role, "check", p.Permission.Check)
+		if err != nil {
+			return nil, err
+		}
+		set, err := reader("insert_permissions", p.Role, "set", p.Permission.Set).presets(t)
+		if err != nil {
+			return nil, err
+		}
+		get(p.Role).Insert = &InsertPermission{Columns: columns(p.Permission.Columns), Check: check, Set: set}
 	}
 	for _, p := range md.UpdatePermissions {
-		get(p.Role).Update = &UpdatePermission{Columns: columns(p.Permission.Columns), Filter: p.Permission.Filter,
-			Check: p.Permission.Check, Set: presets(p.Permission.Set)}
+		f, err := filter("update_permissions", p.Role, "filter", p.Permission.Filter)
+		if err != nil {
+			return nil, err
+		}
+		check, err := filter("update_permissions", p.Role, "check", p.Permission.Check)
+		if err != nil {
+			return nil, err
+		}
+		set, err := reader("update_permissions", p.Role, "set", p.Permission.Set).presets(t)
+		if err != nil {
+			return nil, err
+		}
+		get(p.Role).Update = &UpdatePermission{Columns: columns(p.Permission.Columns), Filter: f, Check: check, Set: set}
 	}
 	for _, p := range md.DeletePermissions {
-		get(p.Role).Delete = &DeletePermission{Filter: p.Permission.Filter}
+		f, err := filter("delete_permissions", p.Role, "filter", p.Permission.Filter)
+		if err != nil {
+			return nil, err
+		}
+		get(p.Role).Delete = &DeletePermission{Filter: f}
 	}
-	return perms
+	return perms, nil
 }
 
 // columnType is Hasura's type for a column: an enum table's enum where the
@@ -242,7 +284,7 @@ func columnType(col catalog.Column, pt *project.Table, enums map[catalog.Name]*p
 		}
 		if e, ok := enums[fk.References]; ok {
 			name := bySQL[fk.References].Name + "_enum"
-			typ := Type{GraphQL: name, SQL: sqlType(col), Comparison: name + "_comparison_exp"}
+			typ := Type{GraphQL: name, SQL: col.Cast, Comparison: name + "_comparison_exp", Class: ClassEnum}
 			for _, v := range e.EnumValues {
 				typ.Enum = append(typ.Enum, v.Value)
 			}
@@ -252,34 +294,29 @@ func columnType(col catalog.Column, pt *project.Table, enums map[catalog.Name]*p
 	return scalarType(col)
 }
 
-// scalarType is the Type of a column of PostgreSQL type col.Type.
-func scalarType(col catalog.Column) Type {
-	name := col.Scalar()
-	typ := Type{GraphQL: name, SQL: sqlType(col), Comparison: name + "_comparison_exp", Ordered: true}
-	switch col.Type {
-	case "int2", "int4", "float4":
-		typ.Numeric = true
-	case "int8", "float8", "numeric", "money":
-		typ.Numeric, typ.BigNumber = true, true
-	case "text", "varchar", "bpchar", "citext", "name":
-		typ.Text = true
-	case "jsonb":
-		typ.JSONB, typ.Ordered = true, false
-	case "json", "bool", "xml", "bytea", "tsvector", "point", "geometry", "geography":
-		typ.Ordered = false
+// checkLiterals has PostgreSQL read every literal of the permissions as
+// its type, as each request would: a literal it cannot read (a string
+// "abc" for an integer column, which Hasura lets through to fail every
+// request) stops the start instead, named.
+func (c *Catalogue) checkLiterals(ctx context.Context, db database.Conn) error {
+	for _, l := range c.literals {
+		var err error
+		switch {
+		case l.Value.Null:
+			continue
+		case l.Value.IsItems:
+			_, err = db.Exec(ctx, "SELECT $1::text[]::"+l.Type.SQL, l.Value.Items)
+		default:
+			_, err = db.Exec(ctx, "SELECT $1::text::"+l.Type.SQL, l.Value.Text)
+		}
+		if err != nil {
+			if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+				err = errors.New(pgErr.Message)
+			}
+			return &metadata.Error{File: l.at.File, Line: l.at.Line, Column: l.at.Column,
+				Message: fmt.Sprintf("%s: PostgreSQL cannot read it as %s: %v", l.at.Message, l.Type.SQL, err)}
+		}
 	}
-	if col.Element != "" { // arrays have no min or max
-		typ.Ordered = false
-	}
-	return typ
+	c.literals = nil
+	return nil
 }
-
-// sqlType is the type to cast a parameter to for col.
-func sqlType(col catalog.Column) string {
-	if plainType.MatchString(col.Type) {
-		return col.Type
-	}
-	return pgx.Identifier{col.Type}.Sanitize()
-}
-
-var plainType = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)

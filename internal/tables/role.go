@@ -22,10 +22,10 @@ func (t *Table) admin() *Permissions {
 		all[c.Name] = true
 	}
 	return &Permissions{
-		Select: &SelectPermission{Columns: all, Aggregations: true},
-		Insert: &InsertPermission{Columns: all},
-		Update: &UpdatePermission{Columns: all},
-		Delete: &DeletePermission{},
+		Select: &SelectPermission{Columns: all, Filter: True, Aggregations: true},
+		Insert: &InsertPermission{Columns: all, Check: True},
+		Update: &UpdatePermission{Columns: all, Filter: True, Check: True},
+		Delete: &DeletePermission{Filter: True},
 	}
 }
 
@@ -42,7 +42,7 @@ func (p *Permissions) Inserts(col string) bool {
 	return p.Insert != nil && p.Insert.Columns[col] && !hasKey(p.Insert.Set, col)
 }
 
-func hasKey(m map[string]any, k string) bool {
+func hasKey(m map[string]Operand, k string) bool {
 	_, ok := m[k]
 	return ok
 }

@@ -74,20 +74,25 @@ func (p *printer) shared() {
 		"desc_nulls_first": `  """in descending order, nulls first"""` + "\n  desc_nulls_first",
 		"desc_nulls_last":  `  """in descending order, nulls last"""` + "\n  desc_nulls_last",
 	})
-	// Every scalar and enum of the catalogue, and timestamptz, which the
-	// session API's expires has.
-	seen := map[string]bool{"timestamptz": false}
-	types := []Type{Int, {GraphQL: "timestamptz", Comparison: "timestamptz_comparison_exp", Ordered: true}}
+	// Every scalar and enum of the catalogue (an array's element's too),
+	// and timestamptz, which the session API's expires has; the
+	// comparison_exp of each, and of each array type.
+	scalars, comparisons := map[string]bool{}, map[string]bool{}
+	types := []Type{Int, Timestamptz}
 	for _, t := range p.v.Cat.Tables {
 		for _, c := range t.SortedColumns() {
 			types = append(types, c.Type)
 		}
 	}
 	for _, typ := range types {
-		if seen[typ.GraphQL] {
+		if !comparisons[typ.Comparison] {
+			comparisons[typ.Comparison] = true
+			p.comparison(typ)
+		}
+		if scalars[typ.GraphQL] {
 			continue
 		}
-		seen[typ.GraphQL] = true
+		scalars[typ.GraphQL] = true
 		if typ.Enum != nil {
 			values := map[string]string{}
 			for _, v := range p.enumValues(typ) {
@@ -100,7 +105,6 @@ func (p *printer) shared() {
 		} else if !builtinScalars[typ.GraphQL] {
 			p.line("scalar %s\n", typ.GraphQL)
 		}
-		p.comparison(typ)
 	}
 }
 
@@ -120,37 +124,63 @@ func (p *printer) enumValues(typ Type) [][2]string {
 	return nil
 }
 
+// comparison writes typ's <type>_comparison_exp, with the operators
+// Hasura gives it (Backends/Postgres/Instances/Schema.hs comparisonExps):
+// for an array type, its <type>_array_comparison_exp.
 func (p *printer) comparison(typ Type) {
-	t := typ.GraphQL
+	t := typ.GraphQLType()
 	ops := map[string]string{"_eq": t, "_in": "[" + t + "!]", "_is_null": "Boolean", "_neq": t, "_nin": "[" + t + "!]"}
 	if typ.Enum == nil {
 		for _, op := range []string{"_gt", "_gte", "_lt", "_lte"} {
 			ops[op] = t
 		}
 	}
-	if typ.Text {
+	descriptions := map[string]string{}
+	switch {
+	case typ.List:
+		ops["_contains"], ops["_contained_in"] = t, t
+		descriptions["_contains"] = "does the array contain the given value"
+		descriptions["_contained_in"] = "is the array contained in the given array value"
+	case typ.Text:
 		for _, op := range TextOperators {
 			ops[op] = t
 		}
-	}
-	if typ.JSONB {
+		maps.Copy(descriptions, textOperatorDescriptions)
+	case typ.JSONB:
 		maps.Copy(ops, JSONBOperators)
+		maps.Copy(descriptions, jsonbOperatorDescriptions)
 		ops["_cast"] = "jsonb_cast_exp"
 		p.block("", "input", "jsonb_cast_exp", map[string]string{"String": "  String: String_comparison_exp"})
 	}
 	fields := map[string]string{}
 	for op, typ := range ops {
-		fields[op] = fmt.Sprintf("  %s: %s", op, typ)
+		fields[op] = described(descriptions[op], fmt.Sprintf("%s: %s", op, typ))
 	}
-	p.block(fmt.Sprintf(`Boolean expression to compare columns of type "%s". All fields are combined with logical 'AND'.`, t),
+	p.block(fmt.Sprintf(`Boolean expression to compare columns of type "%s". All fields are combined with logical 'AND'.`, typ.GraphQL),
 		"input", typ.Comparison, fields)
 }
 
+// Hasura's descriptions of the text and jsonb operators.
+var (
+	textOperatorDescriptions = map[string]string{
+		"_like": "does the column match the given pattern", "_nlike": "does the column NOT match the given pattern",
+		"_ilike": "does the column match the given case-insensitive pattern", "_nilike": "does the column NOT match the given case-insensitive pattern",
+		"_similar": "does the column match the given SQL regular expression", "_nsimilar": "does the column NOT match the given SQL regular expression",
+		"_regex": "does the column match the given POSIX regular expression, case sensitive", "_iregex": "does the column match the given POSIX regular expression, case insensitive",
+		"_nregex": "does the column NOT match the given POSIX regular expression, case sensitive", "_niregex": "does the column NOT match the given POSIX regular expression, case insensitive",
+	}
+	jsonbOperatorDescriptions = map[string]string{
+		"_contains": "does the column contain the given json value at the top level", "_contained_in": "is the column contained in the given json value",
+		"_has_key": "does the string exist as a top-level key in the column", "_has_keys_any": "do any of these strings exist as top-level keys in the column",
+		"_has_keys_all": "do all of these strings exist as top-level keys in the column",
+	}
+)
+
 func graphqlType(c Column) string {
 	if c.Nullable {
-		return c.Type.GraphQL
+		return c.Type.GraphQLType()
 	}
-	return c.Type.GraphQL + "!"
+	return c.Type.GraphQLType() + "!"
 }
 
 // listArgs are the arguments of a list of t's rows: root field or
@@ -341,33 +371,32 @@ func (p *printer) mutationInputs(t *Table) {
 	n := t.Name
 	perms := p.v.Of(t)
 	if perms.Update != nil {
-		set, inc := map[string]string{}, map[string]string{}
+		set := map[string]string{}
 		for _, c := range t.SortedColumns() {
-			if !perms.Updates(c.Name) || c.Generated {
-				continue
-			}
-			set[c.Name] = fmt.Sprintf("  %s: %s", c.Name, c.Type.GraphQL)
-			if c.Type.Numeric {
-				inc[c.Name] = set[c.Name]
+			if perms.Updates(c.Name) && !c.Generated {
+				set[c.Name] = "  " + c.Name
 			}
 		}
-		p.block(fmt.Sprintf(`update columns of table "%s"`, n), "enum", n+"_update_column", enumOf(set))
-		p.block(fmt.Sprintf(`input type for updating data in table "%s"`, n), "input", n+"_set_input", set)
-		p.block(fmt.Sprintf(`input type for incrementing numeric columns in table "%s"`, n), "input", n+"_inc_input", inc)
+		p.block(fmt.Sprintf(`update columns of table "%s"`, n), "enum", n+"_update_column", set)
+		updates := map[string]string{}
+		for _, op := range p.updateOperators(t) {
+			fields := map[string]string{}
+			for _, c := range t.SortedColumns() {
+				if perms.Updates(c.Name) && !c.Generated && UpdateOperatorApplies(op, c.Type) {
+					fields[c.Name] = fmt.Sprintf("  %s: %s", c.Name, UpdateOperandType(op, c.Type).GraphQLType())
+				}
+			}
+			doc := updateOperatorDocs[op]
+			p.block(fmt.Sprintf(doc[0], n), "input", n+op+"_input", fields)
+			updates[op] = described(doc[1], op+": "+n+op+"_input")
+		}
 		if len(t.PrimaryKey) > 0 {
 			pk := map[string]string{}
 			for _, k := range t.PrimaryKey {
 				c, _ := t.Column(k)
-				pk[k] = fmt.Sprintf("  %s: %s!", k, c.Type.GraphQL)
+				pk[k] = fmt.Sprintf("  %s: %s!", k, c.Type.GraphQLType())
 			}
 			p.block("primary key columns input for table: "+n, "input", n+"_pk_columns_input", pk)
-		}
-		updates := map[string]string{}
-		if p.hasIncInput(t) {
-			updates["_inc"] = described("increments the numeric columns with given value of the filtered values", "_inc: "+n+"_inc_input")
-		}
-		if p.hasSetInput(t) {
-			updates["_set"] = described("sets the columns of the filtered rows to the given values", "_set: "+n+"_set_input")
 		}
 		if p.hasUpdates(t) {
 			updates["where"] = described("filter the rows which have to be updated", "where: "+n+"_bool_exp!")
@@ -401,7 +430,7 @@ func (p *printer) mutationInputs(t *Table) {
 	fields := map[string]string{}
 	for _, c := range t.SortedColumns() {
 		if perms.Inserts(c.Name) && !c.Generated {
-			fields[c.Name] = fmt.Sprintf("  %s: %s", c.Name, c.Type.GraphQL)
+			fields[c.Name] = fmt.Sprintf("  %s: %s", c.Name, c.Type.GraphQLType())
 		}
 	}
 	for _, r := range t.Relationships {
@@ -427,14 +456,6 @@ func (p *printer) mutationInputs(t *Table) {
 	}
 }
 
-func enumOf(fields map[string]string) map[string]string {
-	out := map[string]string{}
-	for k := range fields {
-		out[k] = "  " + k
-	}
-	return out
-}
-
 // described is a field definition preceded by its description.
 func described(desc, def string) string {
 	if desc == "" {
@@ -457,7 +478,7 @@ func pkArgs(t *Table) string {
 	var args []string
 	for _, k := range t.PrimaryKey {
 		c, _ := t.Column(k)
-		args = append(args, k+": "+c.Type.GraphQL+"!")
+		args = append(args, k+": "+c.Type.GraphQLType()+"!")
 	}
 	return "(" + strings.Join(args, ", ") + ")"
 }
@@ -476,11 +497,8 @@ func (p *printer) roots() {
 			onConflict = ", on_conflict: " + n + "_on_conflict"
 		}
 		var set []string
-		if p.hasIncInput(t) {
-			set = append(set, "_inc: "+n+"_inc_input")
-		}
-		if p.hasSetInput(t) {
-			set = append(set, "_set: "+n+"_set_input")
+		for _, op := range p.updateOperators(t) {
+			set = append(set, op+": "+n+op+"_input")
 		}
 		returning := n + "_mutation_response"
 		fields := map[Kind][2]string{
@@ -554,19 +572,38 @@ func (p *printer) hasOrderBy(t *Table) bool {
 	return p.v.Selectable(t) && (len(p.v.Columns(t)) > 0 || len(p.v.Relationships(t)) > 0)
 }
 
-func (p *printer) settable(t *Table) (set, inc bool) {
-	for _, c := range t.Columns {
-		if p.v.Of(t).Updates(c.Name) && !c.Generated {
-			set = true
-			inc = inc || c.Type.Numeric
+// updateOperators are the update operators of t the role has, in
+// Hasura's (alphabetical) order: those that take a column it may set.
+func (p *printer) updateOperators(t *Table) []string {
+	var ops []string
+	for _, op := range []string{"_append", "_delete_at_path", "_delete_elem", "_delete_key", "_inc", "_prepend", "_set"} {
+		if slices.ContainsFunc(t.Columns, func(c Column) bool {
+			return p.v.Of(t).Updates(c.Name) && !c.Generated && UpdateOperatorApplies(op, c.Type)
+		}) {
+			ops = append(ops, op)
 		}
 	}
-	return set, inc
+	return ops
 }
 
-func (p *printer) hasSetInput(t *Table) bool { set, _ := p.settable(t); return set }
+// updateOperatorDocs are the descriptions of each update operator's input
+// type (%s: the table) and of its argument.
+var updateOperatorDocs = map[string][2]string{
+	"_set": {`input type for updating data in table "%s"`, "sets the columns of the filtered rows to the given values"},
+	"_inc": {`input type for incrementing numeric columns in table "%s"`, "increments the numeric columns with given value of the filtered values"},
+	"_prepend": {"prepend existing jsonb value of filtered columns with new jsonb value%.0s",
+		"prepend existing jsonb value of filtered columns with new jsonb value"},
+	"_append": {"append existing jsonb value of filtered columns with new jsonb value%.0s",
+		"append existing jsonb value of filtered columns with new jsonb value"},
+	"_delete_key": {"delete key/value pair or string element. key/value pairs are matched based on their key value%.0s",
+		"delete key/value pair or string element. key/value pairs are matched based on their key value"},
+	"_delete_elem": {"delete the array element with specified index (negative integers count from the end). throws an error if top level container is not an array%.0s",
+		"delete the array element with specified index (negative integers count from the end). throws an error if top level container is not an array"},
+	"_delete_at_path": {"delete the field or element with specified path (for JSON arrays, negative integers count from the end)%.0s",
+		"delete the field or element with specified path (for JSON arrays, negative integers count from the end)"},
+}
 
-func (p *printer) hasIncInput(t *Table) bool { _, inc := p.settable(t); return inc }
+func (p *printer) hasSetInput(t *Table) bool { return len(p.updateOperators(t)) > 0 }
 
 func (p *printer) hasUpdates(t *Table) bool { return p.hasSetInput(t) && p.v.Selectable(t) }
 

@@ -10,39 +10,6 @@ import (
 	"slices"
 
 	"github.com/freshgraph/freshgraph/internal/catalog"
-	"github.com/freshgraph/freshgraph/internal/metadata"
-)
-
-// Type is a column's type, as GraphQL and PostgreSQL name it.
-type Type struct {
-	GraphQL    string // scalar or enum name
-	SQL        string // PostgreSQL type, for casts
-	Comparison string // the <type>_comparison_exp input
-	// Text types take the pattern operators (_like, _regex, …).
-	Text bool
-	// Ordered types have min/max aggregates.
-	Ordered bool
-	// Numeric types can be incremented (_inc) and summed.
-	Numeric bool
-	// BigNumber types (bigint, numeric, double precision, money) do not
-	// fit a JavaScript number: under HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES
-	// their values are JSON strings, as Hasura's isBigNum decides.
-	BigNumber bool
-	// JSONB has the containment and key operators.
-	JSONB bool
-	// Enum lists the values of an enum table's type.
-	Enum []string
-}
-
-// IsJSON reports whether values of t are JSON documents (json, jsonb):
-// their fields take a path, and their input values are any JSON.
-func (t Type) IsJSON() bool { return t.SQL == "json" || t.SQL == "jsonb" }
-
-// Int is the type of counts, limits and offsets; String that of jsonb keys
-// and of a jsonb value _cast to text.
-var (
-	Int    = Type{GraphQL: "Int", SQL: "integer", Comparison: "Int_comparison_exp", Ordered: true, Numeric: true}
-	String = Type{GraphQL: "String", SQL: "text", Comparison: "String_comparison_exp", Text: true, Ordered: true}
 )
 
 // Column is a table column.
@@ -109,11 +76,11 @@ type Permissions struct {
 // Columns is a set of API column names.
 type Columns map[string]bool
 
-// SelectPermission is a select permission. Filters are Hasura boolean
-// expressions over SQL column names and relationship names.
+// SelectPermission is a select permission. Its filter, and the checks
+// and filters below, are typed when the metadata loads (ReadPermission).
 type SelectPermission struct {
 	Columns      Columns
-	Filter       metadata.BoolExp
+	Filter       BoolExp
 	Limit        *int
 	Aggregations bool
 }
@@ -122,21 +89,21 @@ type SelectPermission struct {
 // presets (literals or session variables).
 type InsertPermission struct {
 	Columns Columns
-	Check   metadata.BoolExp
-	Set     map[string]any
+	Check   BoolExp
+	Set     map[string]Operand
 }
 
 // UpdatePermission is an update permission.
 type UpdatePermission struct {
 	Columns Columns
-	Filter  metadata.BoolExp
-	Check   metadata.BoolExp
-	Set     map[string]any
+	Filter  BoolExp
+	Check   BoolExp
+	Set     map[string]Operand
 }
 
 // DeletePermission is a delete permission.
 type DeletePermission struct {
-	Filter metadata.BoolExp
+	Filter BoolExp
 }
 
 // Column returns the column called name in the API.

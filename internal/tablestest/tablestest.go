@@ -19,11 +19,12 @@ func Builtin(tb testing.TB) *tables.Catalogue {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := project.Resolve(tb.Context(), pgtest.NewPool(tb), md)
+	pool := pgtest.NewPool(tb)
+	p, err := project.Resolve(tb.Context(), pool, md)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c, err := tables.Build(p, tables.Options{})
+	c, err := tables.Build(tb.Context(), pool, p, tables.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
