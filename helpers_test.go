@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -70,6 +72,11 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	logs := &syncBuffer{}
 	// The server's own log handler, each line written at once.
 	logger := slog.New(requestlog.NewTextHandler(requestlog.NewBatch(logs, 0)))
+	if cfg.MigrationsDir != "" {
+		if err := database.Migrate(t.Context(), pool, logger, appMigrations(cfg)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	handler, err := NewServer(t.Context(), logger, cfg, pool)
 	if err != nil {
 		t.Fatal(err)
@@ -84,22 +91,37 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 
 const testSessionSecret = "test-session-secret-0123456789abcdefghij"
 
-// testConfig is the configuration of a deployment with its own database.
-func testConfig(t testing.TB) config {
+// testConfig is the configuration of a deployment with its own database,
+// and the settings of env besides.
+func testConfig(t testing.TB, env ...map[string]string) config {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL":                "set by the test",
-			"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret,
-			"SESSION_SECRET":              testSessionSecret,
-			// Deterministic tests: the cleanup runs only where a test asks.
-			"SESSION_CLEANUP_INTERVAL": "0",
-		}[k]
-	})
+	all := map[string]string{
+		"DATABASE_URL":                "set by the test",
+		"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret,
+		"SESSION_SECRET":              testSessionSecret,
+		// Deterministic tests: the cleanup runs only where a test asks.
+		"SESSION_CLEANUP_INTERVAL": "0",
+	}
+	for _, e := range env {
+		maps.Copy(all, e)
+	}
+	cfg, err := loadConfig(func(k string) string { return all[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// withProject serves the Hasura project in dir (its metadata and
+// migrations directories), with the settings of env besides.
+func withProject(t testing.TB, dir string, env map[string]string) func(*config) {
+	return func(c *config) {
+		t.Helper()
+		*c = testConfig(t, map[string]string{
+			"HASURA_GRAPHQL_METADATA_DIR":   filepath.Join(dir, "metadata"),
+			"HASURA_GRAPHQL_MIGRATIONS_DIR": filepath.Join(dir, "migrations"),
+		}, env)
+	}
 }
 
 // post sends body to /v1/graphql as JSON and returns the response body; every

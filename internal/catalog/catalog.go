@@ -36,7 +36,8 @@ type Column struct {
 	// Cast is the type as SQL names it in a cast (format_type: integer,
 	// character varying, information_schema.sql_identifier[], "Mood"),
 	// qualified where the search path does not find it, without a
-	// length or precision, which a cast would apply.
+	// length or precision, which a cast would apply (bpchar, not
+	// character, which is char(1)).
 	Cast       string
 	Nullable   bool
 	HasDefault bool // a default, an identity or a generated column
@@ -135,7 +136,9 @@ SELECT coalesce(json_agg(json_build_object(
             'name', a.attname, 'type', t.typname, 'kind', t.typtype,
             'element', coalesce(CASE WHEN t.typcategory = 'A' THEN e.typname END, ''),
             'element_kind', coalesce(CASE WHEN t.typcategory = 'A' THEN e.typtype END, ''),
-            'cast', format_type(a.atttypid, NULL),
+            -- bpchar's own name: format_type's "character" means char(1) in a cast
+            'cast', CASE WHEN t.typname = 'bpchar' THEN 'bpchar' WHEN t.typcategory = 'A' AND e.typname = 'bpchar' THEN 'bpchar[]'
+                ELSE format_type(a.atttypid, NULL) END,
             'nullable', NOT a.attnotnull,
             'has_default', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
             'generated', a.attgenerated <> '',

@@ -61,7 +61,7 @@ func TestReadsTablesFromPgCatalog(t *testing.T) {
 	for _, c := range odd.Columns {
 		scalars += c.Name + ":" + c.Scalar() + ":" + c.Kind + c.Element + c.ElementKind + ":" + c.Cast + " "
 	}
-	if want := "id:Int:b:integer code:bpchar:b:character feel:mood:e:mood scores:Int:bint4b:integer[] half:Float:b:real " +
+	if want := "id:Int:b:integer code:bpchar:b:bpchar feel:mood:e:mood scores:Int:bint4b:integer[] half:Float:b:real " +
 		"whole:float8:b:double precision small:smallint:b:smallint total:numeric:b:numeric seen:timestamp:b:timestamp without time zone " +
 		"at:time:b:time without time zone doubled:Int:b:integer "; scalars != want {
 		t.Errorf("scalars:\n got %s\nwant %s", scalars, want)

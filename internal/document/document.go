@@ -139,6 +139,9 @@ func (e *Extension) checkVariables(doc *ast.QueryDocument, vars map[string]any) 
 			return refusal(&hasura.Error{Code: hasura.CodeValidationFailed, Message: fmt.Sprintf("variable '%s' is declared as '%s', a type the schema does not have", v.Variable, v.Type.String())})
 		}
 	}
+	if err := hasura.IntegralInts(e.schema, doc, vars); err != nil {
+		return refusal(err)
+	}
 	if _, err := validator.VariableValues(e.schema, doc.Operations[0], vars); err != nil {
 		if ge, ok := errors.AsType[*gqlerror.Error](err); ok {
 			return refusal(hasura.VariableError(e.schema, doc, ge))

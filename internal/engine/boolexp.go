@@ -148,6 +148,13 @@ func countOf(b *sqlbuild.Builder, alias string, cols []tables.Column, distinct b
 
 // comparison writes the comparison cmp of the value left writes.
 func (c *compiler) comparison(b *sqlbuild.Builder, left func(*sqlbuild.Builder), cmp tables.Comparison) error {
+	if cmp.Type.Class == tables.ClassJSON && !cmp.Type.List && cmp.Op != tables.OpIsNull {
+		// json has no = or <: its values compare as jsonb's, as equal
+		// JSON is equal whatever its spaces and keys' order.
+		json := left
+		left = func(b *sqlbuild.Builder) { b.S("("); json(b); b.S(")::jsonb") }
+		cmp.Type = jsonb
+	}
 	typ := cmp.Op.OperandType(cmp.Type)
 	switch cmp.Op {
 	case tables.OpIsNull:
@@ -200,6 +207,9 @@ func (c *compiler) comparison(b *sqlbuild.Builder, left func(*sqlbuild.Builder),
 	b.S(")")
 	return nil
 }
+
+// jsonb is the type a json value compares as.
+var jsonb = tables.Type{GraphQL: "jsonb", SQL: "jsonb", Class: tables.ClassJSONB}
 
 // in writes left = ANY(list): one parameter however long the list, whose
 // items PostgreSQL reads as typ. The items of an array column's list are

@@ -145,7 +145,7 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 			if err != nil {
 				return nil, err
 			}
-			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { b.Col(alias, col.SQLName) }, dir: dir, column: col.Name})
+			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { ordered(b, alias, col) }, dir: dir, column: col.Name})
 			continue
 		}
 		relName, aggregate := strings.CutSuffix(key, "_aggregate")
@@ -216,6 +216,16 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 	return items, nil
 }
 
+// ordered writes the column col of the row alias as it orders and
+// compares: a json column as jsonb, json having no order of its own.
+func ordered(b *sqlbuild.Builder, alias string, col tables.Column) {
+	if col.Type.Class == tables.ClassJSON {
+		b.S("(").Col(alias, col.SQLName).S(")::jsonb")
+		return
+	}
+	b.Col(alias, col.SQLName)
+}
+
 func direction(v any, path string) (string, error) {
 	s, _ := enumValue(v)
 	dir, ok := directions[s]
@@ -225,14 +235,8 @@ func direction(v any, path string) (string, error) {
 	return dir, nil
 }
 
-// aggregates reports whether the aggregate fn applies to col: max and min
-// to every ordered column, the others to numeric ones.
-func aggregates(fn string, col tables.Column) bool {
-	if fn == "max" || fn == "min" {
-		return col.Type.Ordered
-	}
-	return col.Type.Numeric
-}
+// aggregates reports whether the aggregate fn applies to col.
+func aggregates(fn string, col tables.Column) bool { return tables.AggregateApplies(fn, col.Type) }
 
 // aggregateOf writes fn(col), fn one of the aggregates that apply to col
 // (its name is PostgreSQL's too); uuid has no max or min in PostgreSQL, so
@@ -350,7 +354,7 @@ func (c *compiler) writeLimitedRows(b *sqlbuild.Builder, t *tables.Table, alias 
 				b.S(", ")
 			}
 			col, _ := t.Column(name)
-			b.Col(alias, col.SQLName)
+			ordered(b, alias, col)
 		}
 		b.S(") ")
 	}

@@ -24,6 +24,7 @@ const GeneratedSource = "tables"
 // limit, offset, distinct and a JSON column's path.
 func columnValues(schema *ast.Schema, doc *ast.QueryDocument) map[*ast.Value]bool {
 	out := map[*ast.Value]bool{}
+	inColumns := map[string]int{} // uses of each variable as a column value
 	seen := map[string]bool{}
 	var input func(v *ast.Value, typ *ast.Type, column bool)
 	input = func(v *ast.Value, typ *ast.Type, column bool) {
@@ -32,6 +33,9 @@ func columnValues(schema *ast.Schema, doc *ast.QueryDocument) map[*ast.Value]boo
 		}
 		if column {
 			out[v] = true
+			if v.Kind == ast.Variable {
+				inColumns[v.Raw]++
+			}
 		}
 		switch v.Kind {
 		case ast.ListValue:
@@ -107,7 +111,59 @@ func columnValues(schema *ast.Schema, doc *ast.QueryDocument) map[*ast.Value]boo
 			selections(f.SelectionSet, schema.Types[f.TypeCondition])
 		}
 	}
+	// A variable's default is a column value where every use of the
+	// variable is one: Hasura reads it where it is used.
+	for _, op := range doc.Operations {
+		for _, def := range op.VariableDefinitions {
+			if n := inColumns[def.Variable]; def.DefaultValue != nil && n > 0 && n == allUses(doc, def.Variable) {
+				out[def.DefaultValue] = true
+			}
+		}
+	}
 	return out
+}
+
+// allUses counts the uses of the variable name in doc.
+func allUses(doc *ast.QueryDocument, name string) int {
+	n := 0
+	var value func(v *ast.Value)
+	value = func(v *ast.Value) {
+		if v == nil {
+			return
+		}
+		if v.Kind == ast.Variable && v.Raw == name {
+			n++
+		}
+		for _, child := range v.Children {
+			value(child.Value)
+		}
+	}
+	var set func(s ast.SelectionSet)
+	set = func(s ast.SelectionSet) {
+		for _, sel := range s {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				for _, a := range sel.Arguments {
+					value(a.Value)
+				}
+				for _, d := range sel.Directives {
+					for _, a := range d.Arguments {
+						value(a.Value)
+					}
+				}
+				set(sel.SelectionSet)
+			case *ast.InlineFragment:
+				set(sel.SelectionSet)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		set(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		set(f.SelectionSet)
+	}
+	return n
 }
 
 func generated(pos *ast.Position) bool {

@@ -99,3 +99,26 @@ func allDigits(s string) bool {
 	}
 	return true
 }
+
+// Integral is the number n as an integer's text when it is one (42.0 and
+// 4.2e1 are 42, as Hasura's Scientific reads them) that fits in bits.
+func Integral(n string, bits int) (string, bool) {
+	d, ok := ParseDecimal(n)
+	if !ok {
+		return "", false
+	}
+	if d.Digits == "" {
+		return "0", true
+	}
+	if d.Exp < len(d.Digits) || d.Exp > 20 {
+		return "", false // a fraction, or more digits than any int64
+	}
+	text := d.Digits + strings.Repeat("0", d.Exp-len(d.Digits))
+	if d.Negative {
+		text = "-" + text
+	}
+	if _, err := strconv.ParseInt(text, 10, bits); err != nil {
+		return "", false
+	}
+	return text, true
+}

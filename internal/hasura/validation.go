@@ -1,6 +1,7 @@
 package hasura
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -389,4 +390,71 @@ func eachValue(doc *ast.QueryDocument, visit func(v *ast.Value) bool) {
 		inDirectives(op.Directives)
 		inSet(op.SelectionSet)
 	}
+}
+
+// IntegralInts rewrites in vars, the values of doc's one operation's
+// variables, each number in a place of type Int as Hasura's Int reads it
+// (Internal/Scalars.hs, and a column's, SQL/Value.hs): a number that is an
+// integer however written (1e3, 42.0) as that integer, which the GraphQL
+// executor's coercion would refuse; a number that is not an integer in 32
+// bits is refused in Hasura's words, at the place the variable is used.
+func IntegralInts(schema *ast.Schema, doc *ast.QueryDocument, vars map[string]any) *Error {
+	if len(doc.Operations) != 1 {
+		return nil
+	}
+	var walk func(v any, typ *ast.Type, path string) (any, *Error)
+	walk = func(v any, typ *ast.Type, path string) (any, *Error) {
+		if typ.Elem != nil {
+			items, ok := v.([]any)
+			if !ok {
+				return walk(v, typ.Elem, path) // a single value stands for a list of one
+			}
+			for i, item := range items {
+				var err *Error
+				if items[i], err = walk(item, typ.Elem, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return nil, err
+				}
+			}
+			return items, nil
+		}
+		switch x := v.(type) {
+		case json.Number:
+			if typ.NamedType != "Int" {
+				return v, nil
+			}
+			n, ok := Integral(string(x), 32)
+			if !ok {
+				return nil, &Error{Code: CodeParseFailed, Path: path,
+					Message: fmt.Sprintf("The value %s lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?", Scientific(string(x)))}
+			}
+			return json.Number(n), nil
+		case map[string]any:
+			def := schema.Types[typ.NamedType]
+			if def == nil || def.Kind != ast.InputObject {
+				return v, nil
+			}
+			for k, field := range x {
+				f := def.Fields.ForName(k)
+				if f == nil {
+					continue // the executor's coercion refuses it
+				}
+				var err *Error
+				if x[k], err = walk(field, f.Type, path+"."+k); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return v, nil
+	}
+	for _, def := range doc.Operations[0].VariableDefinitions {
+		v, ok := vars[def.Variable]
+		if !ok {
+			continue
+		}
+		var err *Error
+		if vars[def.Variable], err = walk(v, def.Type, usePath(doc, def.Variable)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -271,12 +271,10 @@ func (p *printer) aggregateTypes(t *Table, cols []Column) {
 		fields := map[string]string{}
 		for _, c := range cols {
 			switch {
-			case fn == "count":
+			case fn == "count" || !AggregateApplies(fn, c.Type):
 			case fn == "max" || fn == "min":
-				if c.Type.Ordered {
-					fields[c.Name] = fmt.Sprintf("  %s: %s", c.Name, c.Type.GraphQL)
-				}
-			case c.Type.Numeric:
+				fields[c.Name] = fmt.Sprintf("  %s: %s", c.Name, c.Type.GraphQL)
+			default:
 				fields[c.Name] = fmt.Sprintf("  %s: %s", c.Name, AggregateType(fn, c))
 			}
 		}
@@ -352,7 +350,7 @@ func (p *printer) selectInputs(t *Table, cols []Column, rels []Relationship) {
 	for _, fn := range fns {
 		fields := map[string]string{}
 		for _, c := range cols {
-			if (fn == "max" || fn == "min") && c.Type.Ordered || fn != "max" && fn != "min" && c.Type.Numeric {
+			if AggregateApplies(fn, c.Type) {
 				fields[c.Name] = fmt.Sprintf("  %s: order_by", c.Name)
 			}
 		}

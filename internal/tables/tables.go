@@ -188,6 +188,20 @@ func (t *Table) AggregateFunctions() []string {
 	return fns
 }
 
+// AggregateApplies reports whether the aggregate fn applies to a column of
+// type t: max and min to ordered types, sum to numeric ones, the
+// statistics (avg, stddev, …) to numeric ones but money, which PostgreSQL
+// has none of.
+func AggregateApplies(fn string, t Type) bool {
+	switch fn {
+	case "max", "min":
+		return t.Ordered
+	case "sum":
+		return t.Numeric
+	}
+	return t.Numeric && t.Class != ClassMoney
+}
+
 // AggregateType is the GraphQL type of fn over the numeric column c: sum
 // keeps the column's type, the statistics are Float, as in Hasura.
 func AggregateType(fn string, c Column) string {

@@ -106,7 +106,7 @@ func (t Type) readScalar(v any) (string, *ValueError) {
 			return "", parseFailed("parsing Integer expected for input type: %s failed, expected Number, but encountered %s", hasuraTypeName(t.Class), jsonKind(v))
 		}
 		bits := map[Class]int{ClassSmallInt: 16, ClassInt: 32, ClassBigInt: 64}[t.Class]
-		i, ok := integral(n, bits)
+		i, ok := hasura.Integral(n, bits)
 		if !ok {
 			return "", parseFailed("The value %s lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?", hasura.Scientific(n))
 		}
@@ -339,29 +339,6 @@ func writeJSONString(b *bytes.Buffer, s string) error {
 // order in input objects is not preserved"), and a fixed one keeps a
 // statement's text, and so its prepared statement, the same per shape.
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
-
-// integral is the number n as an integer's text when it is one (42.0 and
-// 4.2e1 are 42, as Hasura's Scientific reads them) that fits in bits.
-func integral(n string, bits int) (string, bool) {
-	d, ok := hasura.ParseDecimal(n)
-	if !ok {
-		return "", false
-	}
-	if d.Digits == "" {
-		return "0", true
-	}
-	if d.Exp < len(d.Digits) || d.Exp > 20 {
-		return "", false // a fraction, or more digits than any int64
-	}
-	text := d.Digits + strings.Repeat("0", d.Exp-len(d.Digits))
-	if d.Negative {
-		text = "-" + text
-	}
-	if _, err := strconv.ParseInt(text, 10, bits); err != nil {
-		return "", false
-	}
-	return text, true
-}
 
 // fixedPoint is n written without an exponent, if that takes at most
 // limit digits.

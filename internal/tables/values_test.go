@@ -24,7 +24,7 @@ func TestIntegral(t *testing.T) {
 		{"1.5", 32, ""}, {"2147483648", 32, ""}, {"32768", 16, ""}, {"9223372036854775808", 64, ""}, {"1e400", 64, ""},
 		{"1e999999999999999", 64, ""}, {"0.1e1", 32, "1"}, {"123456789012345678901234567890", 64, ""},
 	} {
-		got, ok := integral(c.in, c.bits)
+		got, ok := hasura.Integral(c.in, c.bits)
 		if got != c.want || ok != (c.want != "") {
 			t.Errorf("integral(%s, %d) = %q, %v; want %q", c.in, c.bits, got, ok, c.want)
 		}

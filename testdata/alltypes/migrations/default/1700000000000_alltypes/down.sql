@@ -1,0 +1,3 @@
+DROP TABLE alltypes;
+DROP TABLE colors;
+DROP TYPE mood;
