@@ -86,6 +86,7 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	srv.Config = newHTTPServer(t.Context(), cfg, handler, logger)
 	srv.Start()
 	t.Cleanup(srv.Close)
+	t.Cleanup(func() { expectNoUnexpected(t, logs.String()) })
 	return &testServer{Server: srv, pool: pool, log: logs, sql: rec, dbURL: dbURL}
 }
 
@@ -298,3 +299,15 @@ func newTestServerOnPool(t testing.TB, pool *pgxpool.Pool) *httptest.Server {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// expectNoUnexpected fails for each line of a server's log that tells of an
+// answer a request made "unexpected", or of a panic: a bug, whatever the
+// test asserted of the answer.
+func expectNoUnexpected(t testing.TB, log string) {
+	t.Helper()
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, `msg="unexpected error"`) || strings.Contains(line, "panic") {
+			t.Errorf("the server logged: %s", line)
+		}
+	}
+}

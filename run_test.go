@@ -27,6 +27,9 @@ func startRun(t *testing.T, env map[string]string) (base, secret string, stop fu
 // DATABASE_URL, run prints no secret: the one in env is returned.
 func startRunLogging(t *testing.T, env map[string]string, stderr io.Writer) (base, secret string, stop func() error) {
 	t.Helper()
+	logs := &syncBuffer{}
+	stderr = io.MultiWriter(stderr, logs)
+	t.Cleanup(func() { expectNoUnexpected(t, logs.String()) })
 	ctx, cancel := context.WithCancel(context.Background())
 	out, w := io.Pipe()
 	done := make(chan error, 1)
