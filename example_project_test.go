@@ -60,6 +60,17 @@ func TestServesTheExampleProject(t *testing.T) {
 		`{"errors":[{"message":"field 'email' not found in type: 'users'","extensions":{"code":"validation-failed","path":"$.selectionSet.posts.selectionSet.author.selectionSet.email"}}]}`)
 	assertJSON(t, query(nil, `{ posts_aggregate { aggregate { count } } }`),
 		`{"errors":[{"message":"field 'posts_aggregate' not found in type: 'query_root'","extensions":{"code":"validation-failed","path":"$.selectionSet.posts_aggregate"}}]}`)
+	// Filtering a list of ids or counts, on an integer column (issue 21:
+	// it answered "unexpected"), as a literal and through _nin; and a
+	// bigint beyond 2^53 and a long numeric, exactly.
+	assertJSON(t, query(nil, `{ posts(where: {likes: {_in: [1, 3]}}) { title } }`), `{"data":{"posts":[{"title":"Go"}]}}`)
+	assertJSON(t, query(nil, `{ posts(where: {likes: {_nin: [1, 3]}}, order_by: {title: asc}) { title } }`), `{"data":{"posts":[{"title":"SQL"}]}}`)
+	assertJSON(t, query(admin, `mutation { update_posts(where: {title: {_eq: "SQL"}}, _set: {views: 9007199254740993, rating: 12345678901234567890.123456789}) { returning { views rating } } }`),
+		`{"data":{"update_posts":{"returning":[{"views":9007199254740993,"rating":12345678901234567890.123456789}]}}}`)
+	assertJSON(t, query(admin, `{ posts(where: {views: {_eq: 9007199254740993}, rating: {_gt: 12345678901234567890.12345678}}) { title } }`),
+		`{"data":{"posts":[{"title":"SQL"}]}}`)
+	assertJSON(t, query(admin, `mutation { update_posts(where: {title: {_eq: "SQL"}}, _set: {views: 0, rating: 3}) { affected_rows } }`),
+		`{"data":{"update_posts":{"affected_rows":1}}}`)
 	// Custom root field and column names (comments: commentsList, createdAt).
 	assertJSON(t, query(nil, `{ commentsList { body author { name } post { title } } }`),
 		`{"data":{"commentsList":[{"body":"Nice","author":{"name":"Bob"},"post":{"title":"Go"}}]}}`)
