@@ -14,8 +14,14 @@ import (
 // request and its exact expected response, run in order against one server
 // whose database setup has prepared.
 type hasuraFixture struct {
-	Setup string       `yaml:"setup"` // SQL run before the cases
-	Cases []hasuraCase `yaml:"cases"`
+	// Project names a Hasura project of testdata/hasura/projects (its
+	// metadata and migrations: the tables of Hasura's own fixtures) that
+	// the server serves; none, freshgraph's own tables only.
+	Project string `yaml:"project"`
+	// Env is the server's settings besides the tests' own.
+	Env   map[string]string `yaml:"env"`
+	Setup string            `yaml:"setup"` // SQL run before the cases
+	Cases []hasuraCase      `yaml:"cases"`
 }
 
 type hasuraCase struct {
@@ -25,9 +31,12 @@ type hasuraCase struct {
 	Source string `yaml:"source"`
 	// Headers are sent besides the admin secret: X-Hasura-Role and the
 	// session variables pick a role, as in Hasura's fixtures.
-	Headers  map[string]string `yaml:"headers"`
-	Query    map[string]any    `yaml:"query"`
-	Response any               `yaml:"response"`
+	Headers map[string]string `yaml:"headers"`
+	// Setup is SQL run before the case (Hasura's fixtures reset their
+	// rows before each).
+	Setup    string         `yaml:"setup"`
+	Query    map[string]any `yaml:"query"`
+	Response any            `yaml:"response"`
 }
 
 // Hasura's answers, byte for byte in message, code and path: every case of
@@ -49,7 +58,13 @@ func TestHasuraFixtures(t *testing.T) {
 			if err := yaml.UnmarshalWithOptions(raw, &fx, yaml.Strict()); err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}
-			s := newTestServer(t)
+			var configure []func(*config)
+			if fx.Project != "" {
+				configure = append(configure, withProject(t, filepath.Join("testdata", "hasura", "projects", fx.Project), fx.Env))
+			} else if fx.Env != nil {
+				configure = append(configure, func(c *config) { *c = testConfig(t, fx.Env) })
+			}
+			s := newTestServer(t, configure...)
 			if fx.Setup != "" {
 				s.exec(t, fx.Setup)
 			}
@@ -68,6 +83,9 @@ func TestHasuraFixtures(t *testing.T) {
 				want, err := json.Marshal(c.Response)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if c.Setup != "" {
+					s.exec(t, c.Setup)
 				}
 				got := s.post(t, string(body), headers)
 				t.Run(c.Description, func(t *testing.T) { assertJSON(t, got, string(want)) })

@@ -720,9 +720,9 @@ func (c *compiler) assignments(t *tables.Table, args map[string]any, path string
 		}
 	}
 	var twice []string
-	for _, name := range sortedKeys(by) {
-		if len(by[name]) > 1 {
-			twice = append(twice, "'"+name+"'")
+	for _, col := range t.Columns { // in the table's order, as Hasura's fixture has them
+		if len(by[col.SQLName]) > 1 {
+			twice = append(twice, "'"+col.SQLName+"'")
 		}
 	}
 	if len(twice) > 0 {

@@ -387,7 +387,11 @@ func (c *compiler) writeLimitedRows(b *sqlbuild.Builder, t *tables.Table, alias 
 	}
 	for _, clause := range []string{"limit", "offset"} {
 		if v, ok := q.args[clause]; ok && v != nil {
-			n, err := intValue(v, p+"."+clause)
+			read := intValue
+			if clause == "offset" {
+				read = offsetValue
+			}
+			n, err := read(v, p+"."+clause)
 			if err != nil {
 				return err
 			}

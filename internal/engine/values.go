@@ -78,10 +78,35 @@ func intValue(v any, path string) (int64, error) {
 		text = string(x)
 	case int64:
 		text = strconv.FormatInt(x, 10)
+	case float64: // a variable's default written 42.0
+		if x == float64(int64(x)) {
+			text = strconv.FormatInt(int64(x), 10)
+		}
 	}
 	n, err := strconv.ParseInt(text, 10, 32)
 	if err != nil {
 		return 0, invalid(path, "%s", hasura.TypeMismatch("a 32-bit integer", "Int", tables.Describe(v)))
+	}
+	return n, nil
+}
+
+// offsetValue reads an offset, which Hasura reads as a 64-bit integer,
+// written as an Int or as a string (Schema/Select.hs tableOffsetArg).
+func offsetValue(v any, path string) (int64, error) {
+	var text string
+	switch x := v.(type) {
+	case tables.IntLiteral:
+		text = string(x)
+	case json.Number:
+		text = string(x)
+	case string:
+		text = x
+	case int64:
+		return x, nil
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, invalid(path, "%s", hasura.TypeMismatch("a 32-bit integer, or a 64-bit integer represented as a string", "Int", tables.Describe(v)))
 	}
 	return n, nil
 }

@@ -355,7 +355,8 @@ func mismatch(what, typ, found string) core.ErrorOption {
 // values are checked where they are used, as their columns' types.
 func values(observers *core.Events, addError core.AddErrFunc) {
 	var doc *ast.QueryDocument
-	var limits, columns map[*ast.Value]bool
+	var limits map[*ast.Value]string
+	var columns map[*ast.Value]bool
 	observers.OnValue(func(w *core.Walker, v *ast.Value) {
 		if v.Definition == nil || v.ExpectedType == nil || v.Kind == ast.Variable {
 			return
@@ -363,11 +364,19 @@ func values(observers *core.Events, addError core.AddErrFunc) {
 		if doc != w.Document {
 			doc, limits, columns = w.Document, limitValues(w.Document), columnValues(w.Schema, w.Document)
 		}
-		if limits[v] && v.Kind != ast.NullValue {
+		if limits[v] == "limit" && v.Kind != ast.NullValue {
 			if n, err := strconv.ParseInt(v.Raw, 10, 32); v.Kind != ast.IntValue || err == nil && n < 0 {
 				addError(mismatch("a non-negative 32-bit integer", "Int", literal(v)), core.At(v.Position))
 				return
 			}
+		}
+		if limits[v] == "offset" && v.Kind != ast.NullValue {
+			// Hasura's bigInt: an integer, or one of 64 bits written as a
+			// string (Schema/Select.hs tableOffsetArg).
+			if _, err := strconv.ParseInt(v.Raw, 10, 64); v.Kind != ast.IntValue && v.Kind != ast.StringValue || err != nil {
+				addError(mismatch("a 32-bit integer, or a 64-bit integer represented as a string", "Int", literal(v)), core.At(v.Position))
+			}
+			return
 		}
 		def := v.Definition
 		if _, builtIn := expected[def.Name]; def.Kind == ast.Scalar && (!builtIn || columns[v]) {
@@ -442,17 +451,20 @@ func values(observers *core.Events, addError core.AddErrFunc) {
 	})
 }
 
-// limitValues are the values of the limit arguments of doc's fields: a
-// limit takes a non-negative Int (Schema/Select.hs tableLimitArg).
-func limitValues(doc *ast.QueryDocument) map[*ast.Value]bool {
-	out := map[*ast.Value]bool{}
+// limitValues are the values of the limit and offset arguments of doc's
+// fields, by argument: a limit takes a non-negative Int, an offset
+// Hasura's bigInt (Schema/Select.hs tableLimitArg, tableOffsetArg).
+func limitValues(doc *ast.QueryDocument) map[*ast.Value]string {
+	out := map[*ast.Value]string{}
 	var visit func(set ast.SelectionSet)
 	visit = func(set ast.SelectionSet) {
 		for _, sel := range set {
 			switch sel := sel.(type) {
 			case *ast.Field:
-				if a := sel.Arguments.ForName("limit"); a != nil && a.Value != nil {
-					out[a.Value] = true
+				for _, name := range []string{"limit", "offset"} {
+					if a := sel.Arguments.ForName(name); a != nil && a.Value != nil {
+						out[a.Value] = name
+					}
 				}
 				visit(sel.SelectionSet)
 			case *ast.InlineFragment:
