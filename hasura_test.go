@@ -466,6 +466,12 @@ func TestHasuraNestedInserts(t *testing.T) {
 			accounts(order_by: {provider: asc}) { provider } sessions { sessionToken } } }`, nil),
 		`{"data":{"users":[{"accounts":[{"provider":"email"},{"provider":"github"}],"sessions":[{"sessionToken":"n-tok"}]}]}}`)
 
+	// A relationship given null inserts no related row (Hasura's optional,
+	// nullable relationship field), at the top and deeper.
+	assertJSON(t, s.admin(t, `mutation { insert_users_one(object: {email: "null-rel@example.com", accounts: null,
+			sessions: {data: [{sessionToken: "null-tok", expires: "2030-01-01T00:00:00Z", user: null}]}}) { email accounts { id } sessions { sessionToken } } }`, nil),
+		`{"data":{"insert_users_one":{"email":"null-rel@example.com","accounts":[],"sessions":[{"sessionToken":"null-tok"}]}}}`)
+
 	// A session with its user (object relationship), and affected_rows counting both.
 	assertJSON(t, s.admin(t, `mutation { insert_sessions(objects: [
 			{sessionToken: "o-tok", expires: "2030-01-01T00:00:00Z", user: {data: {email: "owner@example.com", name: "Owner"}}}

@@ -91,6 +91,7 @@ func (c *compiler) insertArgs(t *tables.Table, f *ast.Field, one bool, path stri
 		if err != nil {
 			return nil, nil, false, err
 		}
+		m = c.withoutNullRelationships(t, m)
 		for k := range m {
 			if _, ok := c.insertsThrough(t, k); ok {
 				nested = true
@@ -99,6 +100,24 @@ func (c *compiler) insertArgs(t *tables.Table, f *ast.Field, one bool, path stri
 		objects, paths = append(objects, m), append(paths, op)
 	}
 	return objects, paths, nested, nil
+}
+
+// withoutNullRelationships is the insert object o of t without the
+// relationships it gives null: no related row, as Hasura reads a null
+// relationship insert (an optional, nullable field).
+func (c *compiler) withoutNullRelationships(t *tables.Table, o map[string]any) map[string]any {
+	for k, v := range o {
+		if _, ok := c.insertsThrough(t, k); ok && v == nil {
+			o = maps.Clone(o)
+			for k, v := range o {
+				if _, ok := c.insertsThrough(t, k); ok && v == nil {
+					delete(o, k)
+				}
+			}
+			return o
+		}
+	}
+	return o
 }
 
 // insert answers insert_<t>(objects, on_conflict) and insert_<t>_one(object,
@@ -379,6 +398,7 @@ func (w *nestedWrite) relationship(rel tables.Relationship, v any, name string,
 		if err != nil {
 			return err
 		}
+		row = w.c.withoutNullRelationships(target, row)
 		for k := range row {
 			_, isRel := w.c.insertsThrough(target, k)
 			deeper = deeper || isRel
