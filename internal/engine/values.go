@@ -70,20 +70,10 @@ func bind(b *sqlbuild.Builder, v tables.Value, typ tables.Type) {
 // intValue reads an Int argument such as limit: a 32-bit integer, as
 // Hasura's own Int parser takes it.
 func intValue(v any, path string) (int64, error) {
-	var text string
-	switch x := v.(type) {
-	case tables.IntLiteral:
-		text = string(x)
-	case json.Number:
-		text = string(x)
-	case int64:
-		text = strconv.FormatInt(x, 10)
-	case float64: // a variable's default written 42.0
-		if x == float64(int64(x)) {
-			text = strconv.FormatInt(int64(x), 10)
-		}
+	if f, ok := v.(float64); ok && f == float64(int64(f)) {
+		v = int64(f) // a variable's default written 42.0
 	}
-	n, err := strconv.ParseInt(text, 10, 32)
+	n, err := strconv.ParseInt(integerText(v, false), 10, 32)
 	if err != nil {
 		return 0, invalid(path, "%s", hasura.TypeMismatch("a 32-bit integer", "Int", tables.Describe(v)))
 	}
@@ -93,22 +83,29 @@ func intValue(v any, path string) (int64, error) {
 // offsetValue reads an offset, which Hasura reads as a 64-bit integer,
 // written as an Int or as a string (Schema/Select.hs tableOffsetArg).
 func offsetValue(v any, path string) (int64, error) {
-	var text string
-	switch x := v.(type) {
-	case tables.IntLiteral:
-		text = string(x)
-	case json.Number:
-		text = string(x)
-	case string:
-		text = x
-	case int64:
-		return x, nil
-	}
-	n, err := strconv.ParseInt(text, 10, 64)
+	n, err := strconv.ParseInt(integerText(v, true), 10, 64)
 	if err != nil {
 		return 0, invalid(path, "%s", hasura.TypeMismatch("a 32-bit integer, or a 64-bit integer represented as a string", "Int", tables.Describe(v)))
 	}
 	return n, nil
+}
+
+// integerText is the text of an integer argument's value, a string's
+// too if strings is set; "" for another kind of value.
+func integerText(v any, strings bool) string {
+	switch x := v.(type) {
+	case tables.IntLiteral:
+		return string(x)
+	case json.Number:
+		return string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case string:
+		if strings {
+			return x
+		}
+	}
+	return ""
 }
 
 // boolValue reads a Boolean argument.

@@ -107,7 +107,7 @@ func (c *compiler) comparisons(col tables.Column, v any, path string) (tables.Bo
 				if err != nil {
 					return nil, err
 				}
-				out = append(out, asTextOf(e))
+				out = append(out, tables.AsText(e))
 			}
 			continue
 		}
@@ -127,21 +127,6 @@ func (c *compiler) comparisons(col tables.Column, v any, path string) (tables.Bo
 	return out, nil
 }
 
-// asTextOf marks the comparisons of e as of their column's text.
-func asTextOf(e tables.BoolExp) tables.BoolExp {
-	switch x := e.(type) {
-	case tables.Compare:
-		x.AsText = true
-		return x
-	case tables.And:
-		out := make(tables.And, len(x))
-		for i, e := range x {
-			out[i] = asTextOf(e)
-		}
-		return out
-	}
-	return e
-}
 
 // offers reports whether typ's comparison_exp has the operator op
 // (tables.WriteSDL writes the same).

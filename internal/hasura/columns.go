@@ -94,16 +94,7 @@ func columnValues(schema *ast.Schema, doc *ast.QueryDocument) map[*ast.Value]boo
 		}
 	}
 	for _, op := range doc.Operations {
-		var root *ast.Definition
-		switch op.Operation {
-		case ast.Mutation:
-			root = schema.Mutation
-		case ast.Subscription:
-			root = schema.Subscription
-		default:
-			root = schema.Query
-		}
-		selections(op.SelectionSet, root)
+		selections(op.SelectionSet, rootType(schema, op))
 	}
 	for _, f := range doc.Fragments {
 		if !seen[f.Name] {
@@ -126,43 +117,12 @@ func columnValues(schema *ast.Schema, doc *ast.QueryDocument) map[*ast.Value]boo
 // allUses counts the uses of the variable name in doc.
 func allUses(doc *ast.QueryDocument, name string) int {
 	n := 0
-	var value func(v *ast.Value)
-	value = func(v *ast.Value) {
-		if v == nil {
-			return
-		}
+	eachValue(doc, func(v *ast.Value) bool {
 		if v.Kind == ast.Variable && v.Raw == name {
 			n++
 		}
-		for _, child := range v.Children {
-			value(child.Value)
-		}
-	}
-	var set func(s ast.SelectionSet)
-	set = func(s ast.SelectionSet) {
-		for _, sel := range s {
-			switch sel := sel.(type) {
-			case *ast.Field:
-				for _, a := range sel.Arguments {
-					value(a.Value)
-				}
-				for _, d := range sel.Directives {
-					for _, a := range d.Arguments {
-						value(a.Value)
-					}
-				}
-				set(sel.SelectionSet)
-			case *ast.InlineFragment:
-				set(sel.SelectionSet)
-			}
-		}
-	}
-	for _, op := range doc.Operations {
-		set(op.SelectionSet)
-	}
-	for _, f := range doc.Fragments {
-		set(f.SelectionSet)
-	}
+		return true
+	})
 	return n
 }
 

@@ -122,3 +122,22 @@ func Integral(n string, bits int) (string, bool) {
 	}
 	return text, true
 }
+
+// AesonKind names a decoded JSON value's kind as aeson's parse failures
+// do ("expected String, but encountered Number"), which Hasura's messages
+// quote.
+func AesonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "Null"
+	case bool:
+		return "Boolean"
+	case string:
+		return "String"
+	case []any:
+		return "Array"
+	case map[string]any:
+		return "Object"
+	}
+	return "Number"
+}

@@ -643,17 +643,19 @@ func DropInapplicable(schema *ast.Schema, doc *ast.QueryDocument) {
 		return kept
 	}
 	for _, op := range doc.Operations {
-		var root *ast.Definition
-		switch op.Operation {
-		case ast.Mutation:
-			root = schema.Mutation
-		case ast.Subscription:
-			root = schema.Subscription
-		default:
-			root = schema.Query
-		}
-		op.SelectionSet = visit(op.SelectionSet, root)
+		op.SelectionSet = visit(op.SelectionSet, rootType(schema, op))
 	}
+}
+
+// rootType is the root type of schema that op's selection set is on.
+func rootType(schema *ast.Schema, op *ast.OperationDefinition) *ast.Definition {
+	switch op.Operation {
+	case ast.Mutation:
+		return schema.Mutation
+	case ast.Subscription:
+		return schema.Subscription
+	}
+	return schema.Query
 }
 
 // cyclic reports whether fragments of doc spread one another in a cycle.

@@ -588,13 +588,13 @@ func parseAllowedRoles(hc map[string]any) ([]string, error) {
 	}
 	list, ok := val.([]any)
 	if !ok {
-		return nil, authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: parsing [] failed, expected Array, but encountered "+jsonKind(val))
+		return nil, authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: parsing [] failed, expected Array, but encountered "+hasura.AesonKind(val))
 	}
 	roles := make([]string, 0, len(list))
 	for i, item := range list {
 		s, ok := item.(string)
 		if !ok {
-			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: parsing Text failed, expected String, but encountered %s", hint, i, jsonKind(item)))
+			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: parsing Text failed, expected String, but encountered %s", hint, i, hasura.AesonKind(item)))
 		}
 		if s == "" {
 			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("%sError in $[%d]: empty role name", hint, i))
@@ -612,7 +612,7 @@ func parseDefaultRole(hc map[string]any) (string, error) {
 	}
 	s, ok := val.(string)
 	if !ok {
-		return "", authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: parsing Text failed, expected String, but encountered "+jsonKind(val))
+		return "", authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: parsing Text failed, expected String, but encountered "+hasura.AesonKind(val))
 	}
 	if s == "" {
 		return "", authError(hasura.CodeJWTInvalidClaims, hint+"Error in $: empty role name")
@@ -634,28 +634,9 @@ func sessionVars(hc map[string]any) (map[string]string, error) {
 	for _, k := range keys {
 		s, ok := hc[k].(string)
 		if !ok {
-			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("x-hasura-* claims: Error in $['%s']: parsing Text failed, expected String, but encountered %s", strings.ReplaceAll(k, "'", "\\'"), jsonKind(hc[k])))
+			return nil, authError(hasura.CodeJWTInvalidClaims, fmt.Sprintf("x-hasura-* claims: Error in $['%s']: parsing Text failed, expected String, but encountered %s", strings.ReplaceAll(k, "'", "\\'"), hasura.AesonKind(hc[k])))
 		}
 		vars[k] = s
 	}
 	return vars, nil
-}
-
-// jsonKind names a decoded JSON value's type as aeson does.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "Null"
-	case bool:
-		return "Boolean"
-	case float64, json.Number:
-		return "Number"
-	case string:
-		return "String"
-	case []any:
-		return "Array"
-	case map[string]any:
-		return "Object"
-	}
-	return "value"
 }

@@ -65,6 +65,23 @@ func (Related) isBoolExp()        {}
 func (Exists) isBoolExp()         {}
 func (Count) isBoolExp()          {}
 
+// AsText is e, the comparisons of one column, as comparisons of the
+// column's text (jsonb's _cast: {String: …}).
+func AsText(e BoolExp) BoolExp {
+	switch x := e.(type) {
+	case Compare:
+		x.AsText = true
+		return x
+	case And:
+		out := make(And, len(x))
+		for i, e := range x {
+			out[i] = AsText(e)
+		}
+		return out
+	}
+	return e
+}
+
 // True is the expression that always holds.
 var True BoolExp = And{}
 

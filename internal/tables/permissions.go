@@ -273,26 +273,11 @@ func (r *permissionReader) cast(col Column, v any, path []any) (BoolExp, error) 
 		if err != nil {
 			return nil, err
 		}
-		return markText(e), nil
+		return AsText(e), nil
 	}
 	return True, nil
 }
 
-// markText marks the comparisons of e as of the column's text.
-func markText(e BoolExp) BoolExp {
-	switch x := e.(type) {
-	case Compare:
-		x.AsText = true
-		return x
-	case And:
-		out := make(And, len(x))
-		for i, e := range x {
-			out[i] = markText(e)
-		}
-		return out
-	}
-	return e
-}
 
 // compareColumns reads _ceq and the like: "col" or ["col"] names a column of
 // t, the current table; ["$", "col"] one of the table the permission is on.

@@ -214,22 +214,14 @@ func number(v any) (string, bool) {
 	return "", false
 }
 
-// jsonKind is aeson's name for the kind of a JSON value, as its parse
-// failures word it ("expected Number, but encountered String").
+// jsonKind is aeson's name for the kind of an input value, as its parse
+// failures word it: an enum literal is a string, as Hasura's valueToJSON
+// makes it.
 func jsonKind(v any) string {
-	switch v.(type) {
-	case nil:
-		return "Null"
-	case bool:
-		return "Boolean"
-	case string, EnumLiteral:
-		return "String"
-	case map[string]any:
-		return "Object"
-	case []any:
-		return "Array"
+	if e, ok := v.(EnumLiteral); ok {
+		v = string(e)
 	}
-	return "Number"
+	return hasura.AesonKind(v)
 }
 
 // Describe names the kind of an input value as Hasura's typeMismatch
