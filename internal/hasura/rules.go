@@ -378,6 +378,23 @@ func values(observers *core.Events, addError core.AddErrFunc) {
 			}
 			return
 		}
+		if _, builtIn := expected[v.Definition.Name]; !columns[v] && limits[v] == "" && v.Definition.Kind == ast.Scalar &&
+			(!builtIn || v.Definition.Name == "Int" || v.Definition.Name == "Float" || v.Definition.Name == "ID") {
+			// A number outside a column value is read by the GraphQL
+			// executor (gqlparser's ArgumentMap) for a hand-written field,
+			// into an int64 or a float64: one that does not fit would
+			// panic there.
+			if _, err := strconv.ParseInt(v.Raw, 10, 64); v.Kind == ast.IntValue && err != nil {
+				addError(core.Message("The value %s lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?", Scientific(v.Raw)),
+					core.At(v.Position), coded(CodeParseFailed))
+				return
+			}
+			if _, err := strconv.ParseFloat(v.Raw, 64); v.Kind == ast.FloatValue && err != nil {
+				addError(core.Message("The value %s lies outside the bounds. Is it overflowing the float bounds?", Scientific(v.Raw)),
+					core.At(v.Position), coded(CodeParseFailed))
+				return
+			}
+		}
 		def := v.Definition
 		if _, builtIn := expected[def.Name]; def.Kind == ast.Scalar && (!builtIn || columns[v]) {
 			return // the API's own scalars (jsonb takes lists and objects), and column values (columnValues)
