@@ -86,6 +86,16 @@ func TestServesTheExampleProject(t *testing.T) {
 		`{"data":{"insert_posts_one":{"title":"Mine","author":{"name":"Alice"}}}}`)
 	assertJSON(t, query(user, `mutation { insert_posts_one(object: {title: "Theirs", author_id: "`+bob+`"}) { title } }`),
 		`{"errors":[{"message":"field 'author_id' not found in type: 'posts_insert_input'","extensions":{"code":"validation-failed","path":"$.selectionSet.insert_posts_one.args.object.author_id"}}]}`)
+	// jsonb's update operators under the role's update permission: her
+	// posts' tags only; no operator on a column she may not update.
+	assertJSON(t, query(user, `mutation { update_posts(where: {}, _append: {tags: ["new"]}, _delete_elem: {tags: 0}) { affected_rows } }`),
+		`{"errors":[{"message":"Column found in multiple operators: ['tags'].","extensions":{"code":"validation-failed","path":"$.selectionSet.update_posts.args"}}]}`)
+	assertJSON(t, query(user, `mutation { update_posts(where: {title: {_in: ["Go", "SQL"]}}, _append: {tags: ["new"]}) { returning { title tags } } }`),
+		`{"data":{"update_posts":{"returning":[{"title":"Go","tags":["go","sql","new"]}]}}}`)
+	assertJSON(t, query(user, `mutation { update_posts(where: {title: {_eq: "Go"}}, _delete_at_path: {tags: ["2"]}) { returning { tags } } }`),
+		`{"data":{"update_posts":{"returning":[{"tags":["go","sql"]}]}}}`)
+	assertJSON(t, query(user, `mutation { update_posts(where: {}, _inc: {likes: 1}) { affected_rows } }`),
+		`{"errors":[{"message":"'update_posts' has no argument named '_inc'","extensions":{"code":"validation-failed","path":"$.selectionSet.update_posts"}}]}`)
 	// Updates: only her rows, and the check refuses archiving (nothing written).
 	assertJSON(t, query(user, `mutation { update_posts(where: {title: {_eq: "SQL"}}, _set: {body: "mine now"}) { affected_rows } }`),
 		`{"data":{"update_posts":{"affected_rows":0}}}`)
