@@ -127,7 +127,6 @@ func (c *compiler) comparisons(col tables.Column, v any, path string) (tables.Bo
 	return out, nil
 }
 
-
 // offers reports whether typ's comparison_exp has the operator op
 // (tables.WriteSDL writes the same).
 func offers(typ tables.Type, op tables.Op) bool {

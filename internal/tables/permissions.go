@@ -278,7 +278,6 @@ func (r *permissionReader) cast(col Column, v any, path []any) (BoolExp, error) 
 	return True, nil
 }
 
-
 // compareColumns reads _ceq and the like: "col" or ["col"] names a column of
 // t, the current table; ["$", "col"] one of the table the permission is on.
 func (r *permissionReader) compareColumns(t *Table, col Column, op Op, v any, path []any) (BoolExp, error) {
