@@ -151,8 +151,8 @@ func (c *compiler) comparison(b *sqlbuild.Builder, left func(*sqlbuild.Builder),
 	if cmp.Type.Class == tables.ClassJSON && !cmp.Type.List && cmp.Op != tables.OpIsNull {
 		// json has no = or <: its values compare as jsonb's, as equal
 		// JSON is equal whatever its spaces and keys' order.
-		json := left
-		left = func(b *sqlbuild.Builder) { b.S("("); json(b); b.S(")::jsonb") }
+		column := left
+		left = func(b *sqlbuild.Builder) { b.S("("); column(b); b.S(")::jsonb") }
 		cmp.Type = jsonb
 	}
 	typ := cmp.Op.OperandType(cmp.Type)
@@ -255,7 +255,8 @@ func texts(values tables.Literals) []string {
 	return out
 }
 
-// operand writes a comparison's operand as a value of typ.
+// operand writes a comparison's operand, or a column preset, as a value of
+// typ.
 func (c *compiler) operand(b *sqlbuild.Builder, typ tables.Type, operand tables.Operand) error {
 	switch x := operand.(type) {
 	case tables.Literal:
@@ -284,11 +285,6 @@ func (c *compiler) sessionValue(b *sqlbuild.Builder, name, typ string) error {
 	}
 	b.TypedArg(value, "text").S("::" + typ)
 	return nil
-}
-
-// preset writes a permission's column preset, a value of typ.
-func (c *compiler) preset(b *sqlbuild.Builder, typ tables.Type, operand tables.Operand) error {
-	return c.operand(b, typ, operand)
 }
 
 // join writes the join condition of rel between the rows outer and inner.

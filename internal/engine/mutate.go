@@ -106,18 +106,16 @@ func (c *compiler) insertArgs(t *tables.Table, f *ast.Field, one bool, path stri
 // relationships it gives null: no related row, as Hasura reads a null
 // relationship insert (an optional, nullable field).
 func (c *compiler) withoutNullRelationships(t *tables.Table, o map[string]any) map[string]any {
+	out := o
 	for k, v := range o {
 		if _, ok := c.insertsThrough(t, k); ok && v == nil {
-			o = maps.Clone(o)
-			for k, v := range o {
-				if _, ok := c.insertsThrough(t, k); ok && v == nil {
-					delete(o, k)
-				}
+			if len(out) == len(o) {
+				out = maps.Clone(o) // the request's own is left as it is
 			}
-			return o
+			delete(out, k)
 		}
 	}
-	return o
+	return out
 }
 
 // insert answers insert_<t>(objects, on_conflict) and insert_<t>_one(object,
@@ -548,7 +546,7 @@ func (c *compiler) writeInsert(b *sqlbuild.Builder, t *tables.Table, objects []m
 					continue
 				}
 				if preset, ok := perm.Set[col.Name]; ok {
-					if err := c.preset(b, col.Type, preset); err != nil {
+					if err := c.operand(b, col.Type, preset); err != nil {
 						return false, err
 					}
 					continue
@@ -687,11 +685,10 @@ type assignment struct {
 	col   tables.Column
 	op    string
 	value tables.Value
-	path  string
 }
 
 // assignments reads an update's operators, each an object of columns:
-// what the role may set with each (tables.UpdateInputs), every value read
+// what the role may set with each (tables.UpdateOperatorApplies), every value read
 // as the type the operator takes. A column named by two operators is
 // Hasura's error; none named at all is an update of nothing.
 func (c *compiler) assignments(t *tables.Table, args map[string]any, path string) ([]assignment, error) {
@@ -713,7 +710,7 @@ func (c *compiler) assignments(t *tables.Table, args map[string]any, path string
 			if !ok || !c.view.Of(t).Updates(k) || col.Generated || !tables.UpdateOperatorApplies(op, col.Type) {
 				return nil, notFound(p, k, typ)
 			}
-			a := assignment{col: col, op: op, path: p}
+			a := assignment{col: col, op: op}
 			valueType := tables.UpdateOperandType(op, col.Type)
 			switch {
 			case m[k] == nil && (op == "_set" || op == "_inc"):
@@ -788,7 +785,7 @@ func (c *compiler) setClause(b *sqlbuild.Builder, t *tables.Table, assignments [
 		}
 		col, _ := t.Column(k)
 		b.Ident(col.SQLName).S(" = ")
-		if err := c.preset(b, col.Type, perm.Set[k]); err != nil {
+		if err := c.operand(b, col.Type, perm.Set[k]); err != nil {
 			return err
 		}
 	}

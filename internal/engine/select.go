@@ -516,26 +516,36 @@ func (c *compiler) aggregate(b *sqlbuild.Builder, t *tables.Table, alias string,
 
 // count writes count(*), or count([DISTINCT] columns), of a <t>_aggregate.
 func (c *compiler) count(b *sqlbuild.Builder, t *tables.Table, alias string, columns, distinct any, path string) error {
-	names, err := stringsOf(columns, path+".args.columns")
+	cols, d, err := c.counted(t, columns, distinct, path+".args.columns", path+".args.distinct")
 	if err != nil {
 		return err
+	}
+	countOf(b, alias, cols, d)
+	return nil
+}
+
+// counted reads what a count counts: columns of t the role selects (at
+// columnsPath), and whether distinct ones (at distinctPath).
+func (c *compiler) counted(t *tables.Table, columns, distinct any, columnsPath, distinctPath string) ([]tables.Column, bool, error) {
+	names, err := stringsOf(columns, columnsPath)
+	if err != nil {
+		return nil, false, err
 	}
 	var cols []tables.Column
 	for _, name := range names {
 		col, ok := t.Column(name)
 		if !ok || !c.selects(t, name) {
-			return notFound(path+".args.columns", name, t.Name+"_select_column")
+			return nil, false, notFound(columnsPath, name, t.Name+"_select_column")
 		}
 		cols = append(cols, col)
 	}
 	d := false
 	if distinct != nil {
-		if d, err = boolValue(distinct, path+".args.distinct"); err != nil {
-			return err
+		if d, err = boolValue(distinct, distinctPath); err != nil {
+			return nil, false, err
 		}
 	}
-	countOf(b, alias, cols, d)
-	return nil
+	return cols, d, nil
 }
 
 // selectList answers <t>(where, order_by, …): a JSON array.

@@ -218,21 +218,8 @@ func (c *compiler) relationshipFilter(t *tables.Table, key string, v any, path s
 		return nil, invalid(p, "missing required field 'predicate'")
 	}
 	count := tables.Count{Rel: rel, Filter: visible}
-	cols, err := stringsOf(countExp["arguments"], p+".arguments")
-	if err != nil {
+	if count.Columns, count.Distinct, err = c.counted(target, countExp["arguments"], countExp["distinct"], p+".arguments", p+".distinct"); err != nil {
 		return nil, err
-	}
-	for _, name := range cols {
-		col, ok := target.Column(name)
-		if !ok || !c.selects(target, name) {
-			return nil, notFound(p+".arguments", name, target.Name+"_select_column")
-		}
-		count.Columns = append(count.Columns, col)
-	}
-	if d, ok := countExp["distinct"]; ok && d != nil {
-		if count.Distinct, err = boolValue(d, p+".distinct"); err != nil {
-			return nil, err
-		}
 	}
 	if f, ok := countExp["filter"]; ok && f != nil {
 		filter, err := c.where(target, f, p+".filter")
