@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/forwarded"
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/metadata"
@@ -67,6 +68,9 @@ type config struct {
 	// AuthJSCookies are the names of Auth.js's session cookies accepted as
 	// a session (AUTHJS_SESSION_COOKIES; "off": none).
 	AuthJSCookies []string
+	// TrustedProxies may name a request's client in X-Forwarded-For
+	// (TRUSTED_PROXIES), for the rate limits, the device list and the log.
+	TrustedProxies forwarded.Proxies
 	// PasswordResetURL is the link a password reset mail carries, {token}
 	// replaced by the token (PASSWORD_RESET_URL).
 	PasswordResetURL string
@@ -158,6 +162,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			cfg.AuthJSCookies = append(cfg.AuthJSCookies, name)
 		}
 	}
+	proxies, err := forwarded.Parse(first("TRUSTED_PROXIES"))
+	if err != nil {
+		return config{}, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
+	cfg.TrustedProxies = proxies
 	if v := first("SESSION_API_ROOT_FIELDS"); v != "" {
 		cfg.SessionAPIRenames = map[string]string{}
 		for _, pair := range strings.Split(v, ",") {

@@ -24,6 +24,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/demo"
 	"github.com/freshgraph/freshgraph/internal/document"
+	"github.com/freshgraph/freshgraph/internal/forwarded"
 	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
@@ -76,8 +77,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	if err != nil {
 		return nil, err
 	}
-	mux.Handle("/v1/graphql", scoped(authenticator, cookies, &cfg, gql))
-	mux.Handle("GET "+graph.AuthJSSessionPath, scoped(authenticator, cookies, nil, graph.AuthJSSession(resolver.Accounts, logger)))
+	mux.Handle("/v1/graphql", scoped(authenticator, cookies, cfg.TrustedProxies, &cfg, gql))
+	mux.Handle("GET "+graph.AuthJSSessionPath, scoped(authenticator, cookies, cfg.TrustedProxies, nil, graph.AuthJSSession(resolver.Accounts, logger)))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
@@ -90,7 +91,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	mux.Handle("GET /demo", demo.Handler())
 	mux.Handle("GET /demo/", demo.Handler())
-	return requestlog.Middleware(logger)(mux), nil
+	return requestlog.Middleware(logger, cfg.TrustedProxies)(mux), nil
 }
 
 //go:embed schema.graphqls
@@ -176,7 +177,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 // gets its body limit and the limits of its role; a WebSocket lives as
 // long as its client keeps it, and each of its operations gets the limits
 // of a request.
-func scoped(authenticator *auth.Authenticator, cookies *session.Cookies, cfg *config, next http.Handler) http.Handler {
+func scoped(authenticator *auth.Authenticator, cookies *session.Cookies, proxies forwarded.Proxies, cfg *config, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		caller, err := authenticator.Identify(r)
 		if err != nil {
@@ -184,7 +185,7 @@ func scoped(authenticator *auth.Authenticator, cookies *session.Cookies, cfg *co
 			return
 		}
 		ctx := auth.WithCaller(r.Context(), caller)
-		ctx, w = graph.WithExchange(ctx, w, r, cookies)
+		ctx, w = graph.WithExchange(ctx, w, r, proxies.Client(r, caller.Vouched), cookies)
 		if cfg != nil && r.Header.Get("Upgrade") == "" {
 			r.Body = http.MaxBytesReader(w, r.Body, cfg.HTTP.BodyBytes)
 			var cancel context.CancelFunc

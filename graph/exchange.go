@@ -31,34 +31,37 @@ type exchangeKey struct{}
 
 // WithExchange gives the resolvers of r their exchange: ctx carrying it,
 // and w wrapped to write the session cookie changes they queue with
-// cookies.
-func WithExchange(ctx context.Context, w http.ResponseWriter, r *http.Request, cookies *session.Cookies) (context.Context, http.ResponseWriter) {
-	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r)}, cookies: cookies}
+// cookies. address is where r comes from (forwarded.Proxies.Client).
+func WithExchange(ctx context.Context, w http.ResponseWriter, r *http.Request, address string, cookies *session.Cookies) (context.Context, http.ResponseWriter) {
+	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r, address)}, cookies: cookies}
 	return context.WithValue(ctx, exchangeKey{}, &cw.ex), cw
 }
 
 // withExchange returns ctx carrying a WebSocket's exchange: the client of
-// its upgrade request, and no cookies.
+// its upgrade request (as its own exchange has it), and no cookies.
 func withExchange(ctx context.Context, r *http.Request) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, &exchange{client: clientOf(r), noCookies: true})
+	client := exchangeFrom(r.Context()).client
+	if client.Address == "" {
+		client = clientOf(r, peerAddress(r.RemoteAddr))
+	}
+	return context.WithValue(ctx, exchangeKey{}, &exchange{client: client, noCookies: true})
 }
 
 // maxUserAgent bounds the User-Agent kept with a session: a real one is a
 // few hundred bytes.
 const maxUserAgent = 512
 
-// clientOf is where r comes from.
-func clientOf(r *http.Request) authjs.Client {
+// clientOf is r's client: its address, and its user agent.
+func clientOf(r *http.Request, address string) authjs.Client {
 	ua := r.UserAgent()
 	if len(ua) > maxUserAgent {
 		ua = ua[:maxUserAgent]
 	}
-	return authjs.Client{Address: clientAddress(r.RemoteAddr), UserAgent: strings.ToValidUTF8(ua, "")}
+	return authjs.Client{Address: address, UserAgent: strings.ToValidUTF8(ua, "")}
 }
 
-// clientAddress is the host a request came from. X-Forwarded-For is not
-// trusted: any client can send it.
-func clientAddress(remoteAddr string) string {
+// peerAddress is the host of the TCP peer.
+func peerAddress(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		return remoteAddr

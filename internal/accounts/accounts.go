@@ -103,9 +103,13 @@ func (s *Service) limit(client, field, email string) error {
 	if ok {
 		return nil
 	}
+	n, unit := int(wait.Seconds()+0.999), "seconds"
+	if n == 1 {
+		unit = "second"
+	}
 	return &hasura.Error{
 		Code:    hasura.CodeRateLimited,
-		Message: fmt.Sprintf("too many attempts; try again in %d seconds", int(wait.Seconds()+0.999)),
+		Message: fmt.Sprintf("too many attempts; try again in %d %s", n, unit),
 		Path:    hasura.FieldPath(field),
 	}
 }

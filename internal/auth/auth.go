@@ -45,6 +45,9 @@ type Caller struct {
 	Vars map[string]string
 	// Expires is when a JWT caller's token expires (zero: no exp claim).
 	Expires time.Time
+	// Vouched: the request carries the admin secret. An app server's, it
+	// may name the end user it speaks for (its address, for the limits).
+	Vouched bool
 }
 
 // Var returns the session variable name (lower case, x-hasura-…).
@@ -150,7 +153,7 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 		if role == "" {
 			role = RoleAdmin
 		}
-		return Caller{Role: role, UserID: r.Header.Get(UserIDHeader), Vars: headerVars(r.Header)}, nil
+		return Caller{Role: role, UserID: r.Header.Get(UserIDHeader), Vars: headerVars(r.Header), Vouched: true}, nil
 	}
 	if header, ok := r.Header["Authorization"]; ok && a.jwt != nil {
 		role, claims, err := a.jwt.Verify(header[0], r.Header.Get(RoleHeader))

@@ -23,6 +23,7 @@ type access struct {
 	bytes        int
 	took         time.Duration
 	id           string
+	client       string // the address the request came from (forwarded.Proxies.Client)
 }
 
 // logAccess writes a's line, of a request that ended at end: by hand when
@@ -44,7 +45,8 @@ func logAccess(logger *slog.Logger, end time.Time, a access) {
 	// The id goes as an attribute, as Handler would add it from a
 	// request's context, without walking the contexts for it.
 	logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("method", a.method), slog.String("path", a.path),
-		slog.Int("status", a.status), slog.Int("bytes", a.bytes), slog.Duration("took", a.took), slog.String("request_id", a.id))
+		slog.Int("status", a.status), slog.Int("bytes", a.bytes), slog.Duration("took", a.took), slog.String("client", a.client),
+		slog.String("request_id", a.id))
 }
 
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -53,7 +55,7 @@ var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return 
 // record at now; false if a string would need quoting or now is outside
 // what it formats as plain digits (then slog writes it).
 func appendAccess(b []byte, now time.Time, a access) ([]byte, bool) {
-	if !plain(a.method) || !plain(a.path) || !plain(a.id) {
+	if !plain(a.method) || !plain(a.path) || !plain(a.id) || !plain(a.client) {
 		return b, false
 	}
 	b = append(b, "time="...)
@@ -71,6 +73,8 @@ func appendAccess(b []byte, now time.Time, a access) ([]byte, bool) {
 	b = strconv.AppendInt(b, int64(a.bytes), 10)
 	b = append(b, " took="...)
 	b = append(b, a.took.String()...)
+	b = append(b, " client="...)
+	b = append(b, a.client...)
 	b = append(b, " request_id="...)
 	b = append(b, a.id...)
 	return append(b, '\n'), true

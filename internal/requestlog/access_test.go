@@ -14,7 +14,7 @@ func slogLine(t testing.TB, now time.Time, a access) string {
 	var out bytes.Buffer
 	r := slog.NewRecord(now, slog.LevelInfo, "request", 0)
 	r.AddAttrs(slog.String("method", a.method), slog.String("path", a.path), slog.Int("status", a.status),
-		slog.Int("bytes", a.bytes), slog.Duration("took", a.took), slog.String("request_id", a.id))
+		slog.Int("bytes", a.bytes), slog.Duration("took", a.took), slog.String("client", a.client), slog.String("request_id", a.id))
 	if err := slog.NewTextHandler(&out, nil).Handle(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func slogLine(t testing.TB, now time.Time, a access) string {
 func TestAccessLineIsSlogs(t *testing.T) {
 	india := time.FixedZone("IST", 5*3600+1800)
 	pacific := time.FixedZone("PST", -8*3600)
-	base := access{method: "POST", path: "/v1/graphql", status: 200, bytes: 1234, took: 1234567 * time.Nanosecond, id: "0123456789abcdef01234567"}
+	base := access{method: "POST", path: "/v1/graphql", status: 200, bytes: 1234, took: 1234567 * time.Nanosecond, id: "0123456789abcdef01234567", client: "2001:db8::7"}
 	for _, tt := range []struct {
 		now      time.Time
 		a        func(access) access
@@ -47,6 +47,8 @@ func TestAccessLineIsSlogs(t *testing.T) {
 		{now: time.Now(), a: func(a access) access { a.path = "/demo/~x%20y;a,b@c!d$e&f'g(h)i*j+k:l"; return a }},
 		{now: time.Now(), a: func(a access) access { a.status, a.bytes, a.took = 101, 0, 0; return a }},
 		{now: time.Now(), a: func(a access) access { a.took = 3*time.Minute + time.Second; return a }},
+		{now: time.Now(), a: func(a access) access { a.client = "192.0.2.1"; return a }},
+		{now: time.Now(), a: func(a access) access { a.client = ""; return a }, declined: true},
 	} {
 		a := base
 		if tt.a != nil {
@@ -69,18 +71,18 @@ func TestAccessLogFallsBackToSlog(t *testing.T) {
 	var out bytes.Buffer
 	batch := NewBatch(&out, time.Hour)
 	logger := slog.New(NewTextHandler(batch))
-	logAccess(logger, time.Now(), access{method: "GET", path: "/a b", status: 404, bytes: 9, took: time.Millisecond, id: "x1"})
-	logAccess(logger, time.Now(), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x2"})
+	logAccess(logger, time.Now(), access{method: "GET", path: "/a b", status: 404, bytes: 9, took: time.Millisecond, id: "x1", client: "192.0.2.1"})
+	logAccess(logger, time.Now(), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x2", client: "192.0.2.1"})
 	// A logger with attributes added is not the plain one.
-	logAccess(logger.With("instance", "a"), time.Now(), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x3"})
+	logAccess(logger.With("instance", "a"), time.Now(), access{method: "GET", path: "/ok", status: 200, bytes: 2, took: time.Millisecond, id: "x3", client: "192.0.2.1"})
 	if err := batch.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	want := []string{
-		`level=INFO msg=request method=GET path="/a b" status=404 bytes=9 took=1ms request_id=x1`,
-		`level=INFO msg=request method=GET path=/ok status=200 bytes=2 took=1ms request_id=x2`,
-		`level=INFO msg=request instance=a method=GET path=/ok status=200 bytes=2 took=1ms request_id=x3`,
+		`level=INFO msg=request method=GET path="/a b" status=404 bytes=9 took=1ms client=192.0.2.1 request_id=x1`,
+		`level=INFO msg=request method=GET path=/ok status=200 bytes=2 took=1ms client=192.0.2.1 request_id=x2`,
+		`level=INFO msg=request instance=a method=GET path=/ok status=200 bytes=2 took=1ms client=192.0.2.1 request_id=x3`,
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("lines: %q", lines)
@@ -94,12 +96,12 @@ func TestAccessLogFallsBackToSlog(t *testing.T) {
 }
 
 func FuzzAccessLine(f *testing.F) {
-	f.Add("POST", "/v1/graphql", "abc", 200, 10, int64(1234567), int64(1764598854123456789), 0)
-	f.Add("GET", "/a b", "x", 404, 0, int64(0), int64(0), 3600)
-	f.Add("GET", "/é", "x", 500, 1, int64(-5), int64(-62135596800000000), -1800)
-	f.Fuzz(func(t *testing.T, method, path, id string, status, n int, took, unixNano int64, offset int) {
+	f.Add("POST", "/v1/graphql", "abc", "192.0.2.1", 200, 10, int64(1234567), int64(1764598854123456789), 0)
+	f.Add("GET", "/a b", "x", "::1", 404, 0, int64(0), int64(0), 3600)
+	f.Add("GET", "/é", "x", "fe80::1%eth0", 500, 1, int64(-5), int64(-62135596800000000), -1800)
+	f.Fuzz(func(t *testing.T, method, path, id, client string, status, n int, took, unixNano int64, offset int) {
 		now := time.Unix(0, unixNano).In(time.FixedZone("Z", offset%(18*3600)))
-		a := access{method: method, path: path, status: status, bytes: n, took: time.Duration(took), id: id}
+		a := access{method: method, path: path, status: status, bytes: n, took: time.Duration(took), id: id, client: client}
 		if got, ok := appendAccess(nil, now, a); ok {
 			if want := slogLine(t, now, a); string(got) != want {
 				t.Fatalf("\n got %q\nwant %q", got, want)

@@ -5,6 +5,8 @@
 package requestlog
 
 import (
+	"github.com/freshgraph/freshgraph/internal/forwarded"
+
 	"bufio"
 	"context"
 	"encoding/binary"
@@ -65,9 +67,10 @@ func (h Handler) WithGroup(name string) slog.Handler {
 }
 
 // Middleware assigns the request id (keeping a sane one sent by a proxy), logs
-// the request when it ends, and recovers from panics. It never logs headers,
+// the request when it ends with the address it came from (through the
+// trusted proxies), and recovers from panics. It never logs headers,
 // bodies or query strings: they can hold secrets.
-func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
+func Middleware(logger *slog.Logger, proxies forwarded.Proxies) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get(Header)
@@ -89,7 +92,8 @@ func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
 					}
 				}
 				end := time.Now()
-				logAccess(logger, end, access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: end.Sub(start), id: id})
+				logAccess(logger, end, access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: end.Sub(start), id: id,
+					client: proxies.Client(r, false)})
 			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
 		})

@@ -16,7 +16,7 @@ import (
 func TestEveryRequestIsLoggedWithItsID(t *testing.T) {
 	var out bytes.Buffer
 	logger := slog.New(Handler{Handler: slog.NewTextHandler(&out, nil)})
-	h := Middleware(logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(logger, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logger.WarnContext(r.Context(), "inside")
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("12345"))
@@ -44,7 +44,7 @@ func TestEveryRequestIsLoggedWithItsID(t *testing.T) {
 		if !strings.Contains(lines[0], "level=WARN msg=inside request_id="+id) {
 			t.Errorf("the handler's record: %s", lines[0])
 		}
-		if !regexp.MustCompile(`^time=\S+ level=INFO msg=request method=POST path=/v1/graphql status=418 bytes=5 took=\S+ request_id=` + regexp.QuoteMeta(id) + `$`).MatchString(lines[1]) {
+		if !regexp.MustCompile(`^time=\S+ level=INFO msg=request method=POST path=/v1/graphql status=418 bytes=5 took=\S+ client=192\.0\.2\.1 request_id=` + regexp.QuoteMeta(id) + `$`).MatchString(lines[1]) {
 			t.Errorf("the access line: %s", lines[1])
 		}
 		if strings.Contains(out.String(), "secret") {
