@@ -399,8 +399,8 @@ func TestAdminHasEveryRootField(t *testing.T) {
 	for range append(out.Data.Schema.QueryType.Fields, out.Data.Schema.MutationType.Fields...) {
 		n++
 	}
-	if n != 5*10+11 {
-		t.Errorf("%d root fields, want %d (ten per table and eleven of the session API)", n, 5*10+11)
+	if n != 5*10+12 {
+		t.Errorf("%d root fields, want %d (ten per table and twelve of the session API)", n, 5*10+12)
 	}
 }
 
@@ -431,7 +431,7 @@ func TestIntrospectionShowsEachRoleItsOwnSchema(t *testing.T) {
 		return join(out.Data.Schema.QueryType.Fields), join(out.Data.Schema.MutationType.Fields), join(out.Data.Users.Fields)
 	}
 	query, mutation, users := names(nil)
-	if query != "session activeSessions" || mutation != "signUp signIn signOut revokeSession signOutEverywhere changePassword requestPasswordReset resetPassword updateUserProfile" || users != "email emailVerified id image name" {
+	if query != "session activeSessions" || mutation != "signUp signIn verifyPassword signOut revokeSession signOutEverywhere changePassword requestPasswordReset resetPassword updateUserProfile" || users != "email emailVerified id image name" {
 		t.Errorf("anonymous sees query_root %q, mutation_root %q, users %q", query, mutation, users)
 	}
 	query, _, users = names(adminHeaders)
@@ -440,7 +440,7 @@ func TestIntrospectionShowsEachRoleItsOwnSchema(t *testing.T) {
 	}
 	posing := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": aliceID}
 	query, mutation, _ = names(posing)
-	if query != "session activeSessions users users_by_pk" || mutation != "signUp signIn signOut revokeSession signOutEverywhere changePassword requestPasswordReset resetPassword updateUserProfile update_users update_users_by_pk update_users_many" {
+	if query != "session activeSessions users users_by_pk" || mutation != "signUp signIn verifyPassword signOut revokeSession signOutEverywhere changePassword requestPasswordReset resetPassword updateUserProfile update_users update_users_by_pk update_users_many" {
 		t.Errorf("role user sees query_root %q, mutation_root %q", query, mutation)
 	}
 }

@@ -483,3 +483,44 @@ func TestSessionExpirySlidesOncePerUpdateAge(t *testing.T) {
 		t.Errorf("after sliding: answered %v, stored %v; want both 30 days out", out.Data.Session.Expires, stored)
 	}
 }
+
+// verifyPassword answers the user of a right email and password and starts
+// nothing: no cookie, no session row; a wrong one is signIn's error, after
+// the same work, under the same limits. An app server asks it with the
+// admin secret, naming its user's address.
+func TestVerifyPasswordStartsNothing(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	signUpAs(t, newBrowser(t), s, "cred@example.com", "Cred")
+	const verify = `mutation ($email: String!, $password: String!) { verifyPassword(email: $email, password: $password) { id name email } }`
+	app := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Forwarded-For": "198.51.100.9"}
+	body := func(email, password string) string {
+		b, _ := json.Marshal(map[string]any{"query": verify, "variables": map[string]any{"email": email, "password": password}})
+		return string(b)
+	}
+	got, resp := s.postWith(t, s.Client(), body("CRED@example.com ", "correct horse battery"), app)
+	assertJSON(t, got, `{"data":{"verifyPassword":{"id":`+jsonID(t, s, "cred@example.com")+`,"name":"Cred","email":"cred@example.com"}}}`)
+	if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+		t.Errorf("verifyPassword set cookies: %q", c)
+	}
+	var sessions int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM sessions`).Scan(&sessions); err != nil || sessions != 1 {
+		t.Errorf("%d sessions (the sign-up's one), %v", sessions, err)
+	}
+	denied := `{"errors":[{"message":"invalid email or password","extensions":{"code":"access-denied","path":"$.selectionSet.verifyPassword"}}]}`
+	assertJSON(t, s.post(t, body("cred@example.com", "wrong password!"), app), denied)
+	assertJSON(t, s.post(t, body("nobody@example.com", "correct horse battery"), app), denied)
+	// The email's limit is signIn's: spent by verifyPassword, it holds for
+	// signIn too.
+	for range accountsEmailBurst - 2 {
+		assertJSON(t, s.post(t, body("cred@example.com", "wrong password!"), app), denied)
+	}
+	limited := s.post(t, body("cred@example.com", "correct horse battery"), app)
+	if !strings.Contains(string(limited), `"rate-limited"`) {
+		t.Errorf("not limited: %s", limited)
+	}
+	b, _ := json.Marshal(map[string]any{"query": signIn, "variables": map[string]any{"email": "cred@example.com", "password": "correct horse battery"}})
+	if got := s.post(t, string(b), nil); !strings.Contains(string(got), `"rate-limited"`) {
+		t.Errorf("signIn after the email's limit was spent by verifyPassword: %s", got)
+	}
+}

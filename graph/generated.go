@@ -65,6 +65,7 @@ type ComplexityRoot struct {
 		SignOutEverywhere    func(childComplexity int, keepCurrent bool) int
 		SignUp               func(childComplexity int, email string, password string, name *string) int
 		UpdateUserProfile    func(childComplexity int, name *string, image *string) int
+		VerifyPassword       func(childComplexity int, email string, password string) int
 	}
 
 	Query_root struct {
@@ -83,6 +84,7 @@ type SessionResolver interface {
 type Mutation_rootResolver interface {
 	SignUp(ctx context.Context, email string, password string, name *string) (*Session, error)
 	SignIn(ctx context.Context, email string, password string) (*Session, error)
+	VerifyPassword(ctx context.Context, email string, password string) (RawJSON, error)
 	SignOut(ctx context.Context) (bool, error)
 	RevokeSession(ctx context.Context, id string) (bool, error)
 	SignOutEverywhere(ctx context.Context, keepCurrent bool) (int, error)
@@ -264,6 +266,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation_root.UpdateUserProfile(childComplexity, args["name"].(*string), args["image"].(*string)), true
+	case "mutation_root.verifyPassword":
+		if e.ComplexityRoot.Mutation_root.VerifyPassword == nil {
+			break
+		}
+
+		args, err := ec.field_mutation_root_verifyPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation_root.VerifyPassword(childComplexity, args["email"].(string), args["password"].(string)), true
 
 	case "query_root.activeSessions":
 		if e.ComplexityRoot.Query_root.ActiveSessions == nil {
@@ -437,6 +450,13 @@ extend type mutation_root {
   sign in with an email and password: sets a new session cookie
   """
   signIn(email: String!, password: String!): Session!
+
+  """
+  check an email and password as signIn does (the same work for a wrong
+  one, the same limits) and answer the user, starting no session: what an
+  app's own sign-in (Auth.js's Credentials provider's authorize) asks
+  """
+  verifyPassword(email: String!, password: String!): users!
 
   """
   end the caller's session everywhere at once and expire its cookie; false
@@ -864,6 +884,28 @@ func (ec *executionContext) field_mutation_root_updateUserProfile_args(ctx conte
 		return nil, err
 	}
 	args["image"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_mutation_root_verifyPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
 	return args, nil
 }
 
@@ -2249,6 +2291,50 @@ func (ec *executionContext) fieldContext_mutation_root_signIn(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _mutation_root_verifyPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_mutation_root_verifyPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation_root().VerifyPassword(ctx, fc.Args["email"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v RawJSON) graphql.Marshaler {
+			return ec.marshalNusers2githubᚗcomᚋfreshgraphᚋfreshgraphᚋgraphᚐRawJSON(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_mutation_root_verifyPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "mutation_root",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type users does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_mutation_root_verifyPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _mutation_root_signOut(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3177,6 +3263,13 @@ func (ec *executionContext) _mutation_root(ctx context.Context, sel ast.Selectio
 		case "signIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._mutation_root_signIn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verifyPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._mutation_root_verifyPassword(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -114,6 +114,16 @@ func (r mutationRoot) SignIn(ctx context.Context, email, password string) (*Sess
 	})
 }
 
+// VerifyPassword checks an email and password and answers the user.
+func (r mutationRoot) VerifyPassword(ctx context.Context, email, password string) (RawJSON, error) {
+	fc := graphql.GetFieldContext(ctx)
+	user, err := engine.UserJSON(graphql.GetOperationContext(ctx), fc.Field.Selections, viewFrom(ctx), auth.CallerFrom(ctx), "$.selectionSet."+fc.Field.Name)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.VerifyPassword(ctx, exchangeFrom(ctx).client, email, password, user)
+}
+
 // startSession answers a mutation that signs in: start begins the session
 // for the request's client, reading the user for the selection, and its
 // cookie goes out with the answer.

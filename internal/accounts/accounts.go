@@ -154,26 +154,45 @@ func (s *Service) SignUp(ctx context.Context, client authjs.Client, email, pw st
 // SignIn checks the password and starts a new session under a new token. An
 // unknown email and a wrong password give the same error after the same work.
 func (s *Service) SignIn(ctx context.Context, client authjs.Client, email, pw string, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
-	const field = "signIn"
+	id, userJSON, err := s.checkCredentials(ctx, "signIn", client, email, pw, user)
+	if err != nil {
+		return nil, session.Cookie{}, err
+	}
+	return s.startSession(ctx, id, userJSON, client)
+}
+
+// VerifyPassword checks an email and password as SignIn does — the same
+// work for a wrong one, the same limits — and answers the user, starting
+// nothing: what an app's own sign-in (a Credentials provider's authorize)
+// asks of its users' passwords.
+func (s *Service) VerifyPassword(ctx context.Context, client authjs.Client, email, pw string, user sqlbuild.Fragment) ([]byte, error) {
+	_, userJSON, err := s.checkCredentials(ctx, "verifyPassword", client, email, pw, user)
+	return userJSON, err
+}
+
+// checkCredentials is the user of email whose password is pw: its id and
+// its JSON as user writes it, or the one error of a wrong email or
+// password, for field. An unknown email costs what a wrong password does.
+func (s *Service) checkCredentials(ctx context.Context, field string, client authjs.Client, email, pw string, user sqlbuild.Fragment) (string, []byte, error) {
 	email, err := normalizeEmail(field, email)
 	if err != nil {
-		return nil, session.Cookie{}, errBadCredentials.AtPath(hasura.FieldPath(field))
+		return "", nil, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
 	if err := s.limit(client.Address, field, email); err != nil {
-		return nil, session.Cookie{}, err
+		return "", nil, err
 	}
 	id, hash, userJSON, err := authjs.UserWithPassword(ctx, s.conn(ctx), email, user)
 	if err != nil {
-		return nil, session.Cookie{}, err
+		return "", nil, err
 	}
 	ok, err := s.passwords.Verify(ctx, pw, hash)
 	if err != nil {
-		return nil, session.Cookie{}, err
+		return "", nil, err
 	}
 	if !ok || id == "" {
-		return nil, session.Cookie{}, errBadCredentials.AtPath(hasura.FieldPath(field))
+		return "", nil, errBadCredentials.AtPath(hasura.FieldPath(field))
 	}
-	return s.startSession(ctx, id, userJSON, client)
+	return id, userJSON, nil
 }
 
 // startSession starts a session of userID. Always under a new token: a
