@@ -21,6 +21,7 @@ import (
 	"github.com/freshgraph/freshgraph/graph"
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/demo"
 	"github.com/freshgraph/freshgraph/internal/document"
@@ -72,7 +73,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	mux := http.NewServeMux()
 	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token,
-		AuthJSCookies: cfg.AuthJSCookies, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole)})
+		AuthJSCookies: cfg.AuthJSCookies, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole),
+		LiveSession: func(ctx context.Context, token string) (bool, error) { return authjs.SessionIsLive(ctx, pool, token) }})
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
 	if err != nil {
 		return nil, err

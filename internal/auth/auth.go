@@ -89,6 +89,7 @@ type Authenticator struct {
 	jwt             *jwtauth.Verifier  // nil: no JWT mode
 	sessionToken    func(*http.Request) (string, bool)
 	authJSCookies   []string
+	liveSession     func(context.Context, string) (bool, error)
 	unauthorized    Role
 }
 
@@ -104,6 +105,9 @@ type Config struct {
 	// is the sessionToken of a sessions row (its database strategy), read
 	// when the request has no cookie of freshgraph's own.
 	AuthJSCookies []string
+	// LiveSession reports whether an Auth.js cookie's token names a live
+	// session (authjs.SessionIsLive).
+	LiveSession func(ctx context.Context, token string) (bool, error)
 	// UnauthorizedRole is the role of a caller with no credentials
 	// (HASURA_GRAPHQL_UNAUTHORIZED_ROLE); empty: anonymous.
 	UnauthorizedRole Role
@@ -111,7 +115,8 @@ type Config struct {
 
 // NewAuthenticator returns an Authenticator.
 func NewAuthenticator(c Config) *Authenticator {
-	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, authJSCookies: c.AuthJSCookies, unauthorized: c.UnauthorizedRole}
+	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, authJSCookies: c.AuthJSCookies, liveSession: c.LiveSession,
+		unauthorized: c.UnauthorizedRole}
 	if a.unauthorized == "" {
 		a.unauthorized = RoleAnonymous
 	}
@@ -166,22 +171,38 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 		return Caller{Role: RoleUser, SessionToken: token}, nil
 	}
 	for _, name := range a.authJSCookies {
-		if c, err := r.Cookie(name); err == nil && saneToken(c.Value) {
-			return Caller{Role: RoleUser, SessionToken: c.Value, AuthJS: true}, nil
+		c, err := r.Cookie(name)
+		if err != nil || !sessionShaped(c.Value) {
+			continue
 		}
+		// Auth.js's cookie outlives its session (a sign-out elsewhere, an
+		// expiry): one that names none is no credential, so its visitor
+		// keeps what the unauthorized role may do.
+		if a.liveSession != nil {
+			live, err := a.liveSession(r.Context(), c.Value)
+			if err != nil {
+				return Caller{}, err
+			}
+			if !live {
+				continue
+			}
+		}
+		return Caller{Role: RoleUser, SessionToken: c.Value, AuthJS: true}, nil
 	}
 	return Caller{Role: a.unauthorized}, nil
 }
 
-// saneToken reports whether v can be an Auth.js session token: Auth.js
-// writes a UUID or random URL-safe characters. Anything else (a JWT
-// strategy's long encrypted cookie, say) is no session row's.
-func saneToken(v string) bool {
-	if v == "" || len(v) > 256 {
+// sessionShaped reports whether v can be an Auth.js database session's
+// token: Auth.js writes a UUID (v5, and v4's default) or random hex (v4),
+// and an app's own generateSessionToken URL-safe characters. Anything else
+// — a JWT strategy's encrypted cookie, with its dots, say — is never
+// looked up as one.
+func sessionShaped(v string) bool {
+	if len(v) < 16 || len(v) > 256 {
 		return false
 	}
 	for i := range len(v) {
-		if c := v[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+		if c := v[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}

@@ -289,6 +289,15 @@ func DeleteExpired(ctx context.Context, db database.Conn, batch int) (sessions, 
 	return sessions, tokens, true, tx.Commit(ctx)
 }
 
+// SessionIsLive reports whether token names a live session: the one
+// lookup an Auth.js cookie costs before it is taken for a session, so that
+// a stale one leaves its visitor anonymous, not a user of no session.
+func SessionIsLive(ctx context.Context, db database.Conn, token string) (bool, error) {
+	var live bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE "sessionToken" = $1 AND expires > now())`, token).Scan(&live)
+	return live, err
+}
+
 // EndSession deletes the session with token, so every copy of its cookie is
 // dead at once; it reports whether the session was live.
 func EndSession(ctx context.Context, db database.Conn, token string) (bool, error) {
