@@ -7,4 +7,5 @@ import (
 const (
 	accountsEmailBurst   = accounts.EmailBurst
 	accountsAddressBurst = accounts.AddressBurst
+	accountsAddressEvery = accounts.AddressEvery
 )
