@@ -68,6 +68,11 @@ type config struct {
 	// AuthJSCookies are the names of Auth.js's session cookies accepted as
 	// a session (AUTHJS_SESSION_COOKIES; "off": none).
 	AuthJSCookies []string
+	// AuthJSSecrets are the app's Auth.js secrets, newest first
+	// (AUTH_SECRET, NEXTAUTH_SECRET, AUTH_SECRET_1…3): with them its JWT
+	// strategy's session cookie is a session, and its CSRF cookie is
+	// checked at /api/auth/session.
+	AuthJSSecrets []string
 	// TrustedProxies may name a request's client in X-Forwarded-For
 	// (TRUSTED_PROXIES), for the rate limits, the device list and the log.
 	TrustedProxies forwarded.Proxies
@@ -82,6 +87,29 @@ type config struct {
 // defaultAuthJSCookies are the session cookies of Auth.js's database
 // strategy: v5's, and v4's (next-auth), each with its __Secure- form.
 var defaultAuthJSCookies = []string{"authjs.session-token", "__Secure-authjs.session-token", "next-auth.session-token", "__Secure-next-auth.session-token"}
+
+// authJSSecrets are the Auth.js secrets named as Auth.js names them:
+// AUTH_SECRET (or next-auth v4's NEXTAUTH_SECRET), a comma-separated list
+// newest first, and before them AUTH_SECRET_1, _2 and _3 in Auth.js's own
+// order (_3 first).
+func authJSSecrets(getenv func(string) string) []string {
+	var secrets []string
+	for _, name := range []string{"AUTH_SECRET_3", "AUTH_SECRET_2", "AUTH_SECRET_1"} {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	list := getenv("AUTH_SECRET")
+	if list == "" {
+		list = getenv("NEXTAUTH_SECRET")
+	}
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	return secrets
+}
 
 // httpLimits bound what a client may send over HTTP and WebSocket.
 type httpLimits struct {
@@ -162,6 +190,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 			cfg.AuthJSCookies = append(cfg.AuthJSCookies, name)
 		}
 	}
+	cfg.AuthJSSecrets = authJSSecrets(getenv)
 	proxies, err := forwarded.Parse(first("TRUSTED_PROXIES"))
 	if err != nil {
 		return config{}, fmt.Errorf("TRUSTED_PROXIES: %w", err)

@@ -57,6 +57,22 @@ func TestLoadConfig(t *testing.T) {
 		}
 	}
 
+	// Auth.js's secrets under Auth.js's names, newest first.
+	for _, c := range []struct {
+		env  func(string) string
+		want []string
+	}{
+		{env(), nil},
+		{env("NEXTAUTH_SECRET", "v4-secret"), []string{"v4-secret"}},
+		{env("AUTH_SECRET", "v5-secret", "NEXTAUTH_SECRET", "v4-secret"), []string{"v5-secret"}},
+		{env("AUTH_SECRET", "new, old"), []string{"new", "old"}},
+		{env("AUTH_SECRET", "s", "AUTH_SECRET_1", "s1", "AUTH_SECRET_3", "s3"), []string{"s3", "s1", "s"}},
+	} {
+		if cfg, err = loadConfig(c.env); err != nil || !slices.Equal(cfg.AuthJSSecrets, c.want) {
+			t.Errorf("Auth.js secrets %q, %v; want %q", cfg.AuthJSSecrets, err, c.want)
+		}
+	}
+
 	// Hasura's settings, its booleans read as Hasura reads them.
 	cfg, err = loadConfig(env("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES", "Yes", "HASURA_GRAPHQL_UNAUTHORIZED_ROLE", "public"))
 	if err != nil || !cfg.StringifyNumbers || cfg.UnauthorizedRole != "public" {

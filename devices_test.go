@@ -429,12 +429,14 @@ func TestAuthJSSessionCookies(t *testing.T) {
 	if got := queryStrings(t, s, `SELECT to_char(expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM sessions WHERE "sessionToken" = '6c4e1f1a-authjs-token'`); got[0] != expires.Format("2006-01-02T15:04:05.000Z") {
 		t.Errorf("the Auth.js session's expiry moved to %s", got[0])
 	}
-	// Signed out: {} as Auth.js answers it, with or without a dead cookie.
-	if got, _ := get("/api/auth/session", ""); got != "{}" {
-		t.Errorf("no cookie: %s", got)
-	}
-	if got, _ := get("/api/auth/session", "authjs.session-token=no-such-token"); got != "{}" {
-		t.Errorf("a dead cookie: %s", got)
+	// Signed out, with or without a dead cookie: {} as next-auth v4
+	// answers, or null as Auth.js v5 does, to the app whose cookie it is
+	// (and v4's to one with no cookie: AUTHJS_SESSION_COOKIES names both).
+	for cookie, want := range map[string]string{"": "{}", "authjs.session-token=no-such-token": "null",
+		"next-auth.session-token=no-such-token": "{}", "__Secure-authjs.session-token=no-such-token": "null"} {
+		if got, _ := get("/api/auth/session", cookie); got != want {
+			t.Errorf("signed out, cookie %q: %s, want %s", cookie, got, want)
+		}
 	}
 	// signOut through GraphQL ends the row: the Auth.js app is signed out too.
 	got, resp := post("authjs.session-token=6c4e1f1a-authjs-token", `mutation { signOut }`)
@@ -451,7 +453,7 @@ func TestAuthJSSessionCookies(t *testing.T) {
 	off := newTestServerOn(t, s.dbURL, func(c *config) { c.AuthJSCookies = nil })
 	req, _ := http.NewRequest(http.MethodGet, off.URL+"/api/auth/session", nil)
 	req.Header.Set("Cookie", "authjs.session-token=off-token")
-	if body, _ := doWith(t, http.DefaultClient, req); string(body) != "{}" {
+	if body, _ := doWith(t, http.DefaultClient, req); string(body) != "null" {
 		t.Errorf("AUTHJS_SESSION_COOKIES=off: %s", body)
 	}
 }

@@ -154,7 +154,9 @@ func (s *testServer) do(t testing.TB, req *http.Request) []byte {
 	return b
 }
 
-func doWith(t testing.TB, client *http.Client, req *http.Request) ([]byte, *http.Response) {
+// rawDo sends req with client and returns the response, whatever its
+// status.
+func rawDo(t testing.TB, client *http.Client, req *http.Request) ([]byte, *http.Response) {
 	t.Helper()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -165,6 +167,14 @@ func doWith(t testing.TB, client *http.Client, req *http.Request) ([]byte, *http
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b, resp
+}
+
+// doWith sends req with client and returns the response, which must be a
+// 200 of JSON.
+func doWith(t testing.TB, client *http.Client, req *http.Request) ([]byte, *http.Response) {
+	t.Helper()
+	b, resp := rawDo(t, client, req)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d, want 200; body %s", resp.StatusCode, b)
 	}

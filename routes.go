@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/authjwt"
 	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/demo"
 	"github.com/freshgraph/freshgraph/internal/document"
@@ -42,6 +44,8 @@ import (
 //	GET  /            GraphiQL, talking to /v1/graphql with the browser's cookies
 //	     /v1/graphql  GraphQL, as Hasura answers it
 //	GET  /api/auth/session  the session as Auth.js's endpoint answers it, fresh
+//	POST /api/auth/session  the same, for useSession().update(), CSRF-checked
+//	GET  /api/auth/csrf     Auth.js's CSRF token (with an Auth.js secret)
 //	GET  /healthz     "OK" when PostgreSQL answers, 500 "ERROR" otherwise
 //	GET  /v1/version  {"version": "…"}
 //	GET  /demo        the demo page: profile form and user menu, live
@@ -72,15 +76,20 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}
 	mux := http.NewServeMux()
+	authJWT := authjwt.New(cfg.AuthJSSecrets, cfg.AuthJSCookies)
 	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token,
-		AuthJSCookies: cfg.AuthJSCookies, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole),
+		AuthJSCookies: cfg.AuthJSCookies, AuthJWT: authJWT, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole),
 		LiveSession: func(ctx context.Context, token string) (bool, error) { return authjs.SessionIsLive(ctx, pool, token) }})
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
 	if err != nil {
 		return nil, err
 	}
 	mux.Handle("/v1/graphql", scoped(authenticator, cookies, cfg.TrustedProxies, &cfg, gql))
-	mux.Handle("GET "+graph.AuthJSSessionPath, scoped(authenticator, cookies, cfg.TrustedProxies, nil, graph.AuthJSSession(resolver.Accounts, logger)))
+	authJS := &graph.AuthJSEndpoint{Accounts: resolver.Accounts, Tokens: authJWT, V5: onlyV5(cfg.AuthJSCookies), BodyBytes: cfg.HTTP.BodyBytes, Logger: logger}
+	authJSSession := scoped(authenticator, cookies, cfg.TrustedProxies, nil, authJS.Session())
+	mux.Handle("GET "+graph.AuthJSSessionPath, authJSSession)
+	mux.Handle("POST "+graph.AuthJSSessionPath, authJSSession)
+	mux.Handle("GET "+graph.AuthJSCSRFPath, authJS.CSRF())
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
@@ -94,6 +103,12 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("GET /demo", demo.Handler())
 	mux.Handle("GET /demo/", demo.Handler())
 	return requestlog.Middleware(logger, cfg.TrustedProxies)(mux), nil
+}
+
+// onlyV5 reports whether the Auth.js cookies read are all Auth.js v5's:
+// then a visitor with no cookie is answered as v5's client expects.
+func onlyV5(names []string) bool {
+	return len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return !strings.Contains(n, "authjs.") })
 }
 
 //go:embed schema.graphqls

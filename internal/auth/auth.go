@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/freshgraph/freshgraph/internal/authjwt"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 )
@@ -33,9 +34,11 @@ type Caller struct {
 	// user it belongs to, and whether it is still live, is decided in SQL by
 	// the statement that uses it, so there is no extra round trip for it.
 	SessionToken string
-	// AuthJS: SessionToken came from Auth.js's own session cookie (its
-	// database strategy), which Auth.js owns: freshgraph neither sets,
-	// clears nor slides it.
+	// AuthJS: the caller came with Auth.js's own session cookie, which
+	// Auth.js owns: freshgraph neither sets, clears nor slides it (but as
+	// Auth.js's session endpoint would). Its SessionToken is set for the
+	// database strategy's; for the JWT strategy's, UserID and Expires are
+	// the token's subject and expiry.
 	AuthJS bool
 	// UserID is X-Hasura-User-Id, from a JWT's claims or, for the admin
 	// posing as another role, from the request's headers.
@@ -89,6 +92,7 @@ type Authenticator struct {
 	jwt             *jwtauth.Verifier  // nil: no JWT mode
 	sessionToken    func(*http.Request) (string, bool)
 	authJSCookies   []string
+	authJWT         *authjwt.Reader
 	liveSession     func(context.Context, string) (bool, error)
 	unauthorized    Role
 }
@@ -105,6 +109,9 @@ type Config struct {
 	// is the sessionToken of a sessions row (its database strategy), read
 	// when the request has no cookie of freshgraph's own.
 	AuthJSCookies []string
+	// AuthJWT reads the session cookies of Auth.js's JWT strategy (nil:
+	// there is no Auth.js secret to read them with).
+	AuthJWT *authjwt.Reader
 	// LiveSession reports whether an Auth.js cookie's token names a live
 	// session (authjs.SessionIsLive).
 	LiveSession func(ctx context.Context, token string) (bool, error)
@@ -115,8 +122,8 @@ type Config struct {
 
 // NewAuthenticator returns an Authenticator.
 func NewAuthenticator(c Config) *Authenticator {
-	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, authJSCookies: c.AuthJSCookies, liveSession: c.LiveSession,
-		unauthorized: c.UnauthorizedRole}
+	a := &Authenticator{jwt: c.JWT, sessionToken: c.SessionToken, authJSCookies: c.AuthJSCookies, authJWT: c.AuthJWT,
+		liveSession: c.LiveSession, unauthorized: c.UnauthorizedRole}
 	if a.unauthorized == "" {
 		a.unauthorized = RoleAnonymous
 	}
@@ -142,7 +149,8 @@ const (
 // Identify returns the caller of r, or Hasura's error when r presents
 // credentials that are wrong. As in Hasura, the admin secret is checked first,
 // then a JWT in Authorization (in JWT mode); after those, freshgraph's own
-// session cookie, and else the caller has the unauthorized role.
+// session cookie, then Auth.js's (its JWT strategy's, then its database
+// strategy's), and else the caller has the unauthorized role.
 func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 	secret, sent := adminSecretOf(r)
 	if sent {
@@ -169,6 +177,12 @@ func (a *Authenticator) Identify(r *http.Request) (Caller, error) {
 	}
 	if token, ok := a.sessionToken(r); ok {
 		return Caller{Role: RoleUser, SessionToken: token}, nil
+	}
+	// Only the token's subject is taken, and the user read fresh by it. A
+	// token that does not decrypt or has expired is no credential: its
+	// visitor is anonymous, as Auth.js would have it signed out.
+	if t, ok := a.authJWT.Read(r, time.Now()); ok {
+		return Caller{Role: RoleUser, UserID: t.Subject, Expires: t.Expires, AuthJS: true}, nil
 	}
 	for _, name := range a.authJSCookies {
 		c, err := r.Cookie(name)

@@ -9,8 +9,10 @@ package authjs
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -112,7 +114,8 @@ func JWTSessionLive(caller auth.Caller) bool {
 // UserByID reads the JSON of the user with id, or reports false.
 func UserByID(ctx context.Context, db database.Conn, id string, user sqlbuild.Fragment) ([]byte, bool, error) {
 	b := &sqlbuild.Builder{}
-	b.S("SELECT ").Embed(user).S(" FROM users u WHERE u.id = ").TypedArg(id, "uuid")
+	b.S("SELECT ").Embed(user).S(" FROM users u WHERE u.id = ")
+	userID(b, id)
 	var userJSON []byte
 	found, err := queryJSON(ctx, db, b, &userJSON)
 	return userJSON, found, err
@@ -165,10 +168,22 @@ type Device struct {
 // token (a cookie caller), or its X-Hasura-User-Id.
 func ownUserID(b *sqlbuild.Builder, caller auth.Caller) {
 	if caller.SessionToken == "" {
-		b.TypedArg(caller.UserID, "uuid")
+		userID(b, caller.UserID)
 		return
 	}
 	UserOfSession(b, caller.SessionToken)
+}
+
+// userID writes id as a users.id: an X-Hasura-User-Id that is no UUID (a
+// token's subject from elsewhere, say "42") names none of the users here,
+// rather than failing the statement.
+func userID(b *sqlbuild.Builder, id string) {
+	parsed, err := uuid.Parse(id)
+	if err != nil || strings.HasPrefix(id, "urn:") {
+		b.S("NULL::uuid")
+		return
+	}
+	b.TypedArg(parsed.String(), "uuid")
 }
 
 // Devices lists the live sessions of the caller's user: the current one
