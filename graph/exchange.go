@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/forwarded"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -42,7 +43,7 @@ func WithExchange(ctx context.Context, w http.ResponseWriter, r *http.Request, a
 func withExchange(ctx context.Context, r *http.Request) context.Context {
 	client := exchangeFrom(r.Context()).client
 	if client.Address == "" {
-		client = clientOf(r, peerAddress(r.RemoteAddr))
+		client = clientOf(r, forwarded.Peer(r.RemoteAddr))
 	}
 	return context.WithValue(ctx, exchangeKey{}, &exchange{client: client, noCookies: true})
 }
@@ -58,15 +59,6 @@ func clientOf(r *http.Request, address string) authjs.Client {
 		ua = ua[:maxUserAgent]
 	}
 	return authjs.Client{Address: address, UserAgent: strings.ToValidUTF8(ua, "")}
-}
-
-// peerAddress is the host of the TCP peer.
-func peerAddress(remoteAddr string) string {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		return remoteAddr
-	}
-	return host
 }
 
 func exchangeFrom(ctx context.Context) *exchange {

@@ -56,7 +56,7 @@ func (p Proxies) trusts(addr string) bool {
 // is trusted (it carries the admin secret: an app server's, signing its
 // users in), so it may name one more hop, the address it speaks for.
 func (p Proxies) Client(r *http.Request, vouched bool) string {
-	hops := []string{peer(r.RemoteAddr)}
+	hops := []string{Peer(r.RemoteAddr)}
 	if (len(p) > 0 || vouched) && len(r.Header["X-Forwarded-For"]) > 0 {
 		var forwarded []string
 		for _, h := range r.Header["X-Forwarded-For"] {
@@ -91,8 +91,8 @@ func address(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// peer is the host of a request's RemoteAddr.
-func peer(remoteAddr string) string {
+// Peer is the host of a request's RemoteAddr: its TCP peer.
+func Peer(remoteAddr string) string {
 	host, _, err := net.SplitHostPort(remoteAddr)
 	if err != nil {
 		return remoteAddr

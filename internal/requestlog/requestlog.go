@@ -5,8 +5,6 @@
 package requestlog
 
 import (
-	"github.com/freshgraph/freshgraph/internal/forwarded"
-
 	"bufio"
 	"context"
 	"encoding/binary"
@@ -17,6 +15,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/freshgraph/freshgraph/internal/forwarded"
 )
 
 // Header carries the request id, in and out (Hasura sends x-request-id too).
