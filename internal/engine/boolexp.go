@@ -46,12 +46,8 @@ func (c *compiler) compile(b *sqlbuild.Builder, e tables.BoolExp, alias, root st
 	case tables.Related:
 		inner := c.alias()
 		tableName(b.S("EXISTS (SELECT 1 FROM "), x.Rel.Target).S(" " + inner + " WHERE ")
-		join(b, x.Rel, alias, inner)
-		if !tables.IsTrue(x.Where) {
-			b.S(" AND ")
-			if err := c.compile(b, x.Where, inner, root); err != nil {
-				return err
-			}
+		if err := c.joinWhere(b, x.Rel, alias, inner, x.Where, root); err != nil {
+			return err
 		}
 		b.S(")")
 	case tables.Exists:
@@ -98,12 +94,8 @@ func (c *compiler) countPredicate(b *sqlbuild.Builder, x tables.Count, alias, ro
 	b.S("EXISTS (SELECT 1 FROM (SELECT ")
 	countOf(b, inner, x.Columns, x.Distinct)
 	tableName(b.S(" AS n FROM "), x.Rel.Target).S(" " + inner + " WHERE ")
-	join(b, x.Rel, alias, inner)
-	if !tables.IsTrue(x.Filter) {
-		b.S(" AND ")
-		if err := c.compile(b, x.Filter, inner, root); err != nil {
-			return err
-		}
+	if err := c.joinWhere(b, x.Rel, alias, inner, x.Filter, root); err != nil {
+		return err
 	}
 	b.S(") " + counted + " WHERE ")
 	if len(x.Predicate) == 0 {
@@ -285,6 +277,17 @@ func (c *compiler) sessionValue(b *sqlbuild.Builder, name, typ string) error {
 	}
 	b.TypedArg(value, "text").S("::" + typ)
 	return nil
+}
+
+// joinWhere writes the condition of a related row's subquery: the join to
+// the outer row, and where, unless it holds for every row.
+func (c *compiler) joinWhere(b *sqlbuild.Builder, rel tables.Relationship, outer, inner string, where tables.BoolExp, root string) error {
+	join(b, rel, outer, inner)
+	if tables.IsTrue(where) {
+		return nil
+	}
+	b.S(" AND ")
+	return c.compile(b, where, inner, root)
 }
 
 // join writes the join condition of rel between the rows outer and inner.
