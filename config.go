@@ -32,6 +32,9 @@ type config struct {
 	// pages may open a WebSocket; same-origin is always allowed.
 	AllowedOrigins []string
 	KeepAlive      time.Duration // how often idle WebSockets are pinged
+	// LiveQueryInterval is the least time between two runs of one group of
+	// live queries while writes keep coming.
+	LiveQueryInterval time.Duration
 	// GraphiQLAssetsDir serves GraphiQL's scripts from this directory instead
 	// of a CDN (make graphiql-assets fills one).
 	GraphiQLAssetsDir string
@@ -156,6 +159,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AdminSecret:       first("HASURA_GRAPHQL_ADMIN_SECRET"),
 		Port:              8080,
 		KeepAlive:         25 * time.Second,
+		LiveQueryInterval: 50 * time.Millisecond,
 		Limits:            limits.Defaults(),
 		HTTP: httpLimits{
 			BodyBytes:     1 << 20,
@@ -331,7 +335,21 @@ func loadLimits(cfg *config, first func(...string) string) error {
 	set("HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT", positive(&h.InitTimeout, limits.ParseDuration))
 	set("WEBSOCKET_OPERATION_LIMIT", positive(&h.Operations, limits.ParseCount))
 	set("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", positive(&h.ShutdownGrace, limits.ParseDuration))
+	set("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL", positive(&cfg.LiveQueryInterval, milliseconds))
 	return errors.Join(errs...)
+}
+
+// milliseconds reads a duration as Hasura's refetch interval is written,
+// in milliseconds, or as a Go duration.
+func milliseconds(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("expected milliseconds or a duration such as 50ms, got %q", s)
+	}
+	return d, nil
 }
 
 // positive parses a limit that must be above zero into dst.

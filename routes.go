@@ -32,6 +32,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
+	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/project"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
@@ -62,6 +63,13 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	hub := live.NewHub(pool, logger)
 	go hub.Run(ctx)
+	captured, err := livequery.Capture(ctx, pool, catalogue, logger)
+	if err != nil {
+		return nil, err
+	}
+	liveQueries := livequery.New(livequery.Config{Pool: pool, Logger: logger, Interval: cfg.LiveQueryInterval,
+		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured})
+	go liveQueries.Run(ctx)
 	service := accounts.NewService(pool, cfg.Session)
 	link := cmp.Or(cfg.PasswordResetURL, "{token}")
 	switch {
@@ -71,7 +79,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		// On the developer's own machine the reset link goes to the log.
 		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
 	}
-	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue}
+	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries}
 	if cfg.SessionCleanupInterval > 0 {
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}
@@ -152,6 +160,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Operations:     cfg.HTTP.Operations,
 		Limits:         cfg.Limits,
 		Resolver:       resolver,
+		LiveQueries:    resolver.LiveQueries,
 	}
 	schemas, err := graph.NewSchemas(resolver, graph.Options{HandWritten: handWrittenSDL, Unauthorized: auth.Role(cfg.UnauthorizedRole),
 		Renames: cfg.SessionAPIRenames, Configure: func(exec *executor.Executor) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/live"
+	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
@@ -25,6 +26,8 @@ type Resolver struct {
 	Accounts *accounts.Service
 	Live     *live.Hub
 	Tables   *tables.Catalogue
+	// LiveQueries keeps subscription_root's table fields live.
+	LiveQueries *livequery.Hub
 }
 
 // QueryRoot returns the resolvers of query_root's hand-written fields.

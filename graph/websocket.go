@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,9 +21,12 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
+	"github.com/freshgraph/freshgraph/internal/livequery"
+	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
 // Websocket is the GraphQL-over-WebSocket transport of /v1/graphql: the
@@ -53,6 +57,8 @@ type Websocket struct {
 	// Limits are applied to each query and mutation as to an HTTP request.
 	Limits   limits.Config
 	Resolver *Resolver
+	// LiveQueries keeps subscription_root's table fields live.
+	LiveQueries *livequery.Hub
 	// Schemas give each caller its role's executor, whatever role the
 	// upgrade request had.
 	Schemas *Schemas
@@ -358,13 +364,55 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 		}()
 		return true
 	}
-	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil)
-	if len(fields) != 1 || c.t.Schemas.Original(fields[0].Name) != "session" {
-		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeValidationFailed, Message: "subscriptions must select exactly one field: session"})
+	if err := hasura.OneSubscriptionField(opCtx); err != nil {
+		c.fail(ctx, id, err)
 		return true
 	}
-	c.followSession(graphql.WithOperationContext(ctx, opCtx), opCtx, fields[0], id)
+	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil)
+	ctx = graphql.WithOperationContext(ctx, opCtx)
+	if rf, ok := c.t.Schemas.View(auth.CallerFrom(ctx).Role).SubscriptionField(fields[0].Name); ok {
+		c.followTable(ctx, opCtx, rf, fields[0], id)
+		return true
+	}
+	if c.t.Schemas.Original(fields[0].Name) != "session" {
+		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeValidationFailed, Message: "subscription must not select an introspection top level field", Path: "$"})
+		return true
+	}
+	c.followSession(ctx, opCtx, fields[0], id)
 	return true
+}
+
+// followTable subscribes id to a table's root field: the live query hub
+// sends each answer that differs from the last (a stream: each batch).
+func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, id string) {
+	caller := auth.CallerFrom(ctx)
+	q, err := engine.CompileLive(op, rf, f, c.t.Schemas.View(caller.Role), caller, c.t.Limits.ResponseBytes)
+	if err != nil {
+		c.fail(ctx, id, err)
+		return
+	}
+	idJSON, _ := json.Marshal(id)
+	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":`
+	alias := strconv.Quote(f.Alias)
+	c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
+		msg := make([]byte, 0, len(head)+len(r.Data)+len(alias)+16)
+		msg = append(msg, head...)
+		if r.Err != nil {
+			// As Hasura sends a failed run: the data null, the errors.
+			resp := c.exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, r.Err)})
+			errs, _ := json.Marshal(resp.Errors)
+			msg = append(msg, `{"data":null,"errors":`...)
+			msg = append(msg, errs...)
+			msg = append(msg, "}}"...)
+		} else {
+			msg = append(msg, `{"data":{`...)
+			msg = append(msg, alias...)
+			msg = append(msg, ':')
+			msg = append(msg, r.Data...)
+			msg = append(msg, "}}}"...)
+		}
+		c.send(msg)
+	})
 }
 
 // followSession subscribes id to the caller's session: its user is read by

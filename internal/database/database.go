@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgxlisten"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -168,4 +169,38 @@ func ConnFrom(ctx context.Context, pool Conn) Conn {
 		return tx
 	}
 	return pool
+}
+
+// Listener returns a LISTEN connection's listener on pool's database for
+// the part of the server called what (for the log): a lost connection is
+// made again with growing delays (100 ms doubling to 5 s), and each
+// handler's HandleBacklog runs after every connection, since
+// notifications sent meanwhile are lost.
+func Listener(pool *pgxpool.Pool, logger *slog.Logger, what string) *pgxlisten.Listener {
+	failures := 0
+	return &pgxlisten.Listener{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) {
+			if failures > 0 {
+				delay := min(100*time.Millisecond<<min(failures-1, 6), 5*time.Second)
+				select {
+				case <-time.After(delay):
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+			if err != nil {
+				failures++
+				return nil, err
+			}
+			failures = 0
+			return conn, nil
+		},
+		LogError: func(ctx context.Context, err error) {
+			if ctx.Err() == nil {
+				logger.Warn(what+": listener", "err", err)
+			}
+		},
+		ReconnectDelay: -1, // the backoff is in Connect
+	}
 }

@@ -45,14 +45,14 @@ func (c *compiler) compile(b *sqlbuild.Builder, e tables.BoolExp, alias, root st
 		b.S("(").Col(alias, x.Column.SQLName).S(x.Op.SQL()).Col(other, x.Other.SQLName).S(")")
 	case tables.Related:
 		inner := c.alias()
-		tableName(b.S("EXISTS (SELECT 1 FROM "), x.Rel.Target).S(" " + inner + " WHERE ")
+		c.table(b.S("EXISTS (SELECT 1 FROM "), x.Rel.Target).S(" " + inner + " WHERE ")
 		if err := c.joinWhere(b, x.Rel, alias, inner, x.Where, root); err != nil {
 			return err
 		}
 		b.S(")")
 	case tables.Exists:
 		inner := c.alias()
-		tableName(b.S("EXISTS (SELECT 1 FROM "), x.Table).S(" " + inner + " WHERE ")
+		c.table(b.S("EXISTS (SELECT 1 FROM "), x.Table).S(" " + inner + " WHERE ")
 		if err := c.compile(b, x.Where, inner, root); err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (c *compiler) countPredicate(b *sqlbuild.Builder, x tables.Count, alias, ro
 	inner, counted := c.alias(), c.alias()
 	b.S("EXISTS (SELECT 1 FROM (SELECT ")
 	countOf(b, inner, x.Columns, x.Distinct)
-	tableName(b.S(" AS n FROM "), x.Rel.Target).S(" " + inner + " WHERE ")
+	c.table(b.S(" AS n FROM "), x.Rel.Target).S(" " + inner + " WHERE ")
 	if err := c.joinWhere(b, x.Rel, alias, inner, x.Filter, root); err != nil {
 		return err
 	}

@@ -40,6 +40,10 @@ type compiler struct {
 	// maxBytes is what the answer may have: the rest of the request's
 	// response size budget.
 	maxBytes int64
+	// reads are the tables the statement reads, however it reaches them
+	// (the root, relationships, permissions' filters, _exists): what a
+	// live query must be re-run for when they change.
+	reads map[*tables.Table]bool
 }
 
 func newCompiler(op *graphql.OperationContext, v *tables.View, c auth.Caller) *compiler {
@@ -57,6 +61,15 @@ func (c *compiler) alias() string {
 // collect resolves fragments and @skip/@include in a selection set.
 func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.CollectedField {
 	return graphql.CollectFields(c.op, sel, []string{typeName})
+}
+
+// table writes t's name where the statement reads it.
+func (c *compiler) table(b *sqlbuild.Builder, t *tables.Table) *sqlbuild.Builder {
+	if c.reads == nil {
+		c.reads = map[*tables.Table]bool{}
+	}
+	c.reads[t] = true
+	return tableName(b, t)
 }
 
 // tableName writes t's schema-qualified name.
@@ -126,10 +139,53 @@ type Statement struct {
 // operation, for caller, whose role's view is v, into one statement whose
 // answer has at most maxBytes.
 func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (Statement, error) {
+	if !IsQuery(rf.Kind) {
+		return Statement{}, fmt.Errorf("engine: %s is not a query", f.Name)
+	}
+	b, _, _, err := compileRead(op, rf, f, v, caller, maxBytes)
+	if err != nil {
+		return Statement{}, err
+	}
+	capped(b)
+	return Statement{SQL: b.SQL(), Args: b.Args()}, nil
+}
+
+// A Live is a subscription_root field compiled, for the live query hub:
+// its statement without the byte budget's check (one row: the answer j and
+// the budget max), for the hub to check the budget of each subscriber apart.
+type Live struct {
+	Query sqlbuild.Fragment
+	// Reads are the tables the statement reads: the root, relationships,
+	// the permissions' filters.
+	Reads []*tables.Table
+	// Position are, for a stream, the indexes of the arguments that hold
+	// where the next batch starts (StreamPosition).
+	Position []int
+}
+
+// CompileLive compiles the subscription_root field rf, f in the operation,
+// for caller, whose role's view is v.
+func CompileLive(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (Live, error) {
+	b, reads, position, err := compileRead(op, rf, f, v, caller, maxBytes)
+	if err != nil {
+		return Live{}, err
+	}
+	live := Live{Query: b.Fragment(), Position: position}
+	for t := range reads {
+		live.Reads = append(live.Reads, t)
+	}
+	return live, nil
+}
+
+// compileRead writes the statement of a field that reads: one row of its
+// answer j and the byte budget max; with the tables it reads and, for a
+// stream, its position's arguments.
+func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (*sqlbuild.Builder, map[*tables.Table]bool, []int, error) {
 	c := newCompiler(op, v, caller)
 	path := "$.selectionSet." + f.Name
 	field := merged(f)
 	b := &sqlbuild.Builder{}
+	var position []int
 	var err error
 	switch rf.Kind {
 	case tables.Select:
@@ -138,17 +194,32 @@ func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.C
 		err = c.selectByPK(b, rf.Table, field, path, maxBytes)
 	case tables.SelectAggregate:
 		err = c.selectAggregate(b, rf.Table, field, path)
+	case tables.SelectStream:
+		position, err = c.selectStream(b, rf.Table, field, path)
 	default:
-		return Statement{}, fmt.Errorf("engine: %s is not a query", f.Name)
+		return nil, nil, nil, fmt.Errorf("engine: %s does not read", f.Name)
 	}
 	if err != nil {
-		return Statement{}, err
+		return nil, nil, nil, err
 	}
 	if rf.Kind != tables.SelectByPK { // which writes j and max itself
 		b.Wrap("SELECT (", ") AS j, ").TypedArg(maxBytes, "bigint").S(" AS max OFFSET 0")
 	}
-	capped(b)
-	return Statement{SQL: b.SQL(), Args: b.Args()}, nil
+	return b, c.reads, position, nil
+}
+
+// StreamPosition is a stream's arguments after a batch whose statement
+// answered next: args with the position's replaced.
+func StreamPosition(args []any, position []int, next []string) ([]any, error) {
+	at, err := streamPosition(next, position)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]any(nil), args...)
+	for i, v := range at {
+		out[i] = v
+	}
+	return out, nil
 }
 
 // capped wraps b, a query of one row of the answer j and the byte budget

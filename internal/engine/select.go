@@ -88,7 +88,7 @@ func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel a
 		if err := c.row(b, target, inner, f.SelectionSet, p); err != nil {
 			return err
 		}
-		tableName(b.S(" FROM "), target).S(" " + inner + " WHERE ")
+		c.table(b.S(" FROM "), target).S(" " + inner + " WHERE ")
 		correlate(b)
 		if err := c.visible(b, target, inner, p); err != nil {
 			return err
@@ -163,7 +163,7 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 			return func(b *sqlbuild.Builder) {
 				b.S("(SELECT ")
 				value(b)
-				tableName(b.S(" FROM "), target).S(" " + inner + " WHERE ")
+				c.table(b.S(" FROM "), target).S(" " + inner + " WHERE ")
 				join(b, rel, alias, inner)
 				_ = c.visible(b, target, inner, p)
 				b.S(")")
@@ -358,7 +358,7 @@ func (c *compiler) writeLimitedRows(b *sqlbuild.Builder, t *tables.Table, alias 
 		}
 		b.S(") ")
 	}
-	tableName(b.S(alias+".* FROM "), t).S(" " + alias + " WHERE true")
+	c.table(b.S(alias+".* FROM "), t).S(" " + alias + " WHERE true")
 	if correlate != nil {
 		b.S(" AND ")
 		correlate(b)
@@ -585,7 +585,7 @@ func (c *compiler) selectByPK(b *sqlbuild.Builder, t *tables.Table, f *ast.Field
 		return err
 	}
 	b.S(" AS j, ").TypedArg(maxBytes, "bigint").S(" AS max")
-	tableName(b.S(" FROM "), t).S(" " + alias + " WHERE ")
+	c.table(b.S(" FROM "), t).S(" " + alias + " WHERE ")
 	if err := c.pkFilter(b, t, alias, c.args(f), path+".args"); err != nil {
 		return err
 	}

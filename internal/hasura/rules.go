@@ -33,7 +33,6 @@ func Rules() *rules.Rules {
 		// gqlparser's own, in its words: bounds on introspection, and
 		// faults Hasura's parser has no words for.
 		rules.MaxIntrospectionDepth,
-		rules.SingleFieldSubscriptionsRule,
 		rules.UniqueArgumentNamesRule,
 		rules.UniqueInputFieldNamesRule,
 		rules.VariablesAreInputTypesRule,

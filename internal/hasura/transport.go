@@ -224,10 +224,22 @@ func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, para
 			return errorResponse(ctx, exec, &Error{Code: CodeValidationFailed, Message: "mutations are not allowed over GET; use POST"})
 		}
 	case ast.Subscription:
+		if err := OneSubscriptionField(opCtx); err != nil {
+			return errorResponse(ctx, exec, err)
+		}
 		return errorResponse(ctx, exec, &Error{Code: CodeUnexpectedPayload, Message: "subscriptions are not supported over HTTP, use websockets instead"})
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	return responses(ctx)
+}
+
+// OneSubscriptionField is Hasura's rule that a subscription has one root
+// field (after fragments, @skip and @include, and merging by alias).
+func OneSubscriptionField(op *graphql.OperationContext) *Error {
+	if len(graphql.CollectFields(op, op.Operation.SelectionSet, nil)) != 1 {
+		return &Error{Code: CodeValidationFailed, Message: "subscriptions must select one top level field", Path: "$"}
+	}
+	return nil
 }
 
 func errorResponse(ctx context.Context, exec graphql.GraphExecutor, err error) *graphql.Response {

@@ -23,10 +23,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgxlisten"
 
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
 
@@ -103,32 +103,7 @@ func NewHub(pool *pgxpool.Pool, logger *slog.Logger) *Hub {
 // subscription is read again, since notifications sent meanwhile are lost.
 func (h *Hub) Run(ctx context.Context) {
 	go h.work(ctx)
-	failures := 0
-	l := &pgxlisten.Listener{
-		Connect: func(ctx context.Context) (*pgx.Conn, error) {
-			if failures > 0 {
-				delay := min(100*time.Millisecond<<min(failures-1, 6), 5*time.Second)
-				select {
-				case <-time.After(delay):
-				case <-ctx.Done():
-					return nil, ctx.Err()
-				}
-			}
-			conn, err := pgx.ConnectConfig(ctx, h.pool.Config().ConnConfig.Copy())
-			if err != nil {
-				failures++
-				return nil, err
-			}
-			failures = 0
-			return conn, nil
-		},
-		LogError: func(ctx context.Context, err error) {
-			if ctx.Err() == nil {
-				h.logger.Warn("live sessions: listener", "err", err)
-			}
-		},
-		ReconnectDelay: -1, // the backoff is in Connect
-	}
+	l := database.Listener(h.pool, h.logger, "live sessions")
 	l.Handle(Channel, listenHandler{h})
 	_ = l.Listen(ctx)
 }

@@ -136,6 +136,21 @@ func (f Fragment) WithArgs(args []any) Fragment {
 	return f
 }
 
+// Rebind is f's text with each parameter written as param gives it (i
+// from 0): e.g. a value taken from a row of many requests' arguments, for
+// one statement that answers them all.
+func (f Fragment) Rebind(param func(i int) string) string {
+	var sb strings.Builder
+	from := 0
+	for i, at := range f.at {
+		sb.WriteString(f.sql[from:at])
+		sb.WriteString(param(i))
+		from = at + 1 + len(strconv.Itoa(i+1))
+	}
+	sb.WriteString(f.sql[from:])
+	return sb.String()
+}
+
 // Key identifies f's text and arguments: fragments with equal keys write
 // the same SQL.
 func (f Fragment) Key() string {

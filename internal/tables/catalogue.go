@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -30,6 +31,8 @@ const (
 	UpdateMany
 	Delete
 	DeleteByPK
+	// SelectStream is subscription_root's alone: <t>_stream.
+	SelectStream
 )
 
 // kinds are the root field kinds with their custom_root_fields keys and
@@ -48,6 +51,7 @@ var kinds = []struct {
 	{UpdateMany, "update_many", "update_%s_many"},
 	{Delete, "delete", "delete_%s"},
 	{DeleteByPK, "delete_by_pk", "delete_%s_by_pk"},
+	{SelectStream, "select_stream", "%s_stream"},
 }
 
 // RootField is a generated root field: e.g. users_by_pk is {SelectByPK, users}.
@@ -58,7 +62,11 @@ type RootField struct {
 }
 
 // Mutation reports whether the field belongs to mutation_root.
-func (f RootField) Mutation() bool { return f.Kind >= Insert }
+func (f RootField) Mutation() bool { return f.Kind >= Insert && f.Kind != SelectStream }
+
+// Reads reports whether the field reads: query_root's and
+// subscription_root's kinds.
+func (f RootField) Reads() bool { return !f.Mutation() }
 
 // RootName is the name of t's root field of kind k.
 func (t *Table) RootName(k Kind) string { return t.roots[k].name }
@@ -236,8 +244,17 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 		if err != nil {
 			return nil, err
 		}
+		queryRoots, err := rootFieldSet(md.File, p.Role, "query_root_fields", p.Permission.QueryRootFields, false)
+		if err != nil {
+			return nil, err
+		}
+		subscriptionRoots, err := rootFieldSet(md.File, p.Role, "subscription_root_fields", p.Permission.SubscriptionRootFields, true)
+		if err != nil {
+			return nil, err
+		}
 		get(p.Role).Select = &SelectPermission{Columns: columns(p.Permission.Columns), Filter: f,
-			Limit: p.Permission.Limit, Aggregations: p.Permission.AllowAggregations}
+			Limit: p.Permission.Limit, Aggregations: p.Permission.AllowAggregations,
+			QueryRootFields: queryRoots, SubscriptionRootFields: subscriptionRoots}
 	}
 	for _, p := range md.InsertPermissions {
 		check, err := filter("insert_permissions", p.Role, "check", p.Permission.Check)
@@ -319,4 +336,26 @@ func (c *Catalogue) checkLiterals(ctx context.Context, db database.Conn) error {
 	}
 	c.literals = nil
 	return nil
+}
+
+// rootFieldSet reads a select permission's query_root_fields or
+// subscription_root_fields: nil (absent or null) is every root field, [] none.
+func rootFieldSet(file, role, key string, names []string, subscription bool) (map[Kind]bool, error) {
+	if names == nil {
+		return nil, nil
+	}
+	byKey := map[string]Kind{"select": Select, "select_by_pk": SelectByPK, "select_aggregate": SelectAggregate}
+	if subscription {
+		byKey["select_stream"] = SelectStream
+	}
+	set := map[Kind]bool{}
+	for _, n := range names {
+		k, ok := byKey[n]
+		if !ok {
+			return nil, &metadata.Error{File: file, Message: fmt.Sprintf("select_permissions of role %s: %s: unexpected %q: expected one of %s",
+				role, key, n, strings.Join(slices.Sorted(maps.Keys(byKey)), ", "))}
+		}
+		set[k] = true
+	}
+	return set, nil
 }

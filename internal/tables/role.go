@@ -110,14 +110,36 @@ func (v *View) Relationships(t *Table) []Relationship {
 	return out
 }
 
-// HasRootField reports whether the role has the root field f.
+// HasRootField reports whether the role has the root field f in query_root
+// or mutation_root.
 func (v *View) HasRootField(f RootField) bool {
+	return f.Kind != SelectStream && v.hasRootField(f, false)
+}
+
+// HasSubscriptionField reports whether the role has the root field f in
+// subscription_root.
+func (v *View) HasSubscriptionField(f RootField) bool {
+	return f.Reads() && v.hasRootField(f, true)
+}
+
+func (v *View) hasRootField(f RootField, subscription bool) bool {
 	p := v.perms[f.Table]
+	if f.Reads() && p.Select != nil {
+		only := p.Select.QueryRootFields
+		if subscription {
+			only = p.Select.SubscriptionRootFields
+		}
+		if only != nil && !only[f.Kind] {
+			return false
+		}
+	}
 	byPK := len(f.Table.PrimaryKey) > 0 && p.Select != nil &&
 		!slices.ContainsFunc(f.Table.PrimaryKey, func(k string) bool { return !p.Selects(k) })
 	switch f.Kind {
 	case Select:
 		return p.Select != nil
+	case SelectStream:
+		return p.Select != nil && len(v.Columns(f.Table)) > 0
 	case SelectByPK:
 		return byPK
 	case SelectAggregate:
@@ -136,10 +158,19 @@ func (v *View) HasRootField(f RootField) bool {
 	return false
 }
 
-// RootField finds a root field the role has.
+// RootField finds a root field the role has in query_root or mutation_root.
 func (v *View) RootField(name string) (RootField, bool) {
 	f, ok := v.Cat.RootField(name)
 	if !ok || !v.HasRootField(f) {
+		return RootField{}, false
+	}
+	return f, true
+}
+
+// SubscriptionField finds a root field the role has in subscription_root.
+func (v *View) SubscriptionField(name string) (RootField, bool) {
+	f, ok := v.Cat.RootField(name)
+	if !ok || !v.HasSubscriptionField(f) {
 		return RootField{}, false
 	}
 	return f, true

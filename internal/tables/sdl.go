@@ -66,6 +66,10 @@ func (p *printer) block(desc, kind, name string, fields map[string]string) {
 
 func (p *printer) shared() {
 	p.line("schema {\n  query: query_root\n  mutation: mutation_root\n  subscription: subscription_root\n}\n")
+	p.block("ordering argument of a cursor", "enum", "cursor_ordering", map[string]string{
+		"ASC":  `  """ascending ordering of the cursor"""` + "\n  ASC",
+		"DESC": `  """descending ordering of the cursor"""` + "\n  DESC",
+	})
 	p.block("column ordering options", "enum", "order_by", map[string]string{
 		"asc":              `  """in ascending order, nulls last"""` + "\n  asc",
 		"asc_nulls_first":  `  """in ascending order, nulls first"""` + "\n  asc_nulls_first",
@@ -227,6 +231,9 @@ func (p *printer) table(t *Table) {
 			}
 		}
 		p.block(firstNonEmpty(t.Comment, fmt.Sprintf(`columns and relationships of "%s"`, n)), "type", n, fields)
+		if v.HasSubscriptionField(RootField{Kind: SelectStream, Table: t}) {
+			p.streamInputs(t, cols)
+		}
 		if !sessionUsers && perms.Select.Aggregations {
 			p.aggregateTypes(t, cols)
 		}
@@ -239,6 +246,20 @@ func (p *printer) table(t *Table) {
 		p.block(fmt.Sprintf(`response of any mutation on the table "%s"`, n), "type", n+"_mutation_response", fields)
 	}
 	p.mutationInputs(t)
+}
+
+// streamInputs writes the cursor of t's stream: the columns the role reads.
+func (p *printer) streamInputs(t *Table, cols []Column) {
+	n := t.Name
+	values := map[string]string{}
+	for _, c := range cols {
+		values[c.Name] = fmt.Sprintf("  %s: %s", c.Name, strings.TrimSuffix(graphqlType(c), "!"))
+	}
+	p.block("Initial value of the column from where the streaming should start", "input", n+"_stream_cursor_value_input", values)
+	p.block(fmt.Sprintf(`Streaming cursor of the table "%s"`, n), "input", n+"_stream_cursor_input", map[string]string{
+		"initial_value": described("Stream column input with initial value", "initial_value: "+n+"_stream_cursor_value_input!"),
+		"ordering":      described("cursor ordering", "ordering: cursor_ordering"),
+	})
 }
 
 // nullableObject reports whether an object relationship may find no row:
@@ -484,6 +505,7 @@ func pkArgs(t *Table) string {
 func (p *printer) roots() {
 	query := map[string]string{}
 	mutation := map[string]string{}
+	subscription := map[string]string{}
 	for _, t := range p.v.Cat.Tables {
 		n := t.Name
 		table := fmt.Sprintf("%q", t.SQL.Table)
@@ -510,13 +532,21 @@ func (p *printer) roots() {
 			UpdateMany:      {"update multiples rows of table: " + table, fmt.Sprintf("(updates: [%s_updates!]!): [%s]", n, returning)},
 			Delete:          {"delete data from the table: " + table, fmt.Sprintf("(where: %s_bool_exp!): %s", n, returning)},
 			DeleteByPK:      {"delete single row from the table: " + table, pkArgs(t) + ": " + n},
+			SelectStream: {"fetch data from the table in a streaming manner: " + table, "(\n    " + strings.Join([]string{
+				`"""maximum number of rows returned in a single batch"""` + "\n    batch_size: Int!",
+				`"""cursor to stream the results returned by the query"""` + "\n    cursor: [" + n + "_stream_cursor_input]!",
+				`"""filter the rows returned"""` + "\n    where: " + n + "_bool_exp",
+			}, "\n    ") + "\n  ): [" + n + "!]!"},
 		}
 		for kind, f := range fields {
 			rf := RootField{Name: t.RootName(kind), Kind: kind, Table: t}
+			desc := firstNonEmpty(t.roots[kind].comment, f[0])
+			if p.v.HasSubscriptionField(rf) {
+				subscription[rf.Name] = described(desc, rf.Name+f[1])
+			}
 			if !p.v.HasRootField(rf) || !p.rootFieldTypesExist(rf, len(set) > 0) {
 				continue
 			}
-			desc := firstNonEmpty(t.roots[kind].comment, f[0])
 			if rf.Mutation() {
 				mutation[rf.Name] = described(desc, rf.Name+f[1])
 			} else {
@@ -529,7 +559,7 @@ func (p *printer) roots() {
 	}
 	p.rootType("query_root", query)
 	p.rootType("mutation_root", mutation)
-	p.rootType("subscription_root", nil)
+	p.rootType("subscription_root", subscription)
 }
 
 // rootFieldTypesExist reports whether the types f names were written: an

@@ -83,6 +83,9 @@ type SelectPermission struct {
 	Filter       BoolExp
 	Limit        *int
 	Aggregations bool
+	// QueryRootFields and SubscriptionRootFields are the root fields the
+	// permission gives in each root type; nil gives all of them.
+	QueryRootFields, SubscriptionRootFields map[Kind]bool
 }
 
 // InsertPermission is an insert permission; Set maps API column names to

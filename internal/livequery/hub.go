@@ -1,0 +1,604 @@
+// Package livequery keeps subscription_root's table fields live: it
+// pushes a subscriber the answer of its query whenever a committed write
+// may have changed it, and only then — never on a timer while nothing
+// changes.
+//
+// A trigger on each tracked table (Capture) announces every write on one
+// channel, whoever wrote it; each instance holds one LISTEN connection.
+// Subscribers whose queries compile to the same statement for the same
+// role form a group; those of a group with equal arguments (variables and
+// session variables, bound as the statement's parameters) form a cohort.
+// A write to a table re-runs the groups that read it — the root table, a
+// relationship's, a permission's — each in one statement for all its
+// cohorts, their arguments bound together (Hasura's multiplexing: a JSON
+// array of the cohorts' arguments, one LATERAL subquery per cohort), and a
+// cohort's subscribers get the answer only if it differs from the last one
+// sent. Under a stream of writes a group runs at most once per Interval,
+// so PostgreSQL's work follows the number of groups, not of writes or
+// subscribers.
+package livequery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/catalog"
+	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/engine"
+	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
+	"github.com/freshgraph/freshgraph/internal/tables"
+)
+
+// Config is how a Hub runs.
+type Config struct {
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+	// Interval is the least time between two runs of one group while
+	// writes keep coming (HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL).
+	Interval time.Duration
+	// PollInterval is how often a group that reads a table whose changes
+	// are not captured is run.
+	PollInterval time.Duration
+	// Limits bound each run as a request of the group's role.
+	Limits limits.Config
+	// Captured are the tables whose writes are announced (Capture).
+	Captured map[catalog.Name]bool
+}
+
+// Result is what a subscriber is sent: the field's JSON, or an error.
+type Result struct {
+	Data []byte
+	Err  error
+}
+
+// Hub holds the live queries of one instance.
+type Hub struct {
+	cfg Config
+	ctx context.Context
+
+	mu      sync.Mutex
+	groups  map[string]*group
+	byTable map[catalog.Name]map[*group]struct{}
+	polled  map[*group]struct{}
+}
+
+// New returns a Hub; Run starts it.
+func New(cfg Config) *Hub {
+	return &Hub{cfg: cfg, ctx: context.Background(), groups: map[string]*group{},
+		byTable: map[catalog.Name]map[*group]struct{}{}, polled: map[*group]struct{}{}}
+}
+
+// Run listens for writes until ctx ends. A lost connection is re-made
+// with growing delays; after each reconnection every group runs again,
+// since writes announced meanwhile were missed.
+func (h *Hub) Run(ctx context.Context) {
+	h.mu.Lock()
+	h.ctx = ctx
+	h.mu.Unlock()
+	go h.poll(ctx)
+	l := database.Listener(h.cfg.Pool, h.cfg.Logger, "live queries")
+	l.Handle(Channel, listener{h})
+	_ = l.Listen(ctx)
+}
+
+type listener struct{ h *Hub }
+
+// HandleNotification re-runs the groups that read the written table.
+func (l listener) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+	var name []string
+	if err := json.Unmarshal([]byte(n.Payload), &name); err != nil || len(name) != 2 {
+		return fmt.Errorf("live queries: unexpected notification %q", n.Payload)
+	}
+	l.h.changed(l.h.groupsReading(catalog.Name{Schema: name[0], Table: name[1]}))
+	return nil
+}
+
+// HandleBacklog runs after every (re)connection: every group runs again.
+func (l listener) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	l.h.mu.Lock()
+	all := make([]*group, 0, len(l.h.groups))
+	for _, g := range l.h.groups {
+		all = append(all, g)
+	}
+	l.h.mu.Unlock()
+	l.h.changed(all)
+	return nil
+}
+
+func (h *Hub) groupsReading(name catalog.Name) []*group {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*group, 0, len(h.byTable[name]))
+	for g := range h.byTable[name] {
+		out = append(out, g)
+	}
+	return out
+}
+
+func (h *Hub) changed(groups []*group) {
+	for _, g := range groups {
+		g.mu.Lock()
+		g.dirty = true
+		g.kick()
+		g.mu.Unlock()
+	}
+}
+
+// poll runs the groups that read a table whose writes are not announced.
+func (h *Hub) poll(ctx context.Context) {
+	tick := time.NewTicker(h.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		h.mu.Lock()
+		polled := make([]*group, 0, len(h.polled))
+		for g := range h.polled {
+			polled = append(polled, g)
+		}
+		h.mu.Unlock()
+		h.changed(polled)
+	}
+}
+
+// Subscription is one subscriber.
+type Subscription struct {
+	g       *group
+	c       *cohort
+	deliver func(Result)
+}
+
+// Subscribe pushes deliver the answer of q for role at once (a stream's:
+// its first batch, if any) and again whenever it changes, for as long as
+// ctx lives. deliver must not block.
+func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deliver func(Result)) {
+	sql, ok := multiplexed(q.Query)
+	key := string(role) + "\x00" + sql
+	if !ok {
+		// Parameters this hub cannot bind together: a group of its own.
+		key = fmt.Sprintf("%s\x00%p", key, &q)
+	}
+	args, err := json.Marshal(q.Query.Args())
+	if err != nil {
+		deliver(Result{Err: err})
+		return
+	}
+	h.mu.Lock()
+	g := h.groups[key]
+	if g == nil {
+		g = &group{hub: h, key: key, sql: sql, role: role, position: q.Position, solo: !ok, single: q.Query,
+			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}}
+		h.groups[key] = g
+		for _, t := range q.Reads {
+			if h.byTable[t.SQL] == nil {
+				h.byTable[t.SQL] = map[*group]struct{}{}
+			}
+			h.byTable[t.SQL][g] = struct{}{}
+			g.reads = append(g.reads, t)
+			if !h.cfg.Captured[t.SQL] {
+				h.polled[g] = struct{}{}
+			}
+		}
+	}
+	g.mu.Lock()
+	h.mu.Unlock()
+	s := &Subscription{g: g, deliver: deliver}
+	// A stream's subscriber has its own position; a live query's shares
+	// the answer of everyone asking the same.
+	c := g.cohorts[string(args)]
+	if c == nil || q.Position != nil {
+		c = &cohort{args: q.Query.Args(), argsJSON: args, subs: map[*Subscription]struct{}{}}
+		if q.Position == nil {
+			c.key = string(args)
+			g.cohorts[c.key] = c
+		}
+		g.all[c] = struct{}{}
+		g.fresh[c] = struct{}{}
+		g.kick()
+	} else if c.sent {
+		deliver(c.last)
+	}
+	s.c = c
+	c.subs[s] = struct{}{}
+	g.mu.Unlock()
+	context.AfterFunc(ctx, s.end)
+}
+
+// end forgets the subscriber, and its cohort and group once empty.
+func (s *Subscription) end() {
+	g := s.g
+	h := g.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(s.c.subs, s)
+	if len(s.c.subs) > 0 {
+		return
+	}
+	delete(g.all, s.c)
+	delete(g.fresh, s.c)
+	if s.c.key != "" && g.cohorts[s.c.key] == s.c {
+		delete(g.cohorts, s.c.key)
+	}
+	if len(g.all) > 0 {
+		return
+	}
+	g.ended = true
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	delete(h.groups, g.key)
+	delete(h.polled, g)
+	for _, t := range g.reads {
+		delete(h.byTable[t.SQL], g)
+		if len(h.byTable[t.SQL]) == 0 {
+			delete(h.byTable, t.SQL)
+		}
+	}
+}
+
+// group is the subscribers of one statement and role.
+type group struct {
+	hub      *Hub
+	key, sql string
+	role     auth.Role
+	reads    []*tables.Table
+	position []int // a stream's (engine.Live.Position)
+	// solo groups run their one cohort's statement as it is.
+	solo   bool
+	single sqlbuild.Fragment
+
+	mu      sync.Mutex
+	cohorts map[string]*cohort // live queries' cohorts, by arguments
+	all     map[*cohort]struct{}
+	// fresh cohorts run at once; dirty runs every cohort, once Interval
+	// has passed since the last such run.
+	fresh   map[*cohort]struct{}
+	dirty   bool
+	running bool
+	ended   bool
+	lastRun time.Time
+	timer   *time.Timer
+}
+
+// cohort is the subscribers of a group with equal arguments.
+type cohort struct {
+	args     []any
+	argsJSON []byte
+	key      string
+	subs     map[*Subscription]struct{}
+	sent     bool
+	last     Result
+	lastKey  []byte // what last was, to compare the next answer with
+}
+
+// kick starts the group's runner unless it runs; g.mu is held.
+func (g *group) kick() {
+	if g.running || g.ended {
+		return
+	}
+	g.running = true
+	go g.run()
+}
+
+// run runs the group until nothing is due.
+func (g *group) run() {
+	for {
+		g.mu.Lock()
+		batch, whole := g.due()
+		if batch == nil {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		results, err := g.query(batch)
+		g.mu.Lock()
+		if err != nil {
+			// PostgreSQL unreachable: try again; nothing is sent.
+			for _, c := range batch {
+				if _, ok := g.all[c]; ok {
+					g.fresh[c] = struct{}{}
+				}
+			}
+			g.dirty = g.dirty || whole
+			g.later(500 * time.Millisecond)
+			g.running = false
+			g.mu.Unlock()
+			if g.hub.ctx.Err() == nil {
+				g.hub.cfg.Logger.Warn("live queries: run failed; retrying", "err", err)
+			}
+			return
+		}
+		for i, c := range batch {
+			if _, ok := g.all[c]; ok {
+				g.push(c, results[i])
+			}
+		}
+		g.mu.Unlock()
+	}
+}
+
+// due picks the cohorts to run now: all of them if the group is dirty and
+// Interval has passed, else the fresh ones; nil if none is due (arming a
+// timer for a dirty group). g.mu is held.
+func (g *group) due() (batch []*cohort, whole bool) {
+	if g.ended {
+		return nil, false
+	}
+	if g.dirty {
+		if wait := g.hub.cfg.Interval - time.Since(g.lastRun); wait > 0 {
+			g.later(wait)
+		} else {
+			g.dirty = false
+			g.lastRun = time.Now()
+			clear(g.fresh)
+			batch = make([]*cohort, 0, len(g.all))
+			for c := range g.all {
+				batch = append(batch, c)
+			}
+			return batch, true
+		}
+	}
+	if len(g.fresh) == 0 {
+		return nil, false
+	}
+	batch = make([]*cohort, 0, len(g.fresh))
+	for c := range g.fresh {
+		batch = append(batch, c)
+	}
+	clear(g.fresh)
+	return batch, false
+}
+
+// later kicks the group after d, unless a kick is already armed. g.mu is held.
+func (g *group) later(d time.Duration) {
+	if g.timer != nil {
+		return
+	}
+	g.timer = time.AfterFunc(d, func() {
+		g.mu.Lock()
+		g.timer = nil
+		g.kick()
+		g.mu.Unlock()
+	})
+}
+
+// answer is one cohort's answer to a run.
+type answer struct {
+	json []byte // the field's JSON; nil with err
+	err  error
+}
+
+// query runs batch in one statement; an error is PostgreSQL's that
+// belongs to no cohort (connection lost). A cohort whose own arguments
+// make the statement fail gets that error as its answer, as its own
+// statement would.
+func (g *group) query(batch []*cohort) ([]answer, error) {
+	ctx, cancel := g.hub.cfg.Limits.Start(g.hub.ctx, g.role)
+	defer cancel()
+	if g.solo {
+		out := make([]answer, len(batch))
+		for i, c := range batch {
+			out[i] = g.querySolo(ctx, c)
+			if out[i].err != nil && !isQueryError(ctx, out[i].err) {
+				return nil, out[i].err
+			}
+		}
+		return out, nil
+	}
+	var args bytes.Buffer
+	args.WriteByte('[')
+	for i, c := range batch {
+		if i > 0 {
+			args.WriteByte(',')
+		}
+		args.Write(c.argsJSON)
+	}
+	args.WriteByte(']')
+	out := make([]answer, len(batch))
+	var n int
+	var j []byte
+	var size, budget int64
+	rows, err := g.hub.cfg.Pool.Query(ctx, g.sql, args.String())
+	if err == nil {
+		_, err = pgx.ForEachRow(rows, []any{&n, &j, &size, &budget}, func() error {
+			if n < 1 || n > len(out) {
+				return fmt.Errorf("live queries: cohort %d of %d", n, len(out))
+			}
+			a := &out[n-1]
+			switch {
+			case j == nil:
+				a.json = []byte("null")
+			case size > budget:
+				a.err = limits.ResponseSizeError(budget, size)
+			default:
+				a.json = append([]byte(nil), j...)
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		return out, nil
+	}
+	if !isQueryError(ctx, err) {
+		return nil, err
+	}
+	if len(batch) == 1 {
+		out[0] = answer{err: queryError(ctx, err)}
+		return out, nil
+	}
+	// One cohort's arguments fail the statement (a cast PostgreSQL
+	// refuses): each runs alone, so that the error is only its own.
+	for i, c := range batch {
+		out[i] = g.querySolo(ctx, c)
+		if out[i].err != nil && !isQueryError(ctx, out[i].err) {
+			return nil, out[i].err
+		}
+	}
+	return out, nil
+}
+
+// querySolo runs one cohort's statement alone.
+func (g *group) querySolo(ctx context.Context, c *cohort) answer {
+	f := g.single.WithArgs(c.args)
+	var j []byte
+	var budget int64
+	err := g.hub.cfg.Pool.QueryRow(ctx, "SELECT q.j::text, q.max FROM ("+f.SQL()+") q", f.Args()...).Scan(&j, &budget)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return answer{json: []byte("null")}
+	case err != nil:
+		return answer{err: queryError(ctx, err)}
+	case j == nil:
+		return answer{json: []byte("null")}
+	case int64(len(j)) > budget:
+		return answer{err: limits.ResponseSizeError(budget, int64(len(j)))}
+	}
+	return answer{json: j}
+}
+
+// isQueryError tells an error of the statement (PostgreSQL refused it,
+// or a limit stopped it) from PostgreSQL being unreachable.
+func isQueryError(ctx context.Context, err error) bool {
+	if _, ok := errors.AsType[*hasura.Error](err); ok {
+		return true
+	}
+	if _, ok := limits.Explain(ctx, err); ok {
+		return true
+	}
+	_, ok := errors.AsType[*pgconn.PgError](err)
+	return ok
+}
+
+// queryError is err as the subscriber is told it: a limit's, or
+// PostgreSQL's in Hasura's words.
+func queryError(ctx context.Context, err error) error {
+	if he, ok := limits.Explain(ctx, err); ok {
+		return he
+	}
+	if he, ok := hasura.FromPostgres(err); ok {
+		return he
+	}
+	return err
+}
+
+// push sends c's subscribers a new answer, unless it is the last one
+// sent; a stream's batch moves its position on. g.mu is held.
+func (g *group) push(c *cohort, a answer) {
+	if a.err != nil {
+		if c.sent && c.last.Err != nil && c.last.Err.Error() == a.err.Error() {
+			return
+		}
+		c.sent, c.last, c.lastKey = true, Result{Err: a.err}, nil
+		for s := range c.subs {
+			s.deliver(c.last)
+		}
+		return
+	}
+	if g.position != nil {
+		g.pushBatch(c, a.json)
+		return
+	}
+	if c.sent && c.last.Err == nil && bytes.Equal(a.json, c.lastKey) {
+		return
+	}
+	c.sent, c.last, c.lastKey = true, Result{Data: a.json}, a.json
+	for s := range c.subs {
+		s.deliver(c.last)
+	}
+}
+
+// pushBatch sends a stream's batch, if it has rows, and moves the
+// cohort's position after it; a full batch, or one that stopped before a
+// row not yet settled, is followed by another run.
+func (g *group) pushBatch(c *cohort, answer []byte) {
+	var batch struct {
+		Rows json.RawMessage `json:"rows"`
+		Next []string        `json:"next"`
+		Full bool            `json:"full"`
+		Held bool            `json:"held"`
+	}
+	if err := json.Unmarshal(answer, &batch); err != nil {
+		g.hub.cfg.Logger.Error("live queries: unexpected stream answer", "err", err)
+		return
+	}
+	if batch.Next != nil {
+		args, err := engine.StreamPosition(c.args, g.position, batch.Next)
+		if err != nil {
+			g.hub.cfg.Logger.Error("live queries: stream position", "err", err)
+			return
+		}
+		argsJSON, err := json.Marshal(args)
+		if err != nil {
+			return
+		}
+		c.args, c.argsJSON = args, argsJSON
+		c.sent, c.last = true, Result{Data: batch.Rows}
+		for s := range c.subs {
+			s.deliver(c.last)
+		}
+	}
+	switch {
+	case batch.Full:
+		g.fresh[c] = struct{}{}
+		g.kick()
+	case batch.Held:
+		g.fresh[c] = struct{}{}
+		g.later(settleWait)
+	}
+}
+
+// settleWait is how long a stream waits for the transactions that hold
+// its next rows back to end.
+const settleWait = 20 * time.Millisecond
+
+// multiplexed is the statement that runs q for many cohorts at once: $1
+// is a JSON array of their arguments, and each row is a cohort's number
+// (from 1), its answer's text, that text's size and its byte budget. ok
+// is false if an argument's kind cannot be read back from JSON exactly.
+func multiplexed(q sqlbuild.Fragment) (string, bool) {
+	ok := true
+	args := q.Args()
+	inner := q.Rebind(func(i int) string {
+		switch args[i].(type) {
+		case string, nil:
+			return fmt.Sprintf("(s.a->>%d)", i)
+		case int, int32, int64:
+			return fmt.Sprintf("((s.a->>%d)::bigint)", i)
+		case bool:
+			return fmt.Sprintf("((s.a->>%d)::boolean)", i)
+		case []string:
+			return fmt.Sprintf("ARRAY(SELECT jsonb_array_elements_text(s.a->%d))", i)
+		}
+		ok = false
+		return ""
+	})
+	if !ok {
+		return "", false
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT s.n::int, q.t, coalesce(octet_length(q.t), 0)::bigint, coalesce(q.max, 0) FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY s(a, n) " +
+		"LEFT JOIN LATERAL (SELECT x.j::text AS t, x.max FROM (")
+	sb.WriteString(inner)
+	sb.WriteString(") x) q ON true")
+	return sb.String(), true
+}
