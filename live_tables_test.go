@@ -4,12 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+
+	"github.com/freshgraph/freshgraph/internal/pgtest"
 )
 
 const (
@@ -294,5 +300,252 @@ func TestStreamsSendEveryRowOnce(t *testing.T) {
 			c.quiet(200 * time.Millisecond)
 			_ = c.conn.Close(websocket.StatusNormalClosure, "")
 		})
+	}
+}
+
+// Hasura skips rows of transactions that commit out of cursor order
+// (graphql-engine #8632): a stream's cursor moves past a value a running
+// transaction has already taken. Eight writers here take cursor values —
+// an identity column's, and now() — then commit in another order (or roll
+// back); each stream must send every committed row exactly once, none of
+// the rolled back, in cursor order.
+func TestStreamsUnderConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, withProject(t, "examples/hasura-project", nil))
+	s.exec(t, `INSERT INTO users (id, email, name) VALUES ($1, 'alice@example.com', 'Alice')`, alice)
+	ws := liveAs(t, s, "graphql-transport-ws", "admin", "")
+	ws.start("ids", `subscription { reactions_stream(batch_size: 7, cursor: {initial_value: {id: 0}}) { id emoji } }`, nil)
+	ws.start("times", `subscription { posts_stream(batch_size: 5, cursor: {initial_value: {created_at: "2000-01-01T00:00:00Z"}}) { title created_at } }`, nil)
+	ws.quiet(200 * time.Millisecond)
+
+	const writers, each = 8, 40
+	committed := make(chan string, writers*each)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				name := fmt.Sprintf("w%d-%d", w, i)
+				tx, err := s.pool.Begin(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, err1 := tx.Exec(context.Background(), `INSERT INTO posts (author_id, title) VALUES ($1, $2)`, alice, name)
+				_, err2 := tx.Exec(context.Background(), `INSERT INTO reactions (emoji) VALUES ($1)`, name)
+				time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+				if err1 != nil || err2 != nil {
+					t.Error(err1, err2)
+				}
+				if i%9 == 4 {
+					_ = tx.Rollback(context.Background())
+					continue
+				}
+				if err := tx.Commit(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				committed <- name
+			}
+		})
+	}
+	wg.Wait()
+	close(committed)
+	want := map[string]bool{}
+	for name := range committed {
+		want[name] = true
+	}
+
+	// Read both streams until each has every committed row.
+	ids, times := map[string]bool{}, map[string]bool{}
+	var lastID int64
+	var lastTime string
+	deadline := time.Now().Add(30 * time.Second)
+	for (len(ids) < len(want) || len(times) < len(want)) && time.Now().Before(deadline) {
+		raw := ws.read(time.Until(deadline))
+		if raw == nil {
+			break
+		}
+		var m struct {
+			ID      string
+			Type    string
+			Payload struct {
+				Data struct {
+					Reactions []struct {
+						ID    int64
+						Emoji string
+					} `json:"reactions_stream"`
+					Posts []struct {
+						Title     string
+						CreatedAt string `json:"created_at"`
+					} `json:"posts_stream"`
+				}
+				Errors any
+			}
+		}
+		if err := json.Unmarshal(raw, &m); err != nil || m.Type != "next" || m.Payload.Errors != nil {
+			t.Fatalf("unexpected message %s", raw)
+		}
+		for _, r := range m.Payload.Data.Reactions {
+			if !want[r.Emoji] || ids[r.Emoji] || r.ID <= lastID {
+				t.Fatalf("reactions_stream sent %s (committed: %v, sent before: %v, after id %d)", raw, want[r.Emoji], ids[r.Emoji], lastID)
+			}
+			ids[r.Emoji], lastID = true, r.ID
+		}
+		for _, p := range m.Payload.Data.Posts {
+			if !want[p.Title] || times[p.Title] || p.CreatedAt < lastTime {
+				t.Fatalf("posts_stream sent %s (committed: %v, sent before: %v, after %s)", raw, want[p.Title], times[p.Title], lastTime)
+			}
+			times[p.Title], lastTime = true, p.CreatedAt
+		}
+	}
+	if len(ids) != len(want) || len(times) != len(want) {
+		t.Fatalf("committed %d rows; the identity stream sent %d, the now() stream %d", len(want), len(ids), len(times))
+	}
+	ws.quiet(300 * time.Millisecond)
+}
+
+// A live query that fails at once is refused as Hasura refuses it; one
+// that fails later (here: an answer grown over the response size limit)
+// gets the error as a result and goes on, while the other cohorts of its
+// statement are answered as before.
+func TestLiveQueryErrors(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, withProject(t, "examples/hasura-project", map[string]string{"RESPONSE_SIZE_LIMIT": "2KiB"}))
+	s.exec(t, `INSERT INTO users (id, email, name) VALUES ($1, 'alice@example.com', 'Alice')`, alice)
+	admin := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret}
+	for _, protocol := range []string{"graphql-transport-ws", "graphql-ws"} {
+		t.Run(protocol, func(t *testing.T) {
+			s.exec(t, `DELETE FROM posts`)
+			ws := liveAs(t, s, protocol, "admin", "")
+			httpAnswer := s.post(t, `{"query":"query { posts(where: {likes: {_eq: \"many\"}}) { title } }"}`, admin)
+			ws.start("bad", `subscription { posts(where: {likes: {_eq: "many"}}) { title } }`, nil)
+			if ws.legacy {
+				assertJSON(t, []byte(ws.payload("bad", "data")), string(httpAnswer))
+				ws.payload("bad", "complete")
+			} else {
+				var errs struct{ Errors json.RawMessage }
+				_ = json.Unmarshal(httpAnswer, &errs)
+				assertJSON(t, []byte(ws.payload("bad", "error")), string(errs.Errors))
+			}
+
+			const like = `subscription ($p: String!) { posts(where: {title: {_like: $p}}, order_by: {title: asc}) { title body } }`
+			ws.start("big", like, map[string]any{"p": "%"})
+			ws.start("small", like, map[string]any{"p": "G%"})
+			assertJSON(t, []byte(ws.result("big")), `{"data":{"posts":[]}}`)
+			assertJSON(t, []byte(ws.result("small")), `{"data":{"posts":[]}}`)
+			s.exec(t, `INSERT INTO posts (author_id, title, body) VALUES ($1, 'Go', ''), ($1, 'Long', repeat('x', 3000))`, alice)
+			assertJSON(t, []byte(ws.result("small")), `{"data":{"posts":[{"title":"Go","body":""}]}}`)
+			httpAnswer = s.post(t, `{"query":"query { posts(where: {title: {_like: \"%\"}}, order_by: {title: asc}) { title body } }"}`, admin)
+			var errs struct{ Errors json.RawMessage }
+			_ = json.Unmarshal(httpAnswer, &errs)
+			assertJSON(t, []byte(ws.result("big")), `{"data":null,"errors":`+string(errs.Errors)+`}`)
+			s.exec(t, `DELETE FROM posts WHERE title = 'Long'`)
+			assertJSON(t, []byte(ws.result("big")), `{"data":{"posts":[{"title":"Go","body":""}]}}`)
+			ws.quiet(200 * time.Millisecond) // small's answer is the same
+		})
+	}
+}
+
+// A write through one instance reaches the subscribers of another, and
+// subscriptions count against WEBSOCKET_OPERATION_LIMIT.
+func TestLiveQueriesAcrossInstances(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"WEBSOCKET_OPERATION_LIMIT": "2"}
+	a := newTestServer(t, withProject(t, "examples/hasura-project", env))
+	b := newTestServerOn(t, a.dbURL, withProject(t, "examples/hasura-project", env))
+	examplePosts(t, a)
+	ws := liveAs(t, a, "graphql-transport-ws", "user", bob)
+	ws.start("1", `subscription { posts_by_pk_count: posts_aggregate(where: {author_id: {_eq: "`+alice+`"}}) { aggregate { count } } }`, nil)
+	assertJSON(t, []byte(ws.result("1")), `{"data":{"posts_by_pk_count":{"aggregate":{"count":1}}}}`)
+	ws.start("2", `subscription { users(where: {id: {_eq: "`+alice+`"}}) { name } }`, nil)
+	ws.result("2")
+	ws.start("3", `subscription { posts { id } }`, nil)
+	assertJSON(t, []byte(ws.payload("3", "error")),
+		`[{"message":"websocket_operation_limit of 2 reached: complete an operation before starting another","extensions":{"code":"bad-request","path":"$"}}]`)
+
+	// Alice publishes her draft through instance B, by GraphQL.
+	answer := b.post(t, `{"query":"mutation { update_posts(where: {title: {_eq: \"Draft\"}}, _set: {status: published}) { affected_rows } }"}`,
+		map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": alice})
+	assertJSON(t, answer, `{"data":{"update_posts":{"affected_rows":1}}}`)
+	assertJSON(t, []byte(ws.result("1")), `{"data":{"posts_by_pk_count":{"aggregate":{"count":2}}}}`)
+	ws.quiet(200 * time.Millisecond)
+}
+
+// A select permission's query_root_fields and subscription_root_fields
+// pick the root fields of each root type (absent: all; []: none), and
+// custom_root_fields names the stream.
+func TestRootFieldsOfASelectPermission(t *testing.T) {
+	t.Parallel()
+	dir := copyMetadata(t, map[string]string{"graphql_schema_introspection.yaml": "disabled_for_roles: []\n",
+		"databases/default/tables/public_posts.yaml": `table: {name: posts, schema: public}
+configuration:
+  custom_root_fields:
+    select_stream: {name: postsFeed, comment: not shown}
+select_permissions:
+  - role: anonymous
+    permission: {columns: [id, title], filter: {status: {_eq: published}}, query_root_fields: [select], subscription_root_fields: [select_stream]}
+  - role: user
+    permission: {columns: [id, title], filter: {}, allow_aggregations: true, query_root_fields: [], subscription_root_fields: [select_aggregate, select_by_pk]}
+`})
+	s := newTestServer(t, func(c *config) {
+		*c = testConfig(t, map[string]string{"HASURA_GRAPHQL_METADATA_DIR": dir, "HASURA_GRAPHQL_MIGRATIONS_DIR": exampleMigrations})
+	})
+	const roots = `{"query":"{ __schema { queryType { fields { name } } subscriptionType { fields { name description } } } }"}`
+	postsFields := func(headers map[string]string) string {
+		var got struct {
+			Data struct {
+				Schema struct {
+					QueryType struct {
+						Fields []struct{ Name, Description string }
+					}
+					SubscriptionType *struct {
+						Fields []struct{ Name, Description string }
+					}
+				} `json:"__schema"`
+			}
+		}
+		raw := s.post(t, roots, headers)
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, f := range got.Data.Schema.QueryType.Fields {
+			if strings.HasPrefix(f.Name, "posts") {
+				out = append(out, "query."+f.Name)
+			}
+		}
+		if st := got.Data.Schema.SubscriptionType; st != nil {
+			for _, f := range st.Fields {
+				if strings.HasPrefix(strings.ToLower(f.Name), "posts") {
+					out = append(out, "subscription."+f.Name+": "+f.Description)
+				}
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	anonymous := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "anonymous"}
+	if got, want := postsFields(anonymous), "query.posts\nsubscription.postsFeed: fetch data from the table in a streaming manner: \"posts\""; got != want {
+		t.Errorf("anonymous:\n%s\nwant\n%s", got, want)
+	}
+	user := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": alice}
+	if got, want := postsFields(user), "subscription.posts_aggregate: fetch aggregated fields from the table: \"posts\"\nsubscription.posts_by_pk: fetch data from the table: \"posts\" using primary key columns"; got != want {
+		t.Errorf("user:\n%s\nwant\n%s", got, want)
+	}
+	assertJSON(t, s.post(t, `{"query":"{ posts { id } }"}`, user),
+		`{"errors":[{"message":"field 'posts' not found in type: 'query_root'","extensions":{"code":"validation-failed","path":"$.selectionSet.posts"}}]}`)
+
+	// select_aggregate without allow_aggregations stops the start.
+	bad := copyMetadata(t, map[string]string{"databases/default/tables/public_posts.yaml": `table: {name: posts, schema: public}
+select_permissions:
+  - role: user
+    permission: {columns: [id], filter: {}, subscription_root_fields: [select_aggregate]}
+`})
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "PORT": "0", "SESSION_SECRET": testSessionSecret,
+		"HASURA_GRAPHQL_METADATA_DIR": bad, "HASURA_GRAPHQL_MIGRATIONS_DIR": exampleMigrations}
+	err := run(t.Context(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	want := "HASURA_GRAPHQL_METADATA_DIR: " + filepath.Join(bad, "databases", "default", "tables", "public_posts.yaml") +
+		`: select_permissions of role user: in permission for role "user": The "select_aggregate" root field can only be enabled in the query_root_fields or  the subscription_root_fields when "allow_aggregations" is set to true`
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }

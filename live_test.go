@@ -272,6 +272,10 @@ func TestLiveSessionSurvivesAPostgresRestart(t *testing.T) {
 	}
 	sub.subscribe(liveQuery, nil)
 	sub.data()
+	// And a live query of the users table, by the live query hub.
+	users := liveAs(t, s, "graphql-ws", "admin", "")
+	users.start("u", `subscription { users { name } }`, nil)
+	assertJSON(t, []byte(users.result("u")), `{"data":{"users":[{"name":"Before"}]}}`)
 
 	if err := cluster.Stop(); err != nil {
 		t.Fatal(err)
@@ -295,11 +299,13 @@ func TestLiveSessionSurvivesAPostgresRestart(t *testing.T) {
 	if got := sub.data(); got != `{"session":{"user":{"image":null,"name":"After restart"}}}` {
 		t.Errorf("after the restart: %s", got)
 	}
+	assertJSON(t, []byte(users.result("u")), `{"data":{"users":[{"name":"After restart"}]}}`)
 	// And the listener works again for the next change.
 	s.exec(t, `UPDATE users SET name = 'Later'`)
 	if got := sub.data(); got != `{"session":{"user":{"image":null,"name":"Later"}}}` {
 		t.Errorf("the next change after the restart: %s", got)
 	}
+	assertJSON(t, []byte(users.result("u")), `{"data":{"users":[{"name":"Later"}]}}`)
 }
 
 func TestWebsocketKeepAliveQueriesAndErrors(t *testing.T) {

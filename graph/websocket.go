@@ -279,10 +279,13 @@ func (c *wsConn) init(payload json.RawMessage) bool {
 	c.mu.Lock()
 	again := c.initialised
 	c.mu.Unlock()
-	if again {
+	if again && !c.legacy {
 		c.closeWith(4429, "Too many initialisation requests")
 		return false
 	}
+	// The legacy protocol may initialise again, with other headers, as
+	// Hasura's own test client does before each operation; operations
+	// started before keep the caller they started with.
 	var p struct {
 		Headers map[string]any `json:"headers"`
 	}
@@ -394,7 +397,15 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 	idJSON, _ := json.Marshal(id)
 	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":`
 	alias := strconv.Quote(f.Alias)
+	var started atomic.Bool
 	c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
+		if first := !started.Swap(true); first && r.Err != nil {
+			// A query that fails at once is refused, as Hasura refuses a
+			// subscription whose first run fails; later failures are
+			// results, and the subscription goes on.
+			c.fail(ctx, id, gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, r.Err))
+			return
+		}
 		msg := make([]byte, 0, len(head)+len(r.Data)+len(alias)+16)
 		msg = append(msg, head...)
 		if r.Err != nil {

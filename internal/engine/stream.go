@@ -127,7 +127,14 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 	orderBy(b)
 	b.S(") AS fg_n, bool_and(" + alias + ".fg_settled) OVER (ORDER BY ")
 	orderBy(b)
-	b.S(" ROWS UNBOUNDED PRECEDING) AS fg_ready FROM (SELECT " + alias + ".*, age(" + alias + ".xmin) > " + settledHorizon + " AS fg_settled")
+	b.S(" ROWS UNBOUNDED PRECEDING) AS fg_ready FROM (SELECT " + alias + ".*, age(" + alias + ".xmin) > " + settledHorizon)
+	if clocked := clockCursor(cur.col.Type.SQL); clocked != "" && !cur.desc {
+		// A time cursor is most often the writer's now(): the start of
+		// its transaction, which may have begun before rows already sent
+		// were written, and not yet have written anything.
+		b.S(" AND ").Col(alias, cur.col.SQLName).S(" < " + fmt.Sprintf(oldestTransaction, clocked))
+	}
+	b.S(" AS fg_settled")
 	c.table(b.S(" FROM "), t).S(" " + alias + " WHERE ")
 	// From the position on: the cursor's value, then the key's, which tie
 	// breaks; the key is NULL before the first batch, so that the stream
@@ -188,6 +195,25 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 	return at, nil
 }
 
+// clockCursor is the type a time cursor's values compare with
+// transactions' start times as: "" for other types.
+func clockCursor(sqlType string) string {
+	switch {
+	case strings.HasPrefix(sqlType, "timestamp") && strings.HasSuffix(sqlType, "with time zone"):
+		return "timestamptz"
+	case strings.HasPrefix(sqlType, "timestamp"):
+		return "timestamp"
+	case sqlType == "date":
+		return "date"
+	}
+	return ""
+}
+
+// oldestTransaction is when the oldest transaction of another client
+// began (%s: the cursor's type), or infinity.
+const oldestTransaction = `coalesce((SELECT min(a.xact_start) FROM pg_stat_activity a ` +
+	`WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend')::%[1]s, 'infinity'::%[1]s)`
+
 // settledHorizon is the age of the oldest transaction that may still
 // commit: of the snapshot's running transactions, and of every other
 // backend's snapshot (a transaction that has taken a sequence value or
@@ -196,7 +222,7 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 // later.
 const settledHorizon = `(SELECT greatest(age(pg_snapshot_xmin(pg_current_snapshot())::text::xid), ` +
 	`coalesce(max(greatest(age(a.backend_xmin), age(a.backend_xid))), 0)) ` +
-	`FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid())`
+	`FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend')`
 
 // streamPosition is the position after a batch: the arguments at the
 // indexes selectStream returned, from the statement's "next".

@@ -310,7 +310,7 @@ func (g *group) run() {
 			return
 		}
 		g.mu.Unlock()
-		results, err := g.query(batch)
+		results, err := g.query(batch, whole)
 		g.mu.Lock()
 		if err != nil {
 			// PostgreSQL unreachable: try again; nothing is sent.
@@ -388,14 +388,16 @@ type answer struct {
 	err  error
 }
 
-// query runs batch in one statement; an error is PostgreSQL's that
-// belongs to no cohort (connection lost). A cohort whose own arguments
-// make the statement fail gets that error as its answer, as its own
-// statement would.
-func (g *group) query(batch []*cohort) ([]answer, error) {
+// query runs batch: a re-run of the whole group in one statement, new
+// cohorts each in its own, as the same query would run (so that a value
+// PostgreSQL refuses fails it at once, as it fails the query). An error is
+// PostgreSQL's that belongs to no cohort (connection lost). A cohort whose
+// own arguments make the group's statement fail gets that error as its
+// answer, as its own statement would.
+func (g *group) query(batch []*cohort, whole bool) ([]answer, error) {
 	ctx, cancel := g.hub.cfg.Limits.Start(g.hub.ctx, g.role)
 	defer cancel()
-	if g.solo {
+	if g.solo || !whole {
 		out := make([]answer, len(batch))
 		for i, c := range batch {
 			out[i] = g.querySolo(ctx, c)

@@ -252,6 +252,11 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 		if err != nil {
 			return nil, err
 		}
+		if !p.Permission.AllowAggregations && (queryRoots[SelectAggregate] || subscriptionRoots[SelectAggregate]) {
+			return nil, &metadata.Error{File: md.File, Message: fmt.Sprintf(`select_permissions of role %s: in permission for role %q: `+
+				`The "select_aggregate" root field can only be enabled in the query_root_fields or  the subscription_root_fields when "allow_aggregations" is set to true`,
+				p.Role, p.Role)}
+		}
 		get(p.Role).Select = &SelectPermission{Columns: columns(p.Permission.Columns), Filter: f,
 			Limit: p.Permission.Limit, Aggregations: p.Permission.AllowAggregations,
 			QueryRootFields: queryRoots, SubscriptionRootFields: subscriptionRoots}

@@ -541,6 +541,9 @@ func (p *printer) roots() {
 		for kind, f := range fields {
 			rf := RootField{Name: t.RootName(kind), Kind: kind, Table: t}
 			desc := firstNonEmpty(t.roots[kind].comment, f[0])
+			if kind == SelectStream {
+				desc = f[0] // Hasura takes a custom name for it, not a comment
+			}
 			if p.v.HasSubscriptionField(rf) {
 				subscription[rf.Name] = described(desc, rf.Name+f[1])
 			}
