@@ -1,5 +1,5 @@
 # The two commands the README promises, and the developer's helpers.
-.PHONY: run test bench bench-load fuzz generate generated lint check graphiql-assets
+.PHONY: run test bench bench-live bench-load fuzz generate generated lint check graphiql-assets
 
 # Start the server; with no DATABASE_URL it runs its own PostgreSQL.
 run:
@@ -20,6 +20,9 @@ bench:
 # 12 minutes).
 # BENCHLOAD_FLAGS passes flags, e.g. BENCHLOAD_FLAGS="-users 10000 -duration 5s".
 BENCHLOAD_FLAGS ?=
+bench-live:
+	go run ./internal/benchload live $(BENCHLIVE_FLAGS)
+
 bench-load:
 	go run ./internal/benchload $(BENCHLOAD_FLAGS)
 

@@ -35,6 +35,9 @@ type config struct {
 	// LiveQueryInterval is the least time between two runs of one group of
 	// live queries while writes keep coming.
 	LiveQueryInterval time.Duration
+	// LiveQueryPoll, if set, polls every live query this often instead of
+	// following writes, as Hasura does: for comparison only.
+	LiveQueryPoll time.Duration
 	// GraphiQLAssetsDir serves GraphiQL's scripts from this directory instead
 	// of a CDN (make graphiql-assets fills one).
 	GraphiQLAssetsDir string
@@ -336,6 +339,7 @@ func loadLimits(cfg *config, first func(...string) string) error {
 	set("WEBSOCKET_OPERATION_LIMIT", positive(&h.Operations, limits.ParseCount))
 	set("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", positive(&h.ShutdownGrace, limits.ParseDuration))
 	set("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL", positive(&cfg.LiveQueryInterval, milliseconds))
+	set("LIVE_QUERIES_POLL_INTERVAL", positive(&cfg.LiveQueryPoll, limits.ParseDuration))
 	return errors.Join(errs...)
 }
 

@@ -68,7 +68,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		return nil, err
 	}
 	liveQueries := livequery.New(livequery.Config{Pool: pool, Logger: logger, Interval: cfg.LiveQueryInterval,
-		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured})
+		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured, PollAll: cfg.LiveQueryPoll})
 	go liveQueries.Run(ctx)
 	service := accounts.NewService(pool, cfg.Session)
 	link := cmp.Or(cfg.PasswordResetURL, "{token}")

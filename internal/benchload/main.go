@@ -36,6 +36,9 @@ func main() {
 		case "load":
 			generateLoad()
 			return
+		case "live":
+			benchLive()
+			return
 		}
 	}
 	users := flag.String("users", "10000,1000000", "comma-separated table sizes, one run each")
@@ -48,31 +51,8 @@ func main() {
 	log.SetFlags(0)
 	ctx := context.Background()
 
-	tmp, err := os.MkdirTemp("", "benchload-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(tmp)
-	// PostgreSQL's own user (when we are root) must reach its directory.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		log.Fatal(err)
-	}
-	binary := filepath.Join(tmp, "freshgraph")
-	log.Printf("building freshgraph …")
-	// The benchload tag adds only the profile, written when asked.
-	if err := run(ctx, "go", "build", "-tags", "benchload", "-o", binary, "."); err != nil {
-		log.Fatalf("go build (run from the repository's root): %v", err)
-	}
-	serverURL := os.Getenv("DATABASE_URL")
-	if serverURL == "" {
-		cluster, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Database: "postgres",
-			Settings: map[string]string{"max_connections": "200"}})
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer cluster.Stop()
-		serverURL = cluster.URL()
-	}
+	binary, serverURL, cleanup := setUp(ctx, map[string]string{"max_connections": "200"})
+	defer cleanup()
 
 	var results []*sizeResult
 	for _, field := range strings.Split(*users, ",") {
@@ -92,6 +72,35 @@ func main() {
 		results = append(results, r)
 	}
 	printFlatness(results)
+}
+
+// setUp builds freshgraph (with the benchload tag) and starts a
+// PostgreSQL with settings, unless DATABASE_URL names one; cleanup stops
+// it and removes what was made.
+func setUp(ctx context.Context, settings map[string]string) (binary, serverURL string, cleanup func()) {
+	tmp, err := os.MkdirTemp("", "benchload-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// PostgreSQL's own user (when we are root) must reach its directory.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	binary = filepath.Join(tmp, "freshgraph")
+	log.Printf("building freshgraph …")
+	// The benchload tag adds only the profile, written when asked.
+	if err := run(ctx, "go", "build", "-tags", "benchload", "-o", binary, "."); err != nil {
+		log.Fatalf("go build (run from the repository's root): %v", err)
+	}
+	serverURL = os.Getenv("DATABASE_URL")
+	if serverURL != "" {
+		return binary, serverURL, func() { _ = os.RemoveAll(tmp) }
+	}
+	cluster, err := pglocal.Start(ctx, pglocal.Options{Dir: filepath.Join(tmp, "postgres"), Database: "postgres", Settings: settings})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return binary, cluster.URL(), func() { _ = cluster.Stop(); _ = os.RemoveAll(tmp) }
 }
 
 type config struct {

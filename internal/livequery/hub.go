@@ -57,6 +57,9 @@ type Config struct {
 	Limits limits.Config
 	// Captured are the tables whose writes are announced (Capture).
 	Captured map[catalog.Name]bool
+	// PollAll, if set, runs every group this often and ignores writes, as
+	// Hasura does (every second): for comparison (make bench-live).
+	PollAll time.Duration
 }
 
 // Result is what a subscriber is sent: the field's JSON, or an error.
@@ -89,7 +92,11 @@ func (h *Hub) Run(ctx context.Context) {
 	h.mu.Lock()
 	h.ctx = ctx
 	h.mu.Unlock()
-	go h.poll(ctx)
+	if h.cfg.PollAll > 0 {
+		h.poll(ctx, h.cfg.PollAll, true)
+		return
+	}
+	go h.poll(ctx, h.cfg.PollInterval, false)
 	l := database.Listener(h.cfg.Pool, h.cfg.Logger, "live queries")
 	l.Handle(Channel, listener{h})
 	_ = l.Listen(ctx)
@@ -138,9 +145,10 @@ func (h *Hub) changed(groups []*group) {
 	}
 }
 
-// poll runs the groups that read a table whose writes are not announced.
-func (h *Hub) poll(ctx context.Context) {
-	tick := time.NewTicker(h.cfg.PollInterval)
+// poll runs the groups that read a table whose writes are not announced
+// (every group, if all is set) each interval.
+func (h *Hub) poll(ctx context.Context, interval time.Duration, all bool) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -152,6 +160,12 @@ func (h *Hub) poll(ctx context.Context) {
 		polled := make([]*group, 0, len(h.polled))
 		for g := range h.polled {
 			polled = append(polled, g)
+		}
+		if all {
+			polled = polled[:0]
+			for _, g := range h.groups {
+				polled = append(polled, g)
+			}
 		}
 		h.mu.Unlock()
 		h.changed(polled)
