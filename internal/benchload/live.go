@@ -353,21 +353,6 @@ func (c *liveConn) read(rec *receipts) {
 	}
 }
 
-// rss is the process's resident memory now.
-func (s *server) rss() int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
-
 // captureCost is the throughput of pgbench's writers on posts with the
 // change trigger and without it, in alternating rounds, at one and at four
 // clients; freshgraph is not running, so only the capture is measured.

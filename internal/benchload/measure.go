@@ -435,13 +435,19 @@ func (s *server) resetPeakRSS() {
 }
 
 // peakRSS is the process's peak resident set since the last reset.
-func (s *server) peakRSS() int64 {
+func (s *server) peakRSS() int64 { return s.status("VmHWM") }
+
+// rss is the process's resident memory now.
+func (s *server) rss() int64 { return s.status("VmRSS") }
+
+// status is a size in /proc/<pid>/status, in bytes.
+func (s *server) status(field string) int64 {
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
