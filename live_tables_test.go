@@ -549,3 +549,78 @@ select_permissions:
 		t.Errorf("got  %v\nwant %s", err, want)
 	}
 }
+
+// A write to rows of a live list's table re-runs only the cohorts whose
+// answer showed one of the rows, or would show one now — not the group —
+// however the rows move: in, out, a key changed; a bulk write re-runs all.
+func TestLiveQueriesRerunOnlyTheCohortsAWriteTouches(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, withProject(t, "examples/hasura-project", nil))
+	examplePosts(t, s)
+	const carol = "33333333-3333-3333-3333-333333333333"
+	s.exec(t, `INSERT INTO users (id, email, name) VALUES ($1, 'carol@example.com', 'Carol')`, carol)
+	const drafts = `subscription { posts(where: {status: {_eq: draft}}, order_by: {title: asc}) { title likes } }`
+	clients := map[string]*liveClient{}
+	for name, id := range map[string]string{"alice": alice, "bob": bob, "carol": carol} {
+		c := liveAs(t, s, "graphql-transport-ws", "user", id)
+		c.start("1", drafts, nil)
+		clients[name] = c
+	}
+	assertJSON(t, []byte(clients["alice"].result("1")), `{"data":{"posts":[{"title":"Draft","likes":1}]}}`)
+	assertJSON(t, []byte(clients["bob"].result("1")), `{"data":{"posts":[{"title":"Bob draft","likes":0}]}}`)
+	assertJSON(t, []byte(clients["carol"].result("1")), `{"data":{"posts":[]}}`)
+	// cohortsRun is how many cohorts the group's last run had.
+	cohortsRun := func() int {
+		t.Helper()
+		time.Sleep(100 * time.Millisecond)
+		args := s.sql.lastArgs()
+		if len(args) != 1 {
+			t.Fatalf("the last statement's arguments: %v", args)
+		}
+		var cohorts []any
+		if err := json.Unmarshal([]byte(args[0].(string)), &cohorts); err != nil {
+			t.Fatalf("the last statement's arguments: %v", args)
+		}
+		return len(cohorts)
+	}
+	quiet := func(names ...string) {
+		t.Helper()
+		for _, n := range names {
+			clients[n].quiet(50 * time.Millisecond)
+		}
+	}
+
+	s.exec(t, `UPDATE posts SET likes = 2 WHERE title = 'Draft'`) // in Alice's answer
+	assertJSON(t, []byte(clients["alice"].result("1")), `{"data":{"posts":[{"title":"Draft","likes":2}]}}`)
+	if n := cohortsRun(); n != 1 {
+		t.Errorf("a write to Alice's draft ran %d cohorts", n)
+	}
+	quiet("bob", "carol")
+	s.exec(t, `INSERT INTO posts (author_id, title) VALUES ($1, 'Carol 1')`, carol) // into Carol's
+	assertJSON(t, []byte(clients["carol"].result("1")), `{"data":{"posts":[{"title":"Carol 1","likes":0}]}}`)
+	if n := cohortsRun(); n != 1 {
+		t.Errorf("Carol's new draft ran %d cohorts", n)
+	}
+	quiet("alice", "bob")
+	s.exec(t, `UPDATE posts SET status = 'published' WHERE title = 'Bob draft'`) // out of Bob's
+	assertJSON(t, []byte(clients["bob"].result("1")), `{"data":{"posts":[]}}`)
+	quiet("alice", "carol")
+	s.exec(t, `UPDATE posts SET id = gen_random_uuid(), likes = 5 WHERE title = 'Carol 1'`) // a new key
+	assertJSON(t, []byte(clients["carol"].result("1")), `{"data":{"posts":[{"title":"Carol 1","likes":5}]}}`)
+	quiet("alice", "bob")
+	s.exec(t, `UPDATE posts SET author_id = $1 WHERE title = 'Draft'`, bob) // from Alice's to Bob's
+	assertJSON(t, []byte(clients["alice"].result("1")), `{"data":{"posts":[]}}`)
+	assertJSON(t, []byte(clients["bob"].result("1")), `{"data":{"posts":[{"title":"Draft","likes":2}]}}`)
+	quiet("carol")
+	// Past 100 rows a transaction is announced by the table alone.
+	s.exec(t, `INSERT INTO posts (author_id, title, status) SELECT $1, 'bulk ' || i, 'published' FROM generate_series(1, 150) i`, alice)
+	s.exec(t, `UPDATE posts SET likes = 9 WHERE title = 'Carol 1'`)
+	assertJSON(t, []byte(clients["carol"].result("1")), `{"data":{"posts":[{"title":"Carol 1","likes":9}]}}`)
+	quiet("alice", "bob")
+	s.exec(t, `WITH bulk AS (UPDATE posts SET likes = likes + 1 WHERE title LIKE 'bulk %') UPDATE posts SET likes = 10 WHERE title = 'Draft'`)
+	assertJSON(t, []byte(clients["bob"].result("1")), `{"data":{"posts":[{"title":"Draft","likes":10}]}}`)
+	if n := cohortsRun(); n != 3 {
+		t.Errorf("a bulk write ran %d cohorts, want every one", n)
+	}
+	quiet("alice", "carol")
+}

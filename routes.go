@@ -67,7 +67,20 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	if err != nil {
 		return nil, err
 	}
-	liveQueries := livequery.New(livequery.Config{Pool: pool, Logger: logger, Interval: cfg.LiveQueryInterval,
+	// Live queries run on connections of their own: a burst of re-runs
+	// never takes the connections requests wait for, and a group's
+	// statement, whose plan PostgreSQL costs for a hundred cohorts
+	// whatever their number, is not JIT-compiled on each run.
+	liveConfig := pool.Config()
+	liveConfig.MaxConns = 4
+	liveConfig.MinConns = 0
+	liveConfig.ConnConfig.RuntimeParams["jit"] = "off"
+	livePool, err := pgxpool.NewWithConfig(ctx, liveConfig)
+	if err != nil {
+		return nil, err
+	}
+	context.AfterFunc(ctx, livePool.Close)
+	liveQueries := livequery.New(livequery.Config{Pool: livePool, Logger: logger, Interval: cfg.LiveQueryInterval,
 		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured, PollAll: cfg.LiveQueryPoll})
 	go liveQueries.Run(ctx)
 	service := accounts.NewService(pool, cfg.Session)

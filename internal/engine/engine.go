@@ -43,7 +43,7 @@ type compiler struct {
 	// reads are the tables the statement reads, however it reaches them
 	// (the root, relationships, permissions' filters, _exists): what a
 	// live query must be re-run for when they change.
-	reads map[*tables.Table]bool
+	reads map[*tables.Table]int
 }
 
 func newCompiler(op *graphql.OperationContext, v *tables.View, c auth.Caller) *compiler {
@@ -66,9 +66,9 @@ func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.Coll
 // table writes t's name where the statement reads it.
 func (c *compiler) table(b *sqlbuild.Builder, t *tables.Table) *sqlbuild.Builder {
 	if c.reads == nil {
-		c.reads = map[*tables.Table]bool{}
+		c.reads = map[*tables.Table]int{}
 	}
-	c.reads[t] = true
+	c.reads[t]++
 	return tableName(b, t)
 }
 
@@ -151,8 +151,9 @@ func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.C
 }
 
 // A Live is a subscription_root field compiled, for the live query hub:
-// its statement without the byte budget's check (one row: the answer j and
-// the budget max), for the hub to check the budget of each subscriber apart.
+// its statement without the byte budget's check (one row: the answer j,
+// the budget max, and for a Keyed one k, the keys of the root rows it
+// shows), for the hub to check the budget of each subscriber apart.
 type Live struct {
 	Query sqlbuild.Fragment
 	// Reads are the tables the statement reads: the root, relationships,
@@ -161,6 +162,15 @@ type Live struct {
 	// Position are, for a stream, the indexes of the arguments that hold
 	// where the next batch starts (StreamPosition).
 	Position []int
+	// Keyed is set when a write to Root's rows can change the answer only
+	// if the row was in it (k) or the Probe finds it now: Root is read by
+	// its key alone, and nowhere else in the statement.
+	Keyed bool
+	Root  *tables.Table
+	// Probe is a condition that holds if a row of Root whose key is among
+	// the text array $2 is one the query would show now (before its
+	// ordering and limit); its parameters are its own.
+	Probe sqlbuild.Fragment
 }
 
 // CompileLive compiles the subscription_root field rf, f in the operation,
@@ -170,17 +180,36 @@ func CompileLive(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 	if err != nil {
 		return Live{}, err
 	}
-	live := Live{Query: b.Fragment(), Position: position}
+	live := Live{Query: b.Fragment(), Position: position, Root: rf.Table}
 	for t := range reads {
 		live.Reads = append(live.Reads, t)
 	}
+	field := merged(f)
+	_, offset := argumentMap(field, op.Variables)["offset"]
+	if rf.Kind != tables.Select || len(rf.Table.PrimaryKey) != 1 || reads[rf.Table] != 1 || offset {
+		return live, nil
+	}
+	// A list of a table read once, by a one-column key, without an offset
+	// (a row deleted before the offset would move the answer): keyed.
+	path := "$.selectionSet." + f.Name
+	c := newCompiler(op, v, caller)
+	keyed := &sqlbuild.Builder{}
+	if err := c.keyedList(keyed, rf.Table, field, path, maxBytes); err != nil {
+		return Live{}, err
+	}
+	c = newCompiler(op, v, caller)
+	probe := &sqlbuild.Builder{}
+	if err := c.probe(probe, rf.Table, field, path); err != nil {
+		return Live{}, err
+	}
+	live.Keyed, live.Query, live.Probe = true, keyed.Fragment(), probe.Fragment()
 	return live, nil
 }
 
 // compileRead writes the statement of a field that reads: one row of its
 // answer j and the byte budget max; with the tables it reads and, for a
 // stream, its position's arguments.
-func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (*sqlbuild.Builder, map[*tables.Table]bool, []int, error) {
+func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (*sqlbuild.Builder, map[*tables.Table]int, []int, error) {
 	c := newCompiler(op, v, caller)
 	path := "$.selectionSet." + f.Name
 	field := merged(f)

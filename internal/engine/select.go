@@ -548,6 +548,49 @@ func (c *compiler) counted(t *tables.Table, columns, distinct any, columnsPath, 
 	return cols, d, nil
 }
 
+// keyedList writes a live list's statement: its answer j, the byte
+// budget max, and k, the keys (as text) of the rows it shows.
+func (c *compiler) keyedList(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string, maxBytes int64) error {
+	alias := c.alias()
+	q, err := c.parseRows(t, alias, c.args(f), path)
+	if err != nil {
+		return err
+	}
+	key, _ := t.Column(t.PrimaryKey[0])
+	b.S("SELECT coalesce(json_agg(")
+	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
+		return err
+	}
+	if len(q.order) > 0 {
+		b.S(" ORDER BY ")
+		writeOrder(b, q.order)
+	}
+	b.S("), '[]'::json) AS j, ").TypedArg(maxBytes, "bigint").S(" AS max, array_agg(").Col(alias, key.SQLName).S("::text) AS k FROM (")
+	if err := c.writeRows(b, t, alias, q, nil, path); err != nil {
+		return err
+	}
+	b.S(") " + alias)
+	return nil
+}
+
+// probe writes whether a row of t whose key is among the text array $2
+// is one the list f would pick, before its order and limit: the role's
+// filter and the list's where.
+func (c *compiler) probe(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string) error {
+	alias := c.alias()
+	args := map[string]any{}
+	if w, ok := c.args(f)["where"]; ok {
+		args["where"] = w
+	}
+	key, _ := t.Column(t.PrimaryKey[0])
+	b.S("EXISTS (")
+	err := c.writeLimitedRows(b, t, alias, &rowsQuery{args: args}, func(b *sqlbuild.Builder) {
+		b.Col(alias, key.SQLName).S(" = ANY($2::text[]::" + key.Type.SQL + "[])")
+	}, path, -1)
+	b.S(")")
+	return err
+}
+
 // selectList answers <t>(where, order_by, …): a JSON array.
 func (c *compiler) selectList(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string) error {
 	return c.list(b, t, c.alias(), f, nil, path)

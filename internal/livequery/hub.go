@@ -104,15 +104,31 @@ func (h *Hub) Run(ctx context.Context) {
 
 type listener struct{ h *Hub }
 
-// HandleNotification re-runs the groups that read the written table.
+// HandleNotification re-runs the groups that read the written table: a
+// notification names the table, and the written row's key if it has one.
 func (l listener) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
-	var name []string
-	if err := json.Unmarshal([]byte(n.Payload), &name); err != nil || len(name) != 2 {
+	var parts []string
+	if err := json.Unmarshal([]byte(n.Payload), &parts); err != nil || len(parts) < 2 {
 		return fmt.Errorf("live queries: unexpected notification %q", n.Payload)
 	}
-	l.h.changed(l.h.groupsReading(catalog.Name{Schema: name[0], Table: name[1]}))
+	name := catalog.Name{Schema: parts[0], Table: parts[1]}
+	key := strings.Join(parts[2:], "\x00")
+	for _, g := range l.h.groupsReading(name) {
+		g.mu.Lock()
+		if g.keyed && g.root == name && key != "" && len(g.keys) < maxKeys {
+			g.keys[key] = struct{}{}
+		} else {
+			g.dirty = true
+		}
+		g.kick()
+		g.mu.Unlock()
+	}
 	return nil
 }
+
+// maxKeys bounds the written keys a keyed group collects between runs;
+// past it, every cohort runs.
+const maxKeys = 1000
 
 // HandleBacklog runs after every (re)connection: every group runs again.
 func (l listener) HandleBacklog(context.Context, string, *pgx.Conn) error {
@@ -183,7 +199,7 @@ type Subscription struct {
 // its first batch, if any) and again whenever it changes, for as long as
 // ctx lives. deliver must not block.
 func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deliver func(Result)) {
-	sql, ok := multiplexed(q.Query)
+	sql, ok := multiplexed(q.Query, q.Keyed)
 	key := string(role) + "\x00" + sql
 	if !ok {
 		// Parameters this hub cannot bind together: a group of its own.
@@ -194,10 +210,19 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 		deliver(Result{Err: err})
 		return
 	}
+	var probeSQL string
+	var probeArgs []byte
+	if q.Keyed && ok {
+		probeSQL, q.Keyed = multiplexedProbe(q.Probe)
+		if probeArgs, err = json.Marshal(q.Probe.Args()); err != nil {
+			q.Keyed = false
+		}
+	}
 	h.mu.Lock()
 	g := h.groups[key]
 	if g == nil {
 		g = &group{hub: h, key: key, sql: sql, role: role, position: q.Position, solo: !ok, single: q.Query,
+			keyed: q.Keyed, root: q.Root.SQL, probeSQL: probeSQL, keys: map[string]struct{}{}, byKey: map[string]map[*cohort]struct{}{},
 			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}}
 		h.groups[key] = g
 		for _, t := range q.Reads {
@@ -218,7 +243,7 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 	// the answer of everyone asking the same.
 	c := g.cohorts[string(args)]
 	if c == nil || q.Position != nil {
-		c = &cohort{args: q.Query.Args(), argsJSON: args, subs: map[*Subscription]struct{}{}}
+		c = &cohort{args: q.Query.Args(), argsJSON: args, probeArgs: probeArgs, subs: map[*Subscription]struct{}{}}
 		if q.Position == nil {
 			c.key = string(args)
 			g.cohorts[c.key] = c
@@ -249,6 +274,7 @@ func (s *Subscription) end() {
 	}
 	delete(g.all, s.c)
 	delete(g.fresh, s.c)
+	g.index(s.c, nil)
 	if s.c.key != "" && g.cohorts[s.c.key] == s.c {
 		delete(g.cohorts, s.c.key)
 	}
@@ -279,6 +305,12 @@ type group struct {
 	// solo groups run their one cohort's statement as it is.
 	solo   bool
 	single sqlbuild.Fragment
+	// keyed groups (engine.Live.Keyed) run, for writes to their root
+	// table's rows, only the cohorts whose answer showed one of the rows
+	// (byKey) or whose probe finds one now.
+	keyed    bool
+	root     catalog.Name
+	probeSQL string
 
 	mu      sync.Mutex
 	cohorts map[string]*cohort // live queries' cohorts, by arguments
@@ -287,6 +319,8 @@ type group struct {
 	// has passed since the last such run.
 	fresh   map[*cohort]struct{}
 	dirty   bool
+	keys    map[string]struct{} // written keys of root rows since the last run
+	byKey   map[string]map[*cohort]struct{}
 	running bool
 	ended   bool
 	lastRun time.Time
@@ -302,6 +336,10 @@ type cohort struct {
 	sent     bool
 	last     Result
 	lastKey  []byte // what last was, to compare the next answer with
+	// probeArgs are the arguments of the group's probe; rowKeys the keys
+	// of the root rows its last answer showed (keyed groups).
+	probeArgs []byte
+	rowKeys   []string
 }
 
 // kick starts the group's runner unless it runs; g.mu is held.
@@ -317,14 +355,23 @@ func (g *group) kick() {
 func (g *group) run() {
 	for {
 		g.mu.Lock()
-		batch, whole := g.due()
-		if batch == nil {
+		batch, whole, keys := g.due()
+		if batch == nil && keys == nil {
 			g.running = false
 			g.mu.Unlock()
 			return
 		}
 		g.mu.Unlock()
-		results, err := g.query(batch, whole)
+		var results []answer
+		var err error
+		if keys != nil {
+			if batch, err = g.affected(batch, keys); err == nil && len(batch) == 0 {
+				continue
+			}
+		}
+		if err == nil {
+			results, err = g.query(batch, whole)
+		}
 		g.mu.Lock()
 		if err != nil {
 			// PostgreSQL unreachable: try again; nothing is sent.
@@ -352,35 +399,127 @@ func (g *group) run() {
 }
 
 // due picks the cohorts to run now: all of them if the group is dirty and
-// Interval has passed, else the fresh ones; nil if none is due (arming a
-// timer for a dirty group). g.mu is held.
-func (g *group) due() (batch []*cohort, whole bool) {
+// Interval has passed; if only rows of a keyed group's root were written,
+// every cohort with the written keys, for affected to narrow; else the
+// fresh ones; nothing if none is due (arming a timer for a dirty group).
+// g.mu is held.
+func (g *group) due() (batch []*cohort, whole bool, keys []string) {
 	if g.ended {
-		return nil, false
+		return nil, false, nil
 	}
-	if g.dirty {
+	if g.dirty || len(g.keys) > 0 {
 		if wait := g.hub.cfg.Interval - time.Since(g.lastRun); wait > 0 {
 			g.later(wait)
 		} else {
-			g.dirty = false
 			g.lastRun = time.Now()
-			clear(g.fresh)
 			batch = make([]*cohort, 0, len(g.all))
 			for c := range g.all {
 				batch = append(batch, c)
 			}
-			return batch, true
+			if !g.dirty {
+				for k := range g.keys {
+					keys = append(keys, k)
+				}
+				clear(g.keys)
+				return batch, true, keys
+			}
+			g.dirty = false
+			clear(g.keys)
+			clear(g.fresh)
+			return batch, true, nil
 		}
 	}
 	if len(g.fresh) == 0 {
-		return nil, false
+		return nil, false, nil
 	}
 	batch = make([]*cohort, 0, len(g.fresh))
 	for c := range g.fresh {
 		batch = append(batch, c)
 	}
 	clear(g.fresh)
-	return batch, false
+	return batch, false, nil
+}
+
+// affected narrows cohorts, after writes to the root rows keys, to those
+// whose answer they can change: those whose last answer showed one of the
+// rows (or was an error), and those for which the probe finds one now.
+func (g *group) affected(cohorts []*cohort, keys []string) ([]*cohort, error) {
+	hit := map[*cohort]bool{}
+	g.mu.Lock()
+	for _, k := range keys {
+		for c := range g.byKey[k] {
+			hit[c] = true
+		}
+	}
+	for _, c := range cohorts {
+		// An error's answer showed no rows to follow: it runs again.
+		if c.last.Err != nil {
+			hit[c] = true
+		}
+	}
+	g.mu.Unlock()
+	var args bytes.Buffer
+	args.WriteByte('[')
+	var probed []*cohort
+	for _, c := range cohorts {
+		if hit[c] {
+			continue
+		}
+		if len(probed) > 0 {
+			args.WriteByte(',')
+		}
+		args.Write(c.probeArgs)
+		probed = append(probed, c)
+	}
+	args.WriteByte(']')
+	if len(probed) > 0 {
+		ctx, cancel := g.hub.cfg.Limits.Start(g.hub.ctx, g.role)
+		defer cancel()
+		rows, err := g.hub.cfg.Pool.Query(ctx, g.probeSQL, args.String(), keys)
+		if err != nil {
+			return nil, err
+		}
+		var n int
+		if _, err := pgx.ForEachRow(rows, []any{&n}, func() error {
+			if n >= 1 && n <= len(probed) {
+				hit[probed[n-1]] = true
+			}
+			return nil
+		}); err != nil {
+			if isQueryError(ctx, err) {
+				return cohorts, nil // let each cohort's own statement tell
+			}
+			return nil, err
+		}
+	}
+	out := make([]*cohort, 0, len(hit))
+	for _, c := range cohorts {
+		if hit[c] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// index files c under the keys of the root rows its answer shows. g.mu is
+// held.
+func (g *group) index(c *cohort, keys []string) {
+	if !g.keyed {
+		return
+	}
+	for _, k := range c.rowKeys {
+		delete(g.byKey[k], c)
+		if len(g.byKey[k]) == 0 {
+			delete(g.byKey, k)
+		}
+	}
+	c.rowKeys = keys
+	for _, k := range keys {
+		if g.byKey[k] == nil {
+			g.byKey[k] = map[*cohort]struct{}{}
+		}
+		g.byKey[k][c] = struct{}{}
+	}
 }
 
 // later kicks the group after d, unless a kick is already armed. g.mu is held.
@@ -398,7 +537,8 @@ func (g *group) later(d time.Duration) {
 
 // answer is one cohort's answer to a run.
 type answer struct {
-	json []byte // the field's JSON; nil with err
+	json []byte   // the field's JSON; nil with err
+	keys []string // a keyed group's: the root rows' keys
 	err  error
 }
 
@@ -434,9 +574,10 @@ func (g *group) query(batch []*cohort, whole bool) ([]answer, error) {
 	var n int
 	var j []byte
 	var size, budget int64
+	var keys []string
 	rows, err := g.hub.cfg.Pool.Query(ctx, g.sql, args.String())
 	if err == nil {
-		_, err = pgx.ForEachRow(rows, []any{&n, &j, &size, &budget}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&n, &j, &size, &budget, &keys}, func() error {
 			if n < 1 || n > len(out) {
 				return fmt.Errorf("live queries: cohort %d of %d", n, len(out))
 			}
@@ -449,6 +590,7 @@ func (g *group) query(batch []*cohort, whole bool) ([]answer, error) {
 			default:
 				a.json = append([]byte(nil), j...)
 			}
+			a.keys = keys
 			return nil
 		})
 	}
@@ -478,7 +620,12 @@ func (g *group) querySolo(ctx context.Context, c *cohort) answer {
 	f := g.single.WithArgs(c.args)
 	var j []byte
 	var budget int64
-	err := g.hub.cfg.Pool.QueryRow(ctx, "SELECT q.j::text, q.max FROM ("+f.SQL()+") q", f.Args()...).Scan(&j, &budget)
+	var keys []string
+	k := "NULL::text[]"
+	if g.keyed {
+		k = "q.k"
+	}
+	err := g.hub.cfg.Pool.QueryRow(ctx, "SELECT q.j::text, q.max, "+k+" FROM ("+f.SQL()+") q", f.Args()...).Scan(&j, &budget, &keys)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return answer{json: []byte("null")}
@@ -489,7 +636,7 @@ func (g *group) querySolo(ctx context.Context, c *cohort) answer {
 	case int64(len(j)) > budget:
 		return answer{err: limits.ResponseSizeError(budget, int64(len(j)))}
 	}
-	return answer{json: j}
+	return answer{json: j, keys: keys}
 }
 
 // isQueryError tells an error of the statement (PostgreSQL refused it,
@@ -534,6 +681,7 @@ func (g *group) push(c *cohort, a answer) {
 		g.pushBatch(c, a.json)
 		return
 	}
+	g.index(c, a.keys)
 	if c.sent && c.last.Err == nil && bytes.Equal(a.json, c.lastKey) {
 		return
 	}
@@ -591,7 +739,37 @@ const settleWait = 20 * time.Millisecond
 // is a JSON array of their arguments, and each row is a cohort's number
 // (from 1), its answer's text, that text's size and its byte budget. ok
 // is false if an argument's kind cannot be read back from JSON exactly.
-func multiplexed(q sqlbuild.Fragment) (string, bool) {
+func multiplexed(q sqlbuild.Fragment, keyed bool) (string, bool) {
+	inner, ok := rebound(q)
+	if !ok {
+		return "", false
+	}
+	k := "NULL::text[]"
+	if keyed {
+		k = "x.k"
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT s.n::int, q.t, coalesce(octet_length(q.t), 0)::bigint, coalesce(q.max, 0), q.k FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY s(a, n) " +
+		"LEFT JOIN LATERAL (SELECT x.j::text AS t, x.max, " + k + " AS k FROM (")
+	sb.WriteString(inner)
+	sb.WriteString(") x) q ON true")
+	return sb.String(), true
+}
+
+// multiplexedProbe is the statement that runs a keyed group's probe for
+// many cohorts: $1 their probe arguments, $2 the written keys; each row a
+// cohort's number whose probe holds.
+func multiplexedProbe(probe sqlbuild.Fragment) (string, bool) {
+	inner, ok := rebound(probe)
+	if !ok {
+		return "", false
+	}
+	return "SELECT s.n::int FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY s(a, n) WHERE " + inner, true
+}
+
+// rebound is q's text with each parameter read from the cohort's JSON
+// arguments s.a; false if one's kind cannot be read back exactly.
+func rebound(q sqlbuild.Fragment) (string, bool) {
 	ok := true
 	args := q.Args()
 	inner := q.Rebind(func(i int) string {
@@ -608,13 +786,5 @@ func multiplexed(q sqlbuild.Fragment) (string, bool) {
 		ok = false
 		return ""
 	})
-	if !ok {
-		return "", false
-	}
-	var sb strings.Builder
-	sb.WriteString("SELECT s.n::int, q.t, coalesce(octet_length(q.t), 0)::bigint, coalesce(q.max, 0) FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY s(a, n) " +
-		"LEFT JOIN LATERAL (SELECT x.j::text AS t, x.max FROM (")
-	sb.WriteString(inner)
-	sb.WriteString(") x) q ON true")
-	return sb.String(), true
+	return inner, ok
 }
