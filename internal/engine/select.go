@@ -436,6 +436,12 @@ func distinctMatchesOrder(cols []string, order []orderItem, path string) error {
 // list field selects, in the order it asks for.
 func (c *compiler) list(b *sqlbuild.Builder, t *tables.Table, alias string, f *ast.Field,
 	correlate func(*sqlbuild.Builder), path string) error {
+	return c.listWith(b, t, alias, f, correlate, path, nil)
+}
+
+// listWith is list, with more columns after the array, if more writes any.
+func (c *compiler) listWith(b *sqlbuild.Builder, t *tables.Table, alias string, f *ast.Field,
+	correlate func(*sqlbuild.Builder), path string, more func(*sqlbuild.Builder)) error {
 	q, err := c.parseRows(t, alias, c.args(f), path)
 	if err != nil {
 		return err
@@ -448,7 +454,11 @@ func (c *compiler) list(b *sqlbuild.Builder, t *tables.Table, alias string, f *a
 		b.S(" ORDER BY ")
 		writeOrder(b, q.order)
 	}
-	b.S("), '[]'::json) FROM (")
+	b.S("), '[]'::json)")
+	if more != nil {
+		more(b)
+	}
+	b.S(" FROM (")
 	if err := c.writeRows(b, t, alias, q, correlate, path); err != nil {
 		return err
 	}
@@ -552,25 +562,10 @@ func (c *compiler) counted(t *tables.Table, columns, distinct any, columnsPath, 
 // budget max, and k, the keys (as text) of the rows it shows.
 func (c *compiler) keyedList(b *sqlbuild.Builder, t *tables.Table, f *ast.Field, path string, maxBytes int64) error {
 	alias := c.alias()
-	q, err := c.parseRows(t, alias, c.args(f), path)
-	if err != nil {
-		return err
-	}
 	key, _ := t.Column(t.PrimaryKey[0])
-	b.S("SELECT coalesce(json_agg(")
-	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
-		return err
-	}
-	if len(q.order) > 0 {
-		b.S(" ORDER BY ")
-		writeOrder(b, q.order)
-	}
-	b.S("), '[]'::json) AS j, ").TypedArg(maxBytes, "bigint").S(" AS max, array_agg(").Col(alias, key.SQLName).S("::text) AS k FROM (")
-	if err := c.writeRows(b, t, alias, q, nil, path); err != nil {
-		return err
-	}
-	b.S(") " + alias)
-	return nil
+	return c.listWith(b, t, alias, f, nil, path, func(b *sqlbuild.Builder) {
+		b.S(" AS j, ").TypedArg(maxBytes, "bigint").S(" AS max, array_agg(").Col(alias, key.SQLName).S("::text) AS k")
+	})
 }
 
 // probe writes whether a row of t whose key is among the text array $2
