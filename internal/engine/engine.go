@@ -160,7 +160,8 @@ type Live struct {
 	// the permissions' filters.
 	Reads []*tables.Table
 	// Position are, for a stream, the indexes of the arguments that hold
-	// where the next batch starts (StreamPosition).
+	// the position the next batch starts after, then the one it may send
+	// up to (StreamPosition).
 	Position []int
 	// Keyed is set when a write to Root's rows can change the answer only
 	// if the row was in it (k) or the Probe finds it now: Root is read by
@@ -237,16 +238,12 @@ func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 	return b, c.reads, position, nil
 }
 
-// StreamPosition is a stream's arguments after a batch whose statement
-// answered next: args with the position's replaced.
-func StreamPosition(args []any, position []int, next []string) ([]any, error) {
-	at, err := streamPosition(next, position)
-	if err != nil {
-		return nil, err
-	}
+// StreamPosition is a stream's arguments with its position moved: from
+// to next (unless nil), until to until (nil: up to nothing).
+func StreamPosition(args []any, position []int, next, until []string) ([]any, error) {
 	out := append([]any(nil), args...)
-	for i, v := range at {
-		out[i] = v
+	if err := streamPosition(out, position, next, until); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

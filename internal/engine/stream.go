@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -10,15 +9,18 @@ import (
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
-// A stream's statement answers {"rows": [...], "next": [cursor, key...]}:
-// the next batch, and where the batch after it starts (null when the
-// batch is empty). Unlike Hasura's (col > last value), the position is the
-// cursor column and then the primary key, so rows whose cursor values tie
-// across a batch boundary are neither skipped nor repeated; and a batch
-// stops before the first row written by a transaction that is not older
-// than every transaction still running (settled below), so a row committed
-// late with an earlier cursor value than rows already sent cannot be
-// skipped.
+// A stream's statement answers {"rows": [...], "next": [cursor, key...],
+// "last": [cursor, key...], "full": bool}: the rows after the position
+// "from" up to the position "until", at most batch_size, in the stream's
+// order, and the position after them (null if none); and the position of
+// the last row of the batch after "from" the statement sees, whether or
+// not it sends it. The position is the cursor column and then the primary
+// key: rows whose cursor values tie across a batch boundary are neither
+// skipped nor repeated (Hasura's is the cursor's value alone, and skips
+// them). The live query hub sends only up to a position it has seen once
+// every transaction that was open when it saw it has ended: none of them
+// can then still commit a row before it (a sequence's value or a now()
+// taken before it), so a transaction that commits late cannot be skipped.
 
 // streamCursor is what a <t>_stream's cursor argument asks for.
 type streamCursor struct {
@@ -101,76 +103,81 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 		keys = append(keys, col)
 	}
 	alias := c.alias()
-	order, cmp := " ASC", " > "
+	order, after, upTo := " ASC", " > ", " <= "
 	if cur.desc {
-		order, cmp = " DESC", " < "
+		order, after, upTo = " DESC", " < ", " >= "
 	}
+	cols := append([]tables.Column{cur.col}, keys...)
 	orderBy := func(b *sqlbuild.Builder) {
-		b.Col(alias, cur.col.SQLName).S(order)
-		for _, k := range keys {
-			b.S(", ").Col(alias, k.SQLName).S(order)
-		}
-	}
-
-	// The rows, their position in the stream, and whether they have settled.
-	b.S("SELECT json_build_object('rows', coalesce(json_agg(")
-	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
-		return nil, err
-	}
-	b.S(" ORDER BY " + alias + ".fg_n) FILTER (WHERE " + alias + ".fg_ready), '[]'::json), 'next', (array_agg(json_build_array(")
-	b.Col(alias, cur.col.SQLName).S("::text")
-	for _, k := range keys {
-		b.S(", ").Col(alias, k.SQLName).S("::text")
-	}
-	b.S(") ORDER BY "+alias+".fg_n DESC) FILTER (WHERE "+alias+".fg_ready))[1], 'full', count(*) > 0 AND count(*) = ").
-		TypedArg(batch, "bigint").S(" AND bool_and(" + alias + ".fg_ready), 'held', NOT coalesce(bool_and(" + alias + ".fg_ready), true)) FROM (SELECT " + alias + ".*, row_number() OVER (ORDER BY ")
-	orderBy(b)
-	b.S(") AS fg_n, bool_and(" + alias + ".fg_settled) OVER (ORDER BY ")
-	orderBy(b)
-	b.S(" ROWS UNBOUNDED PRECEDING) AS fg_ready FROM (SELECT " + alias + ".*, age(" + alias + ".xmin) > " + settledHorizon)
-	if clocked := clockCursor(cur.col.Type.SQL); clocked != "" && !cur.desc {
-		// A time cursor is most often the writer's now(): the start of
-		// its transaction, which may have begun before rows already sent
-		// were written, and not yet have written anything.
-		b.S(" AND ").Col(alias, cur.col.SQLName).S(" < " + fmt.Sprintf(oldestTransaction, clocked))
-	}
-	b.S(" AS fg_settled")
-	c.table(b.S(" FROM "), t).S(" " + alias + " WHERE ")
-	// From the position on: the cursor's value, then the key's, which tie
-	// breaks; the key is NULL before the first batch, so that the stream
-	// starts after the initial value, as Hasura's does.
-	var at []int
-	from := func() {
-		at = append(at, len(b.Args()))
-		var v any
-		if !cur.from.Null {
-			v = cur.from.Text
-		}
-		b.TypedArg(v, cur.col.Type.SQL)
-	}
-	b.Col(alias, cur.col.SQLName).S(strings.TrimSpace(cmp) + "= ")
-	from()
-	b.S(" AND (").Col(alias, cur.col.SQLName).S(cmp)
-	from()
-	if len(keys) > 0 {
-		b.S(" OR (")
-		for i, k := range keys {
+		for i, col := range cols {
 			if i > 0 {
 				b.S(", ")
 			}
-			b.Col(alias, k.SQLName)
+			b.Col(alias, col.SQLName).S(order)
 		}
-		b.S(")" + cmp + "(")
-		for i, k := range keys {
+	}
+	columns := func(b *sqlbuild.Builder) {
+		b.S("(")
+		for i, col := range cols {
+			if i > 0 {
+				b.S(", ")
+			}
+			b.Col(alias, col.SQLName)
+		}
+		b.S(")")
+	}
+	position := func(b *sqlbuild.Builder) {
+		b.S("json_build_array(")
+		for i, col := range cols {
+			if i > 0 {
+				b.S(", ")
+			}
+			b.Col(alias, col.SQLName).S("::text")
+		}
+		b.S(")")
+	}
+	// The arguments of a position: the cursor's value (from: the initial
+	// value; the keys NULL, so that the stream starts after it, as
+	// Hasura's does), then the keys.
+	var at []int
+	bindPosition := func(b *sqlbuild.Builder, initial bool) {
+		b.S("(")
+		for i, col := range cols {
 			if i > 0 {
 				b.S(", ")
 			}
 			at = append(at, len(b.Args()))
-			b.TypedArg(nil, k.Type.SQL)
+			var v any
+			if initial && i == 0 && !cur.from.Null {
+				v = cur.from.Text
+			}
+			b.TypedArg(v, col.Type.SQL)
 		}
 		b.S(")")
 	}
-	b.S(")")
+
+	b.S("SELECT json_build_object('rows', coalesce(json_agg(")
+	if err := c.row(b, t, alias, f.SelectionSet, path); err != nil {
+		return nil, err
+	}
+	b.S(" ORDER BY " + alias + ".fg_n) FILTER (WHERE " + alias + ".fg_send), '[]'::json), 'next', (array_agg(")
+	position(b)
+	b.S(" ORDER BY " + alias + ".fg_n DESC) FILTER (WHERE " + alias + ".fg_send))[1], 'last', (array_agg(")
+	position(b)
+	b.S(" ORDER BY "+alias+".fg_n DESC))[1], 'full', count(*) FILTER (WHERE "+alias+".fg_send) = ").TypedArg(batch, "bigint").
+		S(" AND count(*) > 0) FROM (SELECT " + alias + ".*, row_number() OVER (ORDER BY ")
+	orderBy(b)
+	b.S(") AS fg_n, coalesce(")
+	columns(b)
+	b.S(upTo)
+	untilAt := len(at)
+	bindPosition(b, false)
+	b.S(", false) AS fg_send FROM (SELECT " + alias + ".*")
+	c.table(b.S(" FROM "), t).S(" " + alias + " WHERE ")
+	columns(b)
+	b.S(after)
+	fromAt := len(at)
+	bindPosition(b, true)
 	if err := c.visible(b, t, alias, path); err != nil {
 		return nil, err
 	}
@@ -190,49 +197,27 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 	orderBy(b)
 	b.S(" LIMIT ").Arg(batch)
 	b.S(") " + alias + ") " + alias)
-	// The first argument of each position is bound twice (>= and >):
-	// both are the cursor's value.
-	return at, nil
+	// From, then until.
+	return append(at[fromAt:], at[untilAt:fromAt]...), nil
 }
 
-// clockCursor is the type a time cursor's values compare with
-// transactions' start times as: "" for other types.
-func clockCursor(sqlType string) string {
-	switch {
-	case strings.HasPrefix(sqlType, "timestamp") && strings.HasSuffix(sqlType, "with time zone"):
-		return "timestamptz"
-	case strings.HasPrefix(sqlType, "timestamp"):
-		return "timestamp"
-	case sqlType == "date":
-		return "date"
+// streamPosition sets the position at (from, then until, as selectStream
+// returned their arguments' indexes) in args: from to next, until to until
+// (nil: none).
+func streamPosition(args []any, at []int, next, until []string) error {
+	half := len(at) / 2
+	if len(next) != half && next != nil || len(until) != half && until != nil {
+		return fmt.Errorf("engine: a stream's position of %d and %d values for %d arguments", len(next), len(until), half)
 	}
-	return ""
-}
-
-// oldestTransaction is when the oldest transaction of another client
-// began (%s: the cursor's type), or infinity.
-const oldestTransaction = `coalesce((SELECT min(a.xact_start) FROM pg_stat_activity a ` +
-	`WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend')::%[1]s, 'infinity'::%[1]s)`
-
-// settledHorizon is the age of the oldest transaction that may still
-// commit: of the snapshot's running transactions, and of every other
-// backend's snapshot (a transaction that has taken a sequence value or
-// its now() but not yet its transaction id holds one). A row written
-// by an older transaction can no longer be overtaken by one that commits
-// later.
-const settledHorizon = `(SELECT greatest(age(pg_snapshot_xmin(pg_current_snapshot())::text::xid), ` +
-	`coalesce(max(greatest(age(a.backend_xmin), age(a.backend_xid))), 0)) ` +
-	`FROM pg_stat_activity a WHERE a.pid <> pg_backend_pid() AND a.backend_type = 'client backend')`
-
-// streamPosition is the position after a batch: the arguments at the
-// indexes selectStream returned, from the statement's "next".
-func streamPosition(next []string, at []int) (map[int]string, error) {
-	if len(next) == 0 || len(at) != len(next)+1 {
-		return nil, fmt.Errorf("engine: a stream's position has %d values for %d arguments", len(next), len(at))
+	for i := range half {
+		if next != nil {
+			args[at[i]] = next[i]
+		}
+		if until != nil {
+			args[at[half+i]] = until[i]
+		} else {
+			args[at[half+i]] = nil
+		}
 	}
-	out := map[int]string{at[0]: next[0], at[1]: next[0]}
-	for i, v := range next[1:] {
-		out[at[i+2]] = v
-	}
-	return out, nil
+	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -223,7 +224,7 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 	if g == nil {
 		g = &group{hub: h, key: key, sql: sql, role: role, position: q.Position, solo: !ok, single: q.Query,
 			keyed: q.Keyed, root: q.Root.SQL, probeSQL: probeSQL, keys: map[string]struct{}{}, byKey: map[string]map[*cohort]struct{}{},
-			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}}
+			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}, waiting: map[*cohort]struct{}{}}
 		h.groups[key] = g
 		for _, t := range q.Reads {
 			if h.byTable[t.SQL] == nil {
@@ -274,6 +275,7 @@ func (s *Subscription) end() {
 	}
 	delete(g.all, s.c)
 	delete(g.fresh, s.c)
+	delete(g.waiting, s.c)
 	g.index(s.c, nil)
 	if s.c.key != "" && g.cohorts[s.c.key] == s.c {
 		delete(g.cohorts, s.c.key)
@@ -317,7 +319,10 @@ type group struct {
 	all     map[*cohort]struct{}
 	// fresh cohorts run at once; dirty runs every cohort, once Interval
 	// has passed since the last such run.
-	fresh   map[*cohort]struct{}
+	fresh map[*cohort]struct{}
+	// waiting are streams' cohorts waiting for their barrier, looked at
+	// again when the timer fires.
+	waiting map[*cohort]struct{}
 	dirty   bool
 	keys    map[string]struct{} // written keys of root rows since the last run
 	byKey   map[string]map[*cohort]struct{}
@@ -340,6 +345,11 @@ type cohort struct {
 	// of the root rows its last answer showed (keyed groups).
 	probeArgs []byte
 	rowKeys   []string
+	// A stream's cohort may send up to until once every transaction of
+	// barrier has ended; observing: it has a new until, not its barrier.
+	until     []string
+	barrier   map[string]bool
+	observing bool
 }
 
 // kick starts the group's runner unless it runs; g.mu is held.
@@ -369,6 +379,11 @@ func (g *group) run() {
 				continue
 			}
 		}
+		if err == nil && g.position != nil {
+			if batch, err = g.settled(batch); err == nil && len(batch) == 0 {
+				continue
+			}
+		}
 		if err == nil {
 			results, err = g.query(batch, whole)
 		}
@@ -395,6 +410,16 @@ func (g *group) run() {
 			}
 		}
 		g.mu.Unlock()
+		if g.position != nil {
+			if err := g.observe(); err != nil {
+				g.mu.Lock()
+				g.dirty = true
+				g.later(500 * time.Millisecond)
+				g.running = false
+				g.mu.Unlock()
+				return
+			}
+		}
 	}
 }
 
@@ -530,6 +555,10 @@ func (g *group) later(d time.Duration) {
 	g.timer = time.AfterFunc(d, func() {
 		g.mu.Lock()
 		g.timer = nil
+		for c := range g.waiting {
+			g.fresh[c] = struct{}{}
+		}
+		clear(g.waiting)
 		g.kick()
 		g.mu.Unlock()
 	})
@@ -692,48 +721,140 @@ func (g *group) push(c *cohort, a answer) {
 }
 
 // pushBatch sends a stream's batch, if it has rows, and moves the
-// cohort's position after it; a full batch, or one that stopped before a
-// row not yet settled, is followed by another run.
+// cohort's position after it. A full batch is followed by another run; a
+// batch that saw rows it could not send yet sets the cohort's "until" to
+// the last of them, to send once every transaction open now has ended
+// (observe). g.mu is held.
 func (g *group) pushBatch(c *cohort, answer []byte) {
 	var batch struct {
 		Rows json.RawMessage `json:"rows"`
 		Next []string        `json:"next"`
+		Last []string        `json:"last"`
 		Full bool            `json:"full"`
-		Held bool            `json:"held"`
 	}
 	if err := json.Unmarshal(answer, &batch); err != nil {
 		g.hub.cfg.Logger.Error("live queries: unexpected stream answer", "err", err)
 		return
 	}
+	until := c.until
+	if !batch.Full {
+		until = nil
+		if batch.Last != nil && !slices.Equal(batch.Last, batch.Next) {
+			until = batch.Last
+			c.observing = true
+		}
+	}
+	args, err := engine.StreamPosition(c.args, g.position, batch.Next, until)
+	if err != nil {
+		g.hub.cfg.Logger.Error("live queries: stream position", "err", err)
+		return
+	}
+	argsJSON, err := json.Marshal(args)
+	if err != nil {
+		return
+	}
+	c.args, c.argsJSON, c.until = args, argsJSON, until
 	if batch.Next != nil {
-		args, err := engine.StreamPosition(c.args, g.position, batch.Next)
-		if err != nil {
-			g.hub.cfg.Logger.Error("live queries: stream position", "err", err)
-			return
-		}
-		argsJSON, err := json.Marshal(args)
-		if err != nil {
-			return
-		}
-		c.args, c.argsJSON = args, argsJSON
 		c.sent, c.last = true, Result{Data: batch.Rows}
 		for s := range c.subs {
 			s.deliver(c.last)
 		}
 	}
-	switch {
-	case batch.Full:
+	if batch.Full {
 		g.fresh[c] = struct{}{}
 		g.kick()
-	case batch.Held:
-		g.fresh[c] = struct{}{}
-		g.later(settleWait)
 	}
 }
 
-// settleWait is how long a stream waits for the transactions that hold
-// its next rows back to end.
+// settleWait is how often a stream looks again whether the transactions
+// that hold its next rows back have ended.
 const settleWait = 20 * time.Millisecond
+
+// openTransactions are the transactions of other clients open now, each
+// as its backend's pid and its start.
+func (g *group) openTransactions() (map[string]bool, error) {
+	ctx, cancel := g.hub.cfg.Limits.Start(g.hub.ctx, g.role)
+	defer cancel()
+	rows, _ := g.hub.cfg.Pool.Query(ctx, `SELECT pid::text || '/' || xact_start::text FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND xact_start IS NOT NULL AND pid <> pg_backend_pid()`)
+	open := map[string]bool{}
+	var tx string
+	_, err := pgx.ForEachRow(rows, []any{&tx}, func() error { open[tx] = true; return nil })
+	return open, err
+}
+
+// settled drops from a stream's batch the cohorts whose barrier — the
+// transactions open when their "until" was seen — still stands, and runs
+// them again soon.
+func (g *group) settled(batch []*cohort) ([]*cohort, error) {
+	g.mu.Lock()
+	waiting := false
+	for _, c := range batch {
+		waiting = waiting || len(c.barrier) > 0
+	}
+	g.mu.Unlock()
+	if !waiting {
+		return batch, nil
+	}
+	open, err := g.openTransactions()
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ready := batch[:0:0]
+	for _, c := range batch {
+		standing := false
+		for tx := range c.barrier {
+			standing = standing || open[tx]
+		}
+		if !standing {
+			c.barrier = nil
+			ready = append(ready, c)
+		} else if _, ok := g.all[c]; ok {
+			g.waiting[c] = struct{}{}
+			g.later(settleWait)
+		}
+	}
+	return ready, nil
+}
+
+// observe gives the stream cohorts that saw rows they may not send yet
+// their barrier: the transactions open now, after what they saw. With
+// none, they run again at once.
+func (g *group) observe() error {
+	g.mu.Lock()
+	var observing []*cohort
+	for c := range g.all {
+		if c.observing {
+			observing = append(observing, c)
+		}
+	}
+	g.mu.Unlock()
+	if len(observing) == 0 {
+		return nil
+	}
+	open, err := g.openTransactions()
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range observing {
+		c.observing, c.barrier = false, open
+		if _, ok := g.all[c]; !ok {
+			continue
+		}
+		if len(open) == 0 {
+			g.fresh[c] = struct{}{}
+			g.kick()
+		} else {
+			g.waiting[c] = struct{}{}
+			g.later(settleWait)
+		}
+	}
+	return nil
+}
 
 // multiplexed is the statement that runs q for many cohorts at once: $1
 // is a JSON array of their arguments, and each row is a cohort's number
