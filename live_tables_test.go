@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -623,4 +624,52 @@ func TestLiveQueriesRerunOnlyTheCohortsAWriteTouches(t *testing.T) {
 		t.Errorf("a bulk write ran %d cohorts, want every one", n)
 	}
 	quiet("alice", "carol")
+}
+
+// A subscriber that stops reading is closed once 64 messages or 4 MiB wait
+// for it, never buffered without end, and holds up no other subscriber.
+func TestLiveQuerySubscriberThatStopsReading(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, withProject(t, "examples/hasura-project", map[string]string{
+		"HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL": "1"}))
+	examplePosts(t, s)
+	s.exec(t, `UPDATE posts SET body = repeat('x', 200000) WHERE title = 'Go'`)
+	const big = `subscription { posts(where: {title: {_eq: "Go"}}) { likes body } }`
+	slow, _, err := dialWS(t, s, "graphql-transport-ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.send(map[string]any{"type": "connection_init", "payload": map[string]any{"headers": map[string]any{"X-Hasura-Admin-Secret": testAdminSecret}}})
+	if msg := slow.next(5 * time.Second); msg["type"] != "connection_ack" {
+		t.Fatalf("connection_init answered with %v", msg)
+	}
+	slow.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": big}})
+	fast := liveAs(t, s, "graphql-transport-ws", "admin", "")
+	fast.start("1", `subscription { posts(where: {title: {_eq: "Go"}}) { likes } }`, nil)
+	assertJSON(t, []byte(fast.result("1")), `{"data":{"posts":[{"likes":3}]}}`)
+	// slow reads nothing from here on.
+	const writes = 200
+	for i := 1; i <= writes; i++ {
+		s.exec(t, `UPDATE posts SET likes = $1 WHERE title = 'Go'`, 3+i)
+		assertJSON(t, []byte(fast.result("1")), fmt.Sprintf(`{"data":{"posts":[{"likes":%d}]}}`, 3+i))
+	}
+	// What reached the slow client before it was cut, then the close.
+	received := 0
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_, _, err := slow.conn.Read(ctx)
+		cancel()
+		if err != nil {
+			// The close frame (policy violation) when the client's buffers
+			// let it through; else the connection's end.
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("after %d messages the slow client's connection is still open", received)
+			}
+			break
+		}
+		received++
+	}
+	if received >= writes {
+		t.Fatalf("the slow client was sent all %d answers", received)
+	}
 }

@@ -73,8 +73,10 @@ var _ graphql.Transport = (*Websocket)(nil)
 const (
 	protocolTransportWS = "graphql-transport-ws"
 	protocolLegacy      = "graphql-ws"
-	// maxQueued is how many messages may wait for a slow client.
-	maxQueued = 64
+	// maxQueued is how many messages may wait for a slow client, and
+	// maxQueuedBytes how many bytes (one message of any size may wait).
+	maxQueued      = 64
+	maxQueuedBytes = 4 << 20
 	writeWait = 10 * time.Second
 	// maxCloseReason keeps a close frame, a control frame of at most 125
 	// bytes with its 2-byte code, sendable whatever text a client sent.
@@ -200,6 +202,7 @@ type wsConn struct {
 	initialised bool
 	subs        map[string]context.CancelFunc
 	queue       [][]byte
+	queuedBytes int
 	writing     bool
 	closed      bool
 	// closing is a close to send once the queue is written.
@@ -533,7 +536,8 @@ func (c *wsConn) sendJSON(v any) {
 }
 
 // send queues msg and starts the writer if it is not running. It never
-// blocks; a client with maxQueued messages unsent is too slow and is closed.
+// blocks; a client with maxQueued messages (or maxQueuedBytes) unsent is
+// too slow and is closed.
 func (c *wsConn) send(msg []byte) { c.enqueue(msg, nil) }
 
 // sendThenClose queues msg, and closes the connection with code once it
@@ -551,12 +555,13 @@ func (c *wsConn) enqueue(msg []byte, closing *closeFrame) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= maxQueued {
+	if len(c.queue) >= maxQueued || len(c.queue) > 0 && c.queuedBytes+len(msg) > maxQueuedBytes {
 		c.mu.Unlock()
 		c.closeWith(websocket.ClosePolicyViolation, "client too slow: messages not read")
 		return
 	}
 	c.queue = append(c.queue, msg)
+	c.queuedBytes += len(msg)
 	if !c.writing {
 		c.writing = true
 		go c.write()
@@ -569,7 +574,7 @@ func (c *wsConn) write() {
 	for {
 		c.mu.Lock()
 		batch := c.queue
-		c.queue = nil
+		c.queue, c.queuedBytes = nil, 0
 		if len(batch) == 0 || c.closed {
 			c.writing = false
 			closing := c.closing

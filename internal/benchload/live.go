@@ -187,7 +187,9 @@ func measureLive(ctx context.Context, cfg liveConfig, mode string, writesPerSeco
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(time.Second)
+	// PostgreSQL's backends report their statistics when idle, some up to
+	// 10 s late: the subscriptions' first statements must not count as idle.
+	time.Sleep(11 * time.Second)
 	r := &liveResult{writesPerSecond: writesPerSecond}
 	r.bytesPerSubscriber = float64(fg.rss()-rssBefore) / float64(cfg.subscribers)
 
