@@ -77,7 +77,7 @@ const (
 	// maxQueuedBytes how many bytes (one message of any size may wait).
 	maxQueued      = 64
 	maxQueuedBytes = 4 << 20
-	writeWait = 10 * time.Second
+	writeWait      = 10 * time.Second
 	// maxCloseReason keeps a close frame, a control frame of at most 125
 	// bytes with its 2-byte code, sendable whatever text a client sent.
 	maxCloseReason = 123
