@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -672,4 +673,50 @@ func TestLiveQuerySubscriberThatStopsReading(t *testing.T) {
 	if received >= writes {
 		t.Fatalf("the slow client was sent all %d answers", received)
 	}
+}
+
+// A tracked view's writes cannot be captured: its live queries are polled
+// every second, as Hasura polls, and the start's log says so.
+func TestLiveQueriesOfAViewArePolled(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("examples/hasura-project")); err != nil {
+		t.Fatal(err)
+	}
+	view := filepath.Join(dir, "migrations", "default", "1718900000300_published_view")
+	if err := os.MkdirAll(view, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		filepath.Join(view, "up.sql"): "CREATE VIEW public.published AS SELECT id, title, likes FROM public.posts WHERE status = 'published';\n",
+		filepath.Join(dir, "metadata", "databases", "default", "tables", "public_published.yaml"): "table: {name: published, schema: public}\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tablesYAML := filepath.Join(dir, "metadata", "databases", "default", "tables", "tables.yaml")
+	f, err := os.OpenFile(tablesYAML, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("- \"!include public_published.yaml\"\n")
+	_ = f.Close()
+
+	s := newTestServer(t, withProject(t, dir, nil))
+	if !strings.Contains(s.log.String(), "their subscriptions are polled") || !strings.Contains(s.log.String(), "public.published") {
+		t.Errorf("the log does not name the polled view:\n%s", s.log.String())
+	}
+	examplePosts(t, s)
+	ws := liveAs(t, s, "graphql-ws", "admin", "")
+	ws.start("1", `subscription { published(order_by: {title: asc}) { title likes } }`, nil)
+	assertJSON(t, []byte(ws.result("1")), `{"data":{"published":[{"title":"Go","likes":3},{"title":"SQL","likes":5}]}}`)
+	s.exec(t, `UPDATE posts SET likes = 4 WHERE title = 'Go'`)
+	start := time.Now()
+	assertJSON(t, []byte(ws.result("1")), `{"data":{"published":[{"title":"Go","likes":4},{"title":"SQL","likes":5}]}}`)
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Errorf("the view's change came after %v", waited)
+	}
+	ws.quiet(1500 * time.Millisecond) // polled, but the same answer is not sent again
 }
