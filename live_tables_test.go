@@ -634,7 +634,7 @@ func TestLiveQuerySubscriberThatStopsReading(t *testing.T) {
 	s := newTestServer(t, withProject(t, "examples/hasura-project", map[string]string{
 		"HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL": "1"}))
 	examplePosts(t, s)
-	s.exec(t, `UPDATE posts SET body = repeat('x', 200000) WHERE title = 'Go'`)
+	s.exec(t, `UPDATE posts SET body = repeat('x', 4000000) WHERE title = 'Go'`)
 	const big = `subscription { posts(where: {title: {_eq: "Go"}}) { likes body } }`
 	slow, _, err := dialWS(t, s, "graphql-transport-ws", nil)
 	if err != nil {
@@ -648,11 +648,16 @@ func TestLiveQuerySubscriberThatStopsReading(t *testing.T) {
 	fast := liveAs(t, s, "graphql-transport-ws", "admin", "")
 	fast.start("1", `subscription { posts(where: {title: {_eq: "Go"}}) { likes } }`, nil)
 	assertJSON(t, []byte(fast.result("1")), `{"data":{"posts":[{"likes":3}]}}`)
-	// slow reads nothing from here on.
-	const writes = 200
+	// slow reads nothing from here on. Its answers are 4 MB: a few fill
+	// the sockets' buffers, and a second one waiting the server's queue.
+	// The writes are spaced out so that each is an answer of its own (the
+	// hub would fold writes that come faster than it runs the group into
+	// one answer, the latest).
+	const writes = 20
 	for i := 1; i <= writes; i++ {
 		s.exec(t, `UPDATE posts SET likes = $1 WHERE title = 'Go'`, 3+i)
 		assertJSON(t, []byte(fast.result("1")), fmt.Sprintf(`{"data":{"posts":[{"likes":%d}]}}`, 3+i))
+		time.Sleep(300 * time.Millisecond)
 	}
 	// What reached the slow client before it was cut, then the close.
 	received := 0
@@ -664,7 +669,7 @@ func TestLiveQuerySubscriberThatStopsReading(t *testing.T) {
 			// The close frame (policy violation) when the client's buffers
 			// let it through; else the connection's end.
 			if errors.Is(err, context.DeadlineExceeded) {
-				t.Fatalf("after %d messages the slow client's connection is still open", received)
+				t.Fatalf("after %d messages the slow client's connection is still open; the server's log:\n%s", received, s.log.String()[max(0, len(s.log.String())-3000):])
 			}
 			break
 		}
