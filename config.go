@@ -14,6 +14,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/forwarded"
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
@@ -35,6 +36,8 @@ type config struct {
 	// LiveQueryInterval is the least time between two runs of one group of
 	// live queries while writes keep coming.
 	LiveQueryInterval time.Duration
+	// LiveCapture is how live queries learn of writes (LIVE_QUERIES_CAPTURE).
+	LiveCapture livequery.CaptureMode
 	// LiveQueryPoll, if set, polls every live query this often instead of
 	// following writes, as Hasura does: for comparison only.
 	LiveQueryPoll time.Duration
@@ -163,6 +166,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Port:              8080,
 		KeepAlive:         25 * time.Second,
 		LiveQueryInterval: 50 * time.Millisecond,
+		LiveCapture:       livequery.CaptureAuto,
 		Limits:            limits.Defaults(),
 		HTTP: httpLimits{
 			BodyBytes:     1 << 20,
@@ -340,6 +344,10 @@ func loadLimits(cfg *config, first func(...string) string) error {
 	set("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", positive(&h.ShutdownGrace, limits.ParseDuration))
 	set("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL", positive(&cfg.LiveQueryInterval, milliseconds))
 	set("LIVE_QUERIES_POLL_INTERVAL", positive(&cfg.LiveQueryPoll, limits.ParseDuration))
+	set("LIVE_QUERIES_CAPTURE", func(v string) (err error) {
+		cfg.LiveCapture, err = livequery.ParseCaptureMode(v)
+		return err
+	})
 	return errors.Join(errs...)
 }
 

@@ -63,7 +63,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	hub := live.NewHub(pool, logger)
 	go hub.Run(ctx)
-	captured, err := livequery.Capture(ctx, pool, catalogue, logger)
+	captured, err := livequery.Capture(ctx, pool, catalogue, cfg.LiveCapture, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +83,13 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	liveQueries := livequery.New(livequery.Config{Pool: livePool, Logger: logger, Interval: cfg.LiveQueryInterval,
 		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured, PollAll: cfg.LiveQueryPoll})
 	go liveQueries.Run(ctx)
+	// Serve once the writes reach the hub, so that a subscription opened
+	// at start is pushed like any other; meanwhile it would be polled.
+	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
+	if !liveQueries.WaitCapture(waitCtx) && ctx.Err() == nil {
+		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
+	}
+	cancelWait()
 	service := accounts.NewService(pool, cfg.Session)
 	link := cmp.Or(cfg.PasswordResetURL, "{token}")
 	switch {

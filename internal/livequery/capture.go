@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 
+	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -28,28 +30,93 @@ const triggerName = "freshgraph_changes"
 // captureLock serialises instances putting triggers on the same tables.
 const captureLock = 7_230_411_902
 
-// Capture puts the change triggers on every tracked table that can have
-// them — a table or a partitioned table the server's role may put triggers
-// on — and returns those they are on. The others (views, foreign tables,
-// tables of another owner) are polled.
+// CaptureMode is how writes are learnt of (LIVE_QUERIES_CAPTURE).
+type CaptureMode string
+
+const (
+	// CaptureAuto decodes where the database allows it, and puts triggers
+	// on the tables elsewhere.
+	CaptureAuto CaptureMode = "auto"
+	// CaptureDecoding decodes, or refuses to start.
+	CaptureDecoding CaptureMode = "decoding"
+	// CaptureTriggers puts triggers on the tables.
+	CaptureTriggers CaptureMode = "triggers"
+)
+
+// ParseCaptureMode reads LIVE_QUERIES_CAPTURE.
+func ParseCaptureMode(s string) (CaptureMode, error) {
+	switch m := CaptureMode(s); m {
+	case CaptureAuto, CaptureDecoding, CaptureTriggers:
+		return m, nil
+	}
+	return "", fmt.Errorf("%q is not auto, decoding or triggers", s)
+}
+
+// Captured says how each tracked table's writes reach the hub; a table in
+// neither map is polled.
+type Captured struct {
+	// Decoded tables are in Publication: their writes come by logical
+	// decoding, each named by these key columns.
+	Decoded map[catalog.Name][]string
+	// Notified tables' triggers announce their writes on Channel.
+	Notified map[catalog.Name]bool
+}
+
+func (c Captured) decoded(name catalog.Name) bool {
+	_, ok := c.Decoded[name]
+	return ok
+}
+
+// Capture makes every tracked table's writes reach the hubs, whoever
+// writes, and returns how.
 //
-// A table with a primary key gets a row trigger whose notification names
-// the row's key (its function written for the table, so that no row is
-// turned into JSON to find it), and a statement trigger for TRUNCATE; a
-// table without one a statement trigger whose notification names only the
-// table. A transaction that writes more than keyedRows rows announces the
-// rest by the table alone: a bulk write costs a bounded number of
-// notifications.
-func Capture(ctx context.Context, pool *pgxpool.Pool, cat *tables.Catalogue, logger *slog.Logger) (map[catalog.Name]bool, error) {
-	captured := map[catalog.Name]bool{}
+// Logical decoding, where the database allows it (wal_level=logical, the
+// role may replicate and owns the table): the table, its primary key's
+// columns only, goes in Publication, and each hub reads the writes from a
+// slot of its own, which costs the writers nothing at commit. Elsewhere, a
+// trigger: a table with a primary key gets a row trigger whose
+// notification names the row's key (its function written for the table,
+// so that no row is turned into JSON to find it), and a statement trigger
+// for TRUNCATE; a table without one a statement trigger whose notification
+// names only the table. A transaction that writes more than keyedRows rows
+// announces the rest by the table alone: a bulk write costs a bounded
+// number of notifications. Tables that can have neither (views, foreign
+// tables, tables of another owner) are polled.
+func Capture(ctx context.Context, pool *pgxpool.Pool, cat *tables.Catalogue, mode CaptureMode, logger *slog.Logger) (Captured, error) {
+	captured := Captured{Decoded: map[catalog.Name][]string{}, Notified: map[catalog.Name]bool{}}
+	decode := false
+	if mode != CaptureTriggers {
+		if reason := decodingUnavailable(ctx, pool); reason != "" {
+			if mode == CaptureDecoding {
+				return Captured{}, fmt.Errorf("live queries: LIVE_QUERIES_CAPTURE=decoding, but logical decoding is not available: %s", reason)
+			}
+			logger.Info("live queries: writes are announced by triggers, which cost writers at commit; logical decoding would not: " + reason)
+		} else {
+			decode = true
+			logger.Info("live queries: writes are read by logical decoding", "publication", Publication)
+		}
+	}
 	var polled []string
 	for _, t := range cat.Tables {
+		if decode {
+			ok, err := publish(ctx, pool, t)
+			if err != nil {
+				return Captured{}, fmt.Errorf("live queries: publishing the changes of %s: %w", t.SQL, err)
+			}
+			if ok {
+				for _, name := range t.PrimaryKey {
+					col, _ := t.Column(name)
+					captured.Decoded[t.SQL] = append(captured.Decoded[t.SQL], col.SQLName)
+				}
+				continue
+			}
+		}
 		ok, err := capture(ctx, pool, t)
 		if err != nil {
-			return nil, fmt.Errorf("live queries: capturing changes of %s: %w", t.SQL, err)
+			return Captured{}, fmt.Errorf("live queries: capturing changes of %s: %w", t.SQL, err)
 		}
 		if ok {
-			captured[t.SQL] = true
+			captured.Notified[t.SQL] = true
 		} else {
 			polled = append(polled, t.SQL.String())
 		}
@@ -58,6 +125,154 @@ func Capture(ctx context.Context, pool *pgxpool.Pool, cat *tables.Catalogue, log
 		logger.Info("live queries: changes of these tables cannot be captured; their subscriptions are polled", "tables", polled)
 	}
 	return captured, nil
+}
+
+// decodingUnavailable says why this database cannot give its writes by
+// logical decoding ("" if it can), and creates Publication if it is not
+// there.
+func decodingUnavailable(ctx context.Context, pool *pgxpool.Pool) string {
+	var walLevel string
+	var replicates, canCreate, exists, owns bool
+	var freeSlots int
+	err := pool.QueryRow(ctx, `SELECT current_setting('wal_level'), r.rolreplication OR r.rolsuper,
+			has_database_privilege(current_database(), 'CREATE'),
+			p.oid IS NOT NULL, coalesce(pg_has_role(p.pubowner, 'USAGE'), false),
+			current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)
+		FROM pg_roles r LEFT JOIN pg_publication p ON p.pubname = $1
+		WHERE r.rolname = current_user`, Publication).Scan(&walLevel, &replicates, &canCreate, &exists, &owns, &freeSlots)
+	switch {
+	case err != nil:
+		return err.Error()
+	case walLevel != "logical":
+		return "wal_level is " + walLevel + ", not logical (a setting of the server, taken at its start)"
+	case !replicates:
+		return "the role has not the REPLICATION attribute"
+	case exists && !owns:
+		return "publication " + Publication + " belongs to another role"
+	case !exists && !canCreate:
+		return "the role may not create a publication in this database"
+	case freeSlots <= 0:
+		return "every replication slot is taken (max_replication_slots)"
+	}
+	conn, err := pgconn.ConnectConfig(ctx, replicationConfig(pool))
+	if err != nil {
+		return "a replication connection is refused: " + err.Error()
+	}
+	defer conn.Close(context.Background())
+	if _, err := pglogrepl.IdentifySystem(ctx, conn); err != nil {
+		return "a replication connection is refused: " + err.Error()
+	}
+	if !exists {
+		err := withCaptureLock(ctx, pool, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `CREATE PUBLICATION `+Publication+` WITH (publish_via_partition_root = true)`)
+			return err
+		})
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42710" { // duplicate_object: another instance's
+			err = nil
+		}
+		if err != nil {
+			return "creating publication " + Publication + ": " + err.Error()
+		}
+	}
+	return ""
+}
+
+// publish puts t, with its primary key's columns, in Publication and takes
+// its triggers off (its writes need no notification now); it reports false
+// for a table that cannot be published: a view, a table without a primary
+// key or with REPLICA IDENTITY NOTHING (PostgreSQL would refuse its updates
+// and deletes once published), or a table of another owner.
+func publish(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, error) {
+	if len(t.PrimaryKey) == 0 {
+		return false, nil
+	}
+	name := t.SQL
+	var oid uint32
+	var kind, identity string
+	var owns bool
+	var published []string // nil: not in the publication
+	var triggers []string
+	err := pool.QueryRow(ctx, `SELECT c.oid, c.relkind::text, c.relreplident::text, pg_has_role(c.relowner, 'USAGE'),
+			(SELECT coalesce(p.attnames, '{}') FROM pg_publication_tables p WHERE p.pubname = $3 AND p.schemaname = n.nspname AND p.tablename = c.relname),
+			ARRAY(SELECT g.tgname::text FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname LIKE $4)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+		name.Schema, name.Table, Publication, triggerName+"%").Scan(&oid, &kind, &identity, &owns, &published, &triggers)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if kind != "r" && kind != "p" || identity == "n" || !owns {
+		return false, nil
+	}
+	// With the default identity (the primary key) the stream carries the
+	// key's columns only; another identity's columns must be published
+	// too, so such a table is published whole.
+	tableSQL := (&sqlbuild.Builder{}).Ident(name.Schema).S(".").Ident(name.Table).SQL()
+	add := (&sqlbuild.Builder{}).S(tableSQL)
+	var want []string
+	if identity == "d" {
+		add.S(" (")
+		for i, key := range t.PrimaryKey {
+			col, _ := t.Column(key)
+			if i > 0 {
+				add.S(", ")
+			}
+			add.Ident(col.SQLName)
+			want = append(want, col.SQLName)
+		}
+		add.S(")")
+	}
+	var statements []string
+	if published == nil || !sameSet(published, want) {
+		if published != nil {
+			statements = append(statements, "ALTER PUBLICATION "+Publication+" DROP TABLE "+tableSQL)
+		}
+		statements = append(statements, "ALTER PUBLICATION "+Publication+" ADD TABLE "+add.SQL())
+	}
+	for _, trigger := range triggers {
+		statements = append(statements, "DROP TRIGGER "+ident(trigger)+" ON "+tableSQL)
+	}
+	if len(triggers) > 0 {
+		statements = append(statements, fmt.Sprintf("DROP FUNCTION IF EXISTS freshgraph_changes_%d()", oid))
+	}
+	if len(statements) == 0 {
+		return true, nil
+	}
+	return alter(ctx, pool, statements)
+}
+
+// sameSet reports whether a and b hold the same names.
+func sameSet(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
+}
+
+// alter runs statements in one transaction, one instance at a time; it
+// reports false if the role may not.
+func alter(ctx context.Context, pool *pgxpool.Pool, statements []string) (bool, error) {
+	err := withCaptureLock(ctx, pool, func(tx pgx.Tx) error {
+		for _, sql := range statements {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42501" { // insufficient_privilege
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// withCaptureLock runs f in a transaction holding captureLock.
+func withCaptureLock(ctx context.Context, pool *pgxpool.Pool, f func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(captureLock)); err != nil {
+			return err
+		}
+		return f(tx)
+	})
 }
 
 // keyedRows is how many rows of one transaction are announced by key.
@@ -107,26 +322,12 @@ func capture(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, er
 	if maps.Equal(triggers, want) {
 		// The triggers are there (CREATE TRIGGER locks the table against
 		// writes); the function is written again, which locks nothing.
-		statements = statements[:len(statements)-2]
 		if len(t.PrimaryKey) == 0 {
 			return true, nil
 		}
+		statements = statements[:len(statements)-2]
 	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(captureLock)); err != nil {
-			return err
-		}
-		for _, sql := range statements {
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42501" { // insufficient_privilege
-		return false, nil
-	}
-	return err == nil, err
+	return alter(ctx, pool, statements)
 }
 
 // rowFunction is the trigger function of t, a table with a primary key:

@@ -56,8 +56,8 @@ type Config struct {
 	PollInterval time.Duration
 	// Limits bound each run as a request of the group's role.
 	Limits limits.Config
-	// Captured are the tables whose writes are announced (Capture).
-	Captured map[catalog.Name]bool
+	// Captured are the tables whose writes reach the hub, and how (Capture).
+	Captured Captured
 	// PollAll, if set, runs every group this often and ignores writes, as
 	// Hasura does (every second): for comparison (make bench-live).
 	PollAll time.Duration
@@ -78,17 +78,26 @@ type Hub struct {
 	groups  map[string]*group
 	byTable map[catalog.Name]map[*group]struct{}
 	polled  map[*group]struct{}
+	// decoding: the logical decoding stream is up; decodingUp is closed
+	// when it first is.
+	decoding   bool
+	decodingUp chan struct{}
 }
 
 // New returns a Hub; Run starts it.
 func New(cfg Config) *Hub {
-	return &Hub{cfg: cfg, ctx: context.Background(), groups: map[string]*group{},
+	h := &Hub{cfg: cfg, ctx: context.Background(), groups: map[string]*group{},
 		byTable: map[catalog.Name]map[*group]struct{}{}, polled: map[*group]struct{}{}}
+	if len(cfg.Captured.Decoded) > 0 && cfg.PollAll == 0 {
+		h.decodingUp = make(chan struct{})
+	}
+	return h
 }
 
-// Run listens for writes until ctx ends. A lost connection is re-made
-// with growing delays; after each reconnection every group runs again,
-// since writes announced meanwhile were missed.
+// Run follows writes until ctx ends: it reads the decoded tables' from a
+// logical replication stream and listens for the others' notifications. A
+// lost connection is re-made with growing delays; after each reconnection
+// every group it serves runs again, since writes meanwhile were missed.
 func (h *Hub) Run(ctx context.Context) {
 	h.mu.Lock()
 	h.ctx = ctx
@@ -98,6 +107,9 @@ func (h *Hub) Run(ctx context.Context) {
 		return
 	}
 	go h.poll(ctx, h.cfg.PollInterval, false)
+	if len(h.cfg.Captured.Decoded) > 0 {
+		go h.decode(ctx)
+	}
 	l := database.Listener(h.cfg.Pool, h.cfg.Logger, "live queries")
 	l.Handle(Channel, listener{h})
 	_ = l.Listen(ctx)
@@ -112,11 +124,17 @@ func (l listener) HandleNotification(_ context.Context, n *pgconn.Notification, 
 	if err := json.Unmarshal([]byte(n.Payload), &parts); err != nil || len(parts) < 2 {
 		return fmt.Errorf("live queries: unexpected notification %q", n.Payload)
 	}
-	name := catalog.Name{Schema: parts[0], Table: parts[1]}
-	key := strings.Join(parts[2:], "\x00")
-	for _, g := range l.h.groupsReading(name) {
+	l.h.written(catalog.Name{Schema: parts[0], Table: parts[1]}, strings.Join(parts[2:], "\x00"))
+	return nil
+}
+
+// written re-runs the groups that read table, or (keyed groups rooted at
+// it) their cohorts the row whose key's columns, as text joined by NUL,
+// are key can concern; key "" is the whole table.
+func (h *Hub) written(table catalog.Name, key string) {
+	for _, g := range h.groupsReading(table) {
 		g.mu.Lock()
-		if g.keyed && g.root == name && key != "" && len(g.keys) < maxKeys {
+		if g.keyed && g.root == table && key != "" && len(g.keys) < maxKeys {
 			g.keys[key] = struct{}{}
 		} else {
 			g.dirty = true
@@ -124,19 +142,21 @@ func (l listener) HandleNotification(_ context.Context, n *pgconn.Notification, 
 		g.kick()
 		g.mu.Unlock()
 	}
-	return nil
 }
 
 // maxKeys bounds the written keys a keyed group collects between runs;
 // past it, every cohort runs.
 const maxKeys = 1000
 
-// HandleBacklog runs after every (re)connection: every group runs again.
+// HandleBacklog runs after every (re)connection: every group that reads a
+// notified table runs again.
 func (l listener) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	l.h.mu.Lock()
 	all := make([]*group, 0, len(l.h.groups))
 	for _, g := range l.h.groups {
-		all = append(all, g)
+		if l.h.readsNotified(g) {
+			all = append(all, g)
+		}
 	}
 	l.h.mu.Unlock()
 	l.h.changed(all)
@@ -177,6 +197,14 @@ func (h *Hub) poll(ctx context.Context, interval time.Duration, all bool) {
 		polled := make([]*group, 0, len(h.polled))
 		for g := range h.polled {
 			polled = append(polled, g)
+		}
+		if len(h.cfg.Captured.Decoded) > 0 && !h.decoding {
+			// The stream is not up: its tables are polled meanwhile.
+			for _, g := range h.groups {
+				if _, ok := h.polled[g]; !ok && h.readsDecoded(g) {
+					polled = append(polled, g)
+				}
+			}
 		}
 		if all {
 			polled = polled[:0]
@@ -232,7 +260,7 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 			}
 			h.byTable[t.SQL][g] = struct{}{}
 			g.reads = append(g.reads, t)
-			if !h.cfg.Captured[t.SQL] {
+			if !h.cfg.Captured.Notified[t.SQL] && !h.cfg.Captured.decoded(t.SQL) {
 				h.polled[g] = struct{}{}
 			}
 		}
@@ -677,8 +705,11 @@ func isQueryError(ctx context.Context, err error) bool {
 	if _, ok := limits.Explain(ctx, err); ok {
 		return true
 	}
-	_, ok := errors.AsType[*pgconn.PgError](err)
-	return ok
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	// The connection's end (class 08, or 57's administrator shutdowns, as
+	// when PostgreSQL restarts) is no answer to the statement.
+	return ok && !strings.HasPrefix(pgErr.Code, "08") && !(strings.HasPrefix(pgErr.Code, "57") && pgErr.Code != "57014") &&
+		pgErr.Severity != "FATAL" && pgErr.Severity != "PANIC"
 }
 
 // queryError is err as the subscriber is told it: a limit's, or

@@ -77,6 +77,12 @@ const (
 // URL() or expose the trust-authenticated server beyond the socket directory.
 var reservedSettings = []string{"listen_addresses", "port", "unix_socket_directories", "unix_socket_permissions"}
 
+// defaultSettings apply unless Options.Settings names them: logical
+// decoding, which is how freshgraph's live queries learn of writes without
+// costing the writers (internal/livequery), with a slot and a sender for
+// each of many servers on one cluster (a test run's).
+var defaultSettings = map[string]string{"wal_level": "logical", "max_wal_senders": "100", "max_replication_slots": "100"}
+
 // serverUser is the account initdb and postgres run as when we are root.
 type serverUser struct {
 	name     string
@@ -107,6 +113,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("pglocal: setting %s is managed by pglocal and cannot be overridden", name)
 		}
 	}
+	settings := maps.Clone(defaultSettings)
+	maps.Copy(settings, opts.Settings)
+	opts.Settings = settings
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, defaultStartWait)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -49,7 +51,9 @@ func Main(m *testing.M) int {
 			Dir:      dir,
 			Database: "postgres",
 			// Durability buys nothing in a throw-away cluster.
-			Settings: map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"},
+			Settings: map[string]string{"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+				// Logical decoding sends what is flushed: flush often.
+				"wal_writer_delay": "10ms"},
 		})
 		if err != nil {
 			_ = os.RemoveAll(dir)
@@ -131,8 +135,18 @@ func NewDatabase(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := exec(ctx, "DROP DATABASE IF EXISTS "+q(name)+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database: %v", err)
+		for {
+			err := exec(ctx, "DROP DATABASE IF EXISTS "+q(name)+" WITH (FORCE)")
+			// A server that has just stopped may still hold its temporary
+			// replication slot, until its sender process exits.
+			if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "55006" && ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				t.Errorf("drop test database: %v", err)
+			}
+			return
 		}
 	})
 	return urlFor(name)
