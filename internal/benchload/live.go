@@ -29,12 +29,14 @@ import (
 // user role's select permission picks by X-Hasura-User-Id), and a writer
 // that updates rows they read at W writes per second by plain SQL. It
 // prints commit → delivery latency at the clients, server and PostgreSQL
-// CPU per write, statements while idle and memory per subscriber; then
-// the same subscriptions polled every second as Hasura serves them; then
-// what the change capture costs the table's writers (pgbench with and
-// without the trigger). It prints figures and never fails on speed.
+// CPU per write, statements while idle and memory per subscriber, with the
+// writes learnt by logical decoding and by triggers; then the same
+// subscriptions polled every second as Hasura serves them; then what the
+// change capture costs the table's writers (pgbench with triggers, with
+// logical decoding and with neither). It prints figures and never fails
+// on speed.
 //
-//	go run ./internal/benchload live [-subscribers 10000] [-groups 1000] [-writes 100] [-duration 20s]
+//	go run ./internal/benchload live [-subscribers 10000] [-groups 1000] [-writes 100] [-duration 20s] [-pgbench 6s] [-rounds 5]
 func benchLive() {
 	fs := flag.NewFlagSet("live", flag.ExitOnError)
 	subscribers := fs.Int("subscribers", 10000, "subscriptions held, over -groups users")
@@ -42,6 +44,7 @@ func benchLive() {
 	writes := fs.Int("writes", 100, "writes per second to rows the subscriptions read")
 	duration := fs.Duration("duration", 20*time.Second, "length of each write phase")
 	pgbenchTime := fs.Duration("pgbench", 6*time.Second, "length of each pgbench round")
+	pgbenchRounds := fs.Int("rounds", 5, "pgbench rounds of each capture and client count (the median is printed)")
 	_ = fs.Parse(os.Args[2:])
 	log.SetFlags(0)
 	if *subscribers%*groups != 0 {
@@ -57,7 +60,11 @@ func benchLive() {
 	cfg := liveConfig{binary: binary, serverURL: serverURL, project: project,
 		subscribers: *subscribers, groups: *groups, duration: *duration}
 
-	push, err := measureLive(ctx, cfg, "push", *writes, nil)
+	push, err := measureLive(ctx, cfg, "decoding", *writes, map[string]string{"LIVE_QUERIES_CAPTURE": "decoding"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	pushTriggers, err := measureLive(ctx, cfg, "triggers", *writes, map[string]string{"LIVE_QUERIES_CAPTURE": "triggers"})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -66,20 +73,31 @@ func benchLive() {
 		log.Fatal(err)
 	}
 	fmt.Printf("\nlive queries: %d subscribers in %d cohorts on examples/hasura-project (posts, role user)\n", cfg.subscribers, cfg.groups)
-	fmt.Printf("  %-44s %14s %14s\n", "", "pushed", "polled (1 s)")
-	fmt.Printf("  %-44s %14d %14d\n", "writes per second", push.writesPerSecond, poll.writesPerSecond)
-	fmt.Printf("  %-44s %14s %14s\n", "commit → delivery p50", ms(push.p50), ms(poll.p50))
-	fmt.Printf("  %-44s %14s %14s\n", "commit → delivery p99", ms(push.p99), ms(poll.p99))
-	fmt.Printf("  %-44s %14d %14d\n", "deliveries measured", push.samples, poll.samples)
-	fmt.Printf("  %-44s %14s %14s\n", "server CPU per write", ms(push.serverCPU/time.Duration(push.writes)), ms(poll.serverCPU/time.Duration(poll.writes)))
-	fmt.Printf("  %-44s %14s %14s\n", "PostgreSQL CPU per write", ms(push.pgCPU/time.Duration(push.writes)), ms(poll.pgCPU/time.Duration(poll.writes)))
-	fmt.Printf("  %-44s %14s %14s\n", "PostgreSQL CPU per second", ms(perSecond(push.pgCPU, push.seconds)), ms(perSecond(poll.pgCPU, poll.seconds)))
-	fmt.Printf("  %-44s %14.1f %14.1f\n", "statements per second while idle (+0.1)", push.idleStatements, poll.idleStatements)
-	fmt.Printf("  %-44s %12.1f KiB %10.1f KiB\n", "server memory per subscriber", push.bytesPerSubscriber/1024, poll.bytesPerSubscriber/1024)
-	fmt.Printf("  PostgreSQL CPU per second polled at 1 write/s ÷ PostgreSQL CPU per write pushed at %d writes/s: %.1fx\n",
-		push.writesPerSecond, float64(perSecond(poll.pgCPU, poll.seconds))/float64(push.pgCPU/time.Duration(push.writes)))
+	fmt.Printf("  %-44s %14s %14s %14s\n", "", "pushed", "pushed", "polled (1 s)")
+	fmt.Printf("  %-44s %14s %14s %14s\n", "writes learnt by", "decoding", "triggers", "")
+	results := []*liveResult{push, pushTriggers, poll}
+	row := func(name string, cell func(r *liveResult) string) {
+		fmt.Printf("  %-44s", name)
+		for _, r := range results {
+			fmt.Printf(" %14s", cell(r))
+		}
+		fmt.Println()
+	}
+	row("writes per second", func(r *liveResult) string { return strconv.Itoa(r.writesPerSecond) })
+	row("commit → delivery p50", func(r *liveResult) string { return ms(r.p50) })
+	row("commit → delivery p99", func(r *liveResult) string { return ms(r.p99) })
+	row("deliveries measured", func(r *liveResult) string { return strconv.Itoa(r.samples) })
+	row("server CPU per write", func(r *liveResult) string { return ms(r.serverCPU / time.Duration(r.writes)) })
+	row("PostgreSQL CPU per write", func(r *liveResult) string { return ms(r.pgCPU / time.Duration(r.writes)) })
+	row("PostgreSQL CPU per second", func(r *liveResult) string { return ms(perSecond(r.pgCPU, r.seconds)) })
+	row("statements per second while idle (+0.1)", func(r *liveResult) string { return fmt.Sprintf("%.1f", r.idleStatements) })
+	row("server memory per subscriber", func(r *liveResult) string { return fmt.Sprintf("%.1f KiB", r.bytesPerSubscriber/1024) })
+	for _, r := range results[:2] {
+		fmt.Printf("  PostgreSQL CPU per second polled at 1 write/s ÷ PostgreSQL CPU per write pushed at %d writes/s (%s): %.1fx\n",
+			r.writesPerSecond, r.mode, float64(perSecond(poll.pgCPU, poll.seconds))/float64(r.pgCPU/time.Duration(r.writes)))
+	}
 
-	if err := captureCost(ctx, cfg, *pgbenchTime); err != nil {
+	if err := captureCost(ctx, cfg, *pgbenchTime, *pgbenchRounds); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -91,6 +109,7 @@ type liveConfig struct {
 }
 
 type liveResult struct {
+	mode                             string
 	writesPerSecond, writes, samples int
 	seconds                          float64
 	p50, p99                         time.Duration
@@ -190,7 +209,7 @@ func measureLive(ctx context.Context, cfg liveConfig, mode string, writesPerSeco
 	// PostgreSQL's backends report their statistics when idle, some up to
 	// 10 s late: the subscriptions' first statements must not count as idle.
 	time.Sleep(11 * time.Second)
-	r := &liveResult{writesPerSecond: writesPerSecond}
+	r := &liveResult{mode: mode, writesPerSecond: writesPerSecond}
 	r.bytesPerSubscriber = float64(fg.rss()-rssBefore) / float64(cfg.subscribers)
 
 	// Idle: what the server asks PostgreSQL while nothing changes.
@@ -213,9 +232,10 @@ func measureLive(ctx context.Context, cfg liveConfig, mode string, writesPerSeco
 	log.Printf("%s: %d writes/s for %v …", mode, writesPerSecond, cfg.duration)
 	commits := map[string]time.Time{}
 	cpu0, pg0, start := fg.cpu(), postgresCPU(), time.Now()
-	tick := time.NewTicker(time.Second / time.Duration(writesPerSecond))
+	// Random gaps (uniform, the rate's mean): writes at a fixed phase
+	// would meet a 1 s poll at the same point of its round every time.
 	for time.Since(start) < cfg.duration {
-		<-tick.C
+		time.Sleep(time.Duration(rand.Float64() * 2 * float64(time.Second) / float64(writesPerSecond)))
 		user := drafts[rand.IntN(len(drafts))]
 		id := user[rand.IntN(len(user))]
 		var likes int
@@ -225,7 +245,6 @@ func measureLive(ctx context.Context, cfg liveConfig, mode string, writesPerSeco
 		commits[id+"/"+strconv.Itoa(likes)] = time.Now()
 		r.writes++
 	}
-	tick.Stop()
 	time.Sleep(2 * time.Second) // the last deliveries
 	r.seconds = time.Since(start).Seconds()
 	r.serverCPU, r.pgCPU = fg.cpu()-cpu0, postgresCPU()-pg0
@@ -355,23 +374,25 @@ func (c *liveConn) read(rec *receipts) {
 	}
 }
 
-// captureCost is the throughput of pgbench's writers on posts with the
-// change trigger and without it, in alternating rounds, at one and at four
-// clients; freshgraph is not running, so only the capture is measured.
-func captureCost(ctx context.Context, cfg liveConfig, round time.Duration) error {
+// captureCost is the throughput of pgbench's writers on posts with no
+// change capture, with the triggers and with logical decoding — a
+// freshgraph instance following the writes in each, as in production — in
+// rounds that alternate, at one and at four clients.
+func captureCost(ctx context.Context, cfg liveConfig, round time.Duration, rounds int) error {
 	dbURL, drop, err := createDatabase(ctx, cfg.serverURL, "benchlive_capture")
 	if err != nil {
 		return err
 	}
 	defer drop()
-	fg, err := startServer(ctx, cfg.binary, nil, map[string]string{
+	env := map[string]string{
 		"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "HASURA_GRAPHQL_ADMIN_SECRET": adminSecret, "HOST": "127.0.0.1",
 		"HASURA_GRAPHQL_METADATA_DIR": filepath.Join(cfg.project, "metadata"), "HASURA_GRAPHQL_MIGRATIONS_DIR": filepath.Join(cfg.project, "migrations"),
-	})
+	}
+	fg, err := startServer(ctx, cfg.binary, nil, env)
 	if err != nil {
 		return err
 	}
-	fg.stop() // it has migrated the database and put the triggers on
+	fg.stop() // it has migrated the database
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return err
@@ -416,32 +437,41 @@ func captureCost(ctx context.Context, cfg liveConfig, round time.Duration) error
 		}
 		return 0, fmt.Errorf("pgbench said: %s", out)
 	}
-	fmt.Printf("\nchange capture's cost to writers: pgbench, UPDATE posts SET likes = likes + 1 by key, %v rounds (median of 3)\n", round)
-	fmt.Printf("  %-10s %16s %16s %10s\n", "clients", "with trigger", "without", "cost")
-	for _, clients := range []int{1, 4} {
-		var with, without []float64
-		for range 3 {
-			for _, on := range []bool{false, true} {
-				toggle := "DISABLE"
-				if on {
-					toggle = "ENABLE"
-				}
-				if _, err := conn.Exec(ctx, "ALTER TABLE posts "+toggle+" TRIGGER freshgraph_changes"); err != nil {
+	// Each round's mode is the database's: a start in decoding mode takes
+	// the triggers off, which leaves none for the round without capture;
+	// a start in triggers mode puts them back.
+	modes := []string{"decoding", "none", "triggers"}
+	clientCounts := []int{1, 4}
+	tps := map[string]map[int][]float64{}
+	for _, mode := range modes {
+		tps[mode] = map[int][]float64{}
+	}
+	for range rounds {
+		for _, mode := range modes {
+			var fg *server
+			if mode != "none" {
+				env["LIVE_QUERIES_CAPTURE"] = mode
+				if fg, err = startServer(ctx, cfg.binary, nil, env); err != nil {
 					return err
 				}
-				tps, err := bench(clients)
+			}
+			for _, clients := range clientCounts {
+				t, err := bench(clients)
 				if err != nil {
 					return err
 				}
-				if on {
-					with = append(with, tps)
-				} else {
-					without = append(without, tps)
-				}
+				tps[mode][clients] = append(tps[mode][clients], t)
+			}
+			if fg != nil {
+				fg.stop()
 			}
 		}
-		w, wo := median(with), median(without)
-		fmt.Printf("  %-10d %14.0f/s %14.0f/s %9.1f%%\n", clients, w, wo, 100*(1-w/wo))
+	}
+	fmt.Printf("\nchange capture's cost to writers: pgbench, UPDATE posts SET likes = likes + 1 by key, %v rounds (median of %d), a freshgraph instance following the writes\n", round, rounds)
+	fmt.Printf("  %-8s %14s %14s %8s %18s %8s\n", "clients", "no capture", "triggers", "cost", "logical decoding", "cost")
+	for _, clients := range clientCounts {
+		none, trig, dec := median(tps["none"][clients]), median(tps["triggers"][clients]), median(tps["decoding"][clients])
+		fmt.Printf("  %-8d %12.0f/s %12.0f/s %7.1f%% %16.0f/s %7.1f%%\n", clients, none, trig, 100*(1-trig/none), dec, 100*(1-dec/none))
 	}
 	return nil
 }

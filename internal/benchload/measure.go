@@ -379,7 +379,9 @@ func (s *server) stop() {
 		<-done
 	}
 	_ = s.logs.Close()
-	_ = os.Remove(s.logs.Name())
+	if os.Getenv("BENCHLOAD_KEEP_LOGS") == "" {
+		_ = os.Remove(s.logs.Name())
+	}
 }
 
 // cpu is the process's CPU time so far.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pglogrepl"
@@ -177,23 +176,25 @@ func decodingUnavailable(ctx context.Context, pool *pgxpool.Pool) string {
 	return ""
 }
 
-// publish puts t, with its primary key's columns, in Publication and takes
-// its triggers off (its writes need no notification now); it reports false
-// for a table that cannot be published: a view, a table without a primary
-// key or with REPLICA IDENTITY NOTHING (PostgreSQL would refuse its updates
-// and deletes once published), or a table of another owner.
+// publish puts t in Publication and takes its triggers off (its writes
+// need no notification now); it reports false for a table that cannot be
+// published — a view, a table of another owner, or a table PostgreSQL
+// would refuse updates and deletes of once published: without a primary
+// key (and so, by default, without a replica identity) or with REPLICA
+// IDENTITY NOTHING — and takes such a table out of the publication if an
+// earlier start put it there (its key since dropped). The whole row is
+// published, not the key's columns only: a column list must cover the
+// replica identity, so a later change of the key or of the identity would
+// make PostgreSQL refuse the table's updates.
 func publish(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, error) {
-	if len(t.PrimaryKey) == 0 {
-		return false, nil
-	}
 	name := t.SQL
 	var oid uint32
 	var kind, identity string
 	var owns bool
-	var published []string // nil: not in the publication
+	var published *bool // nil: not in the publication; true: with a column list
 	var triggers []string
 	err := pool.QueryRow(ctx, `SELECT c.oid, c.relkind::text, c.relreplident::text, pg_has_role(c.relowner, 'USAGE'),
-			(SELECT coalesce(p.attnames, '{}') FROM pg_publication_tables p WHERE p.pubname = $3 AND p.schemaname = n.nspname AND p.tablename = c.relname),
+			(SELECT r.prattrs IS NOT NULL FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = $3 AND r.prrelid = c.oid),
 			ARRAY(SELECT g.tgname::text FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname LIKE $4)
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
 		name.Schema, name.Table, Publication, triggerName+"%").Scan(&oid, &kind, &identity, &owns, &published, &triggers)
@@ -203,33 +204,22 @@ func publish(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, er
 	if err != nil {
 		return false, err
 	}
-	if kind != "r" && kind != "p" || identity == "n" || !owns {
+	tableSQL := (&sqlbuild.Builder{}).Ident(name.Schema).S(".").Ident(name.Table).SQL()
+	var statements []string
+	if published != nil && *published || published != nil && (len(t.PrimaryKey) == 0 || identity == "n") {
+		statements = append(statements, "ALTER PUBLICATION "+Publication+" DROP TABLE "+tableSQL)
+		published = nil
+	}
+	if kind != "r" && kind != "p" || len(t.PrimaryKey) == 0 || identity == "n" || !owns {
+		if len(statements) > 0 && owns {
+			if _, err := alter(ctx, pool, statements); err != nil {
+				return false, err
+			}
+		}
 		return false, nil
 	}
-	// With the default identity (the primary key) the stream carries the
-	// key's columns only; another identity's columns must be published
-	// too, so such a table is published whole.
-	tableSQL := (&sqlbuild.Builder{}).Ident(name.Schema).S(".").Ident(name.Table).SQL()
-	add := (&sqlbuild.Builder{}).S(tableSQL)
-	var want []string
-	if identity == "d" {
-		add.S(" (")
-		for i, key := range t.PrimaryKey {
-			col, _ := t.Column(key)
-			if i > 0 {
-				add.S(", ")
-			}
-			add.Ident(col.SQLName)
-			want = append(want, col.SQLName)
-		}
-		add.S(")")
-	}
-	var statements []string
-	if published == nil || !sameSet(published, want) {
-		if published != nil {
-			statements = append(statements, "ALTER PUBLICATION "+Publication+" DROP TABLE "+tableSQL)
-		}
-		statements = append(statements, "ALTER PUBLICATION "+Publication+" ADD TABLE "+add.SQL())
+	if published == nil {
+		statements = append(statements, "ALTER PUBLICATION "+Publication+" ADD TABLE "+tableSQL)
 	}
 	for _, trigger := range triggers {
 		statements = append(statements, "DROP TRIGGER "+ident(trigger)+" ON "+tableSQL)
@@ -241,11 +231,6 @@ func publish(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, er
 		return true, nil
 	}
 	return alter(ctx, pool, statements)
-}
-
-// sameSet reports whether a and b hold the same names.
-func sameSet(a, b []string) bool {
-	return len(a) == len(b) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
 }
 
 // alter runs statements in one transaction, one instance at a time; it
@@ -326,6 +311,11 @@ func capture(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, er
 			return true, nil
 		}
 		statements = statements[:len(statements)-2]
+	}
+	for trigger := range triggers {
+		if _, ok := want[trigger]; !ok { // a row trigger's, the key since dropped
+			statements = append(statements, table((&sqlbuild.Builder{}).S("DROP TRIGGER "+ident(trigger)+" ON ")).SQL())
+		}
 	}
 	return alter(ctx, pool, statements)
 }

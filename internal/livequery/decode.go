@@ -2,15 +2,19 @@ package livequery
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -27,15 +31,27 @@ const Publication = "freshgraph_changes"
 // wal_sender_timeout is 60 s by default).
 const statusInterval = 10 * time.Second
 
+// After a read of more than stormMessages messages, the next read waits
+// readGap first.
+const (
+	stormMessages = 30
+	readGap       = 20 * time.Millisecond
+)
+
 // replicationConfig is the pool's connection made a logical replication
-// connection: no statement timeout (the stream is one long command) and no
+// connection: no statement timeout (the stream is one long command), no
 // bound on a message's size (a table with REPLICA IDENTITY FULL sends whole
-// rows).
+// rows), and a context's end only interrupts the read — a cancel request,
+// the pool's way, would end the stream each time a read waits its turn to
+// confirm what it has read.
 func replicationConfig(pool *pgxpool.Pool) *pgconn.Config {
 	cfg := pool.Config().ConnConfig.Config.Copy()
 	cfg.RuntimeParams["replication"] = "database"
 	delete(cfg.RuntimeParams, "statement_timeout")
 	cfg.BuildFrontend = pgproto3.NewFrontend
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
 	return cfg
 }
 
@@ -147,12 +163,24 @@ func (h *Hub) stream(ctx context.Context, started func()) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// A read without a deadline (of a message begun) ends with ctx too.
+	defer context.AfterFunc(ctx, func() { _ = conn.Conn().Close() })()
 	v := newVisibility(h)
 	go v.run(ctx)
+	h.mu.Lock()
+	h.visibility = v
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.visibility = nil
+		h.mu.Unlock()
+	}()
 	started()
 
 	d := decoder{h: h, relations: map[uint32]*relation{}, counts: map[catalog.Name]int{}}
 	nextStatus := time.Now().Add(statusInterval)
+	read := 0 // messages since the last read that waited
+	var committed []transaction
 	for {
 		if !time.Now().Before(nextStatus) {
 			if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: confirmed}); err != nil {
@@ -160,15 +188,39 @@ func (h *Hub) stream(ctx context.Context, started func()) error {
 			}
 			nextStatus = time.Now().Add(statusInterval)
 		}
-		receiveCtx, cancelReceive := context.WithDeadline(ctx, nextStatus)
-		msg, err := conn.ReceiveMessage(receiveCtx)
-		cancelReceive()
+		var msg pgproto3.BackendMessage
+		var err error
+		if conn.Frontend().ReadBufferLen() > 0 {
+			// Read ahead already: no wait, so no deadline to watch.
+			msg, err = conn.ReceiveMessage(context.Background())
+		} else {
+			// What was read goes to the hub before the read waits.
+			v.add(committed...)
+			committed = committed[:0]
+			// The read waits for the server. After a read that brought
+			// many messages (a write storm's), the next waits readGap,
+			// letting the storm's messages gather in the socket: one read
+			// and one wake-up for many, not for each of thousands a
+			// second. A trickle of writes is read at once.
+			if read > stormMessages {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(readGap):
+				}
+			}
+			read = 0
+			receiveCtx, cancelReceive := context.WithDeadline(ctx, nextStatus)
+			msg, err = conn.ReceiveMessage(receiveCtx)
+			cancelReceive()
+		}
 		if err != nil {
 			if pgconn.Timeout(err) && ctx.Err() == nil {
 				continue
 			}
 			return err
 		}
+		read++
 		switch msg := msg.(type) {
 		case *pgproto3.ErrorResponse:
 			return pgconn.ErrorResponseToPgError(msg)
@@ -190,13 +242,15 @@ func (h *Hub) stream(ctx context.Context, started func()) error {
 				if err != nil {
 					return err
 				}
-				committed, err := d.message(data.WALData)
+				t, err := d.message(data.WALData)
 				if err != nil {
 					return err
 				}
-				if committed != nil {
-					v.add(*committed)
-					confirmed = max(confirmed, committed.end)
+				if t != nil {
+					if len(t.changes) > 0 {
+						committed = append(committed, *t)
+					}
+					confirmed = max(confirmed, t.end)
 				}
 			}
 		}
@@ -235,6 +289,12 @@ type decoder struct {
 
 // message reads one pgoutput message, and returns the transaction it ends.
 func (d *decoder) message(data []byte) (*transaction, error) {
+	if len(data) > 0 && (data[0] == 'I' || data[0] == 'U' || data[0] == 'D') {
+		if err := d.rowMessage(data); err != nil {
+			return nil, fmt.Errorf("reading the replication stream: %w", err)
+		}
+		return nil, nil
+	}
 	msg, err := pglogrepl.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading the replication stream: %w", err)
@@ -254,15 +314,6 @@ func (d *decoder) message(data []byte) (*transaction, error) {
 	case *pglogrepl.BeginMessage:
 		d.current = transaction{xid: m.Xid}
 		clear(d.counts)
-	case *pglogrepl.InsertMessage:
-		d.row(m.RelationID, m.Tuple)
-	case *pglogrepl.UpdateMessage:
-		if m.OldTuple != nil {
-			d.row(m.RelationID, m.OldTuple)
-		}
-		d.row(m.RelationID, m.NewTuple)
-	case *pglogrepl.DeleteMessage:
-		d.row(m.RelationID, m.OldTuple)
 	case *pglogrepl.TruncateMessage:
 		for _, id := range m.RelationIDs {
 			if r := d.relations[id]; r != nil {
@@ -278,13 +329,97 @@ func (d *decoder) message(data []byte) (*transaction, error) {
 	return nil, nil
 }
 
-// row records a written row by its key; past keyedRows rows of a table in
-// one transaction, the table alone (once), as the triggers do.
-func (d *decoder) row(relationID uint32, tuple *pglogrepl.TupleData) {
-	r := d.relations[relationID]
-	if r == nil || tuple == nil {
-		return
+// rowMessage reads an insert, update or delete ('I', 'U', 'D': the
+// relation's id, then each tuple it carries after a byte saying which)
+// for the keys of its tuples, without turning each column into a value:
+// a write storm's thousands of messages a second cost the hub little.
+func (d *decoder) rowMessage(data []byte) error {
+	if len(data) < 5 {
+		return errShortMessage
 	}
+	r := d.relations[binary.BigEndian.Uint32(data[1:5])]
+	rest := data[5:]
+	for len(rest) > 0 {
+		// rest[0] is 'N' (new), 'K' (old key) or 'O' (old row).
+		key, known, after, err := tupleKey(rest[1:], r)
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			d.row(r, key, known)
+		}
+		rest = after
+	}
+	return nil
+}
+
+var errShortMessage = errors.New("a message ends early")
+
+// tupleKey reads one TupleData (a column count, then per column a kind —
+// 'n' null, 'u' unchanged TOASTed value, 't' text and 'b' binary with a
+// length and the bytes) and returns r's key's columns, as text joined by
+// NUL (known false if one is null, unchanged or not text), and what follows.
+func tupleKey(data []byte, r *relation) (key string, known bool, rest []byte, err error) {
+	if len(data) < 2 {
+		return "", false, nil, errShortMessage
+	}
+	columns := int(binary.BigEndian.Uint16(data))
+	data = data[2:]
+	var values [][]byte
+	if r != nil && len(r.key) > 0 {
+		values = make([][]byte, len(r.key))
+		known = true
+	}
+	for i := range columns {
+		if len(data) < 1 {
+			return "", false, nil, errShortMessage
+		}
+		kind := data[0]
+		data = data[1:]
+		var value []byte
+		if kind == 't' || kind == 'b' {
+			if len(data) < 4 {
+				return "", false, nil, errShortMessage
+			}
+			n := int(binary.BigEndian.Uint32(data))
+			if len(data) < 4+n {
+				return "", false, nil, errShortMessage
+			}
+			value, data = data[4:4+n], data[4+n:]
+		}
+		if values == nil {
+			continue
+		}
+		for k, position := range r.key {
+			if position == i {
+				if kind != 't' {
+					known = false
+				}
+				values[k] = value
+			}
+		}
+	}
+	if !known {
+		return "", false, data, nil
+	}
+	size := len(values) - 1
+	for _, v := range values {
+		size += len(v)
+	}
+	b := make([]byte, 0, size)
+	for k, v := range values {
+		if k > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, v...)
+	}
+	return string(b), true, data, nil
+}
+
+// row records a written row by its key (the table alone if the key is not
+// known); past keyedRows rows of a table in one transaction, the table
+// alone (once), as the triggers do.
+func (d *decoder) row(r *relation, key string, known bool) {
 	d.counts[r.name]++
 	switch n := d.counts[r.name]; {
 	case n == keyedRows+1:
@@ -293,15 +428,9 @@ func (d *decoder) row(relationID uint32, tuple *pglogrepl.TupleData) {
 	case n > keyedRows+1:
 		return
 	}
-	parts := make([]string, 0, len(r.key))
-	for _, i := range r.key {
-		if i >= len(tuple.Columns) || tuple.Columns[i].DataType != pglogrepl.TupleDataTypeText {
-			parts = nil // null or an unchanged TOASTed value: the key is unknown
-			break
-		}
-		parts = append(parts, string(tuple.Columns[i].Data))
+	if !known {
+		key = ""
 	}
-	key := strings.Join(parts, "\x00")
 	if n := len(d.current.changes); n > 0 && d.current.changes[n-1] == (change{r.name, key}) {
 		return // an update that kept its key
 	}
@@ -313,63 +442,101 @@ func (d *decoder) row(relationID uint32, tuple *pglogrepl.TupleData) {
 // record is flushed, which is before the writer's transaction leaves the
 // set a new snapshot sees as running — a moment for a local commit, a
 // round trip when a synchronous standby must confirm it — so a group run
-// at once could read the rows as they were. A transaction holds the lock
-// on its own id until it has left that set: the changes wait until pg_locks
-// no longer shows it.
+// at once could read the rows as they were. The changes wait until a
+// snapshot taken after them sees the transaction as ended (one statement
+// for all that wait).
+//
+// Checks are bounded, so that a write storm costs a bounded number of
+// them: at most one every minCheckGap while changes to tables subscribers
+// read wait, and one every unreadCheckGap while only others do (kept, not
+// dropped, in case a subscription to their table starts before they are
+// visible).
 type visibility struct {
 	h       *Hub
 	mu      sync.Mutex
 	pending []transaction
+	rescan  bool // a subscription started: which tables are read changed
 	wake    chan struct{}
 }
+
+const (
+	minCheckGap    = 5 * time.Millisecond
+	unreadCheckGap = 100 * time.Millisecond
+	// A commit waiting for a synchronous standby may take a while: the
+	// checks of one wait back off up to maxCheckGap.
+	maxCheckGap = 50 * time.Millisecond
+)
 
 func newVisibility(h *Hub) *visibility {
 	return &visibility{h: h, wake: make(chan struct{}, 1)}
 }
 
-func (v *visibility) add(t transaction) {
-	if len(t.changes) == 0 {
+func (v *visibility) add(ts ...transaction) {
+	if len(ts) == 0 {
 		return
 	}
 	v.mu.Lock()
-	v.pending = append(v.pending, t)
+	v.pending = append(v.pending, ts...)
 	v.mu.Unlock()
+	v.signal()
+}
+
+// kick has the waiting changes looked at again (a subscription started).
+func (v *visibility) kick() {
+	v.mu.Lock()
+	v.rescan = true
+	v.mu.Unlock()
+	v.signal()
+}
+
+func (v *visibility) signal() {
 	select {
 	case v.wake <- struct{}{}:
 	default:
 	}
 }
 
-// run applies pending transactions as they become visible, checking
-// everything pending in one statement.
+// run applies pending transactions as they become visible.
 func (v *visibility) run(ctx context.Context) {
 	var waiting []transaction
-	// A commit waiting for a synchronous standby may take a while: the
-	// checks of one wait back off, from a millisecond to retryMax.
-	const retryMax = 50 * time.Millisecond
-	retry := time.Millisecond
+	read := false // a waiting transaction wrote a table a group reads
+	var lastCheck time.Time
+	backoff := time.Millisecond
+	var timer <-chan time.Time
 	for {
-		var again <-chan time.Time
-		if len(waiting) > 0 {
-			again = time.After(retry)
-			retry = min(2*retry, retryMax)
-		} else {
-			retry = time.Millisecond
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-v.wake:
-		case <-again:
+		case <-timer:
+			timer = nil
 		}
 		v.mu.Lock()
-		waiting = append(waiting, v.pending...)
-		v.pending = v.pending[:0]
+		fresh, rescan := v.pending, v.rescan
+		v.pending, v.rescan = nil, false
 		v.mu.Unlock()
+		if rescan {
+			read = false
+		}
+		waiting = append(waiting, fresh...)
+		if rescan {
+			fresh = waiting
+		}
+		read = read || slices.ContainsFunc(fresh, v.read)
 		if len(waiting) == 0 {
+			backoff = time.Millisecond
 			continue
 		}
-		running, err := v.running(ctx, waiting)
+		gap := unreadCheckGap
+		if read {
+			gap = max(minCheckGap, backoff)
+		}
+		if wait := gap - time.Since(lastCheck); wait > 0 {
+			timer = time.After(wait)
+			continue
+		}
+		lastCheck = time.Now()
+		running, err := v.running(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -377,12 +544,11 @@ func (v *visibility) run(ctx context.Context) {
 			// Better late than never: the statement failing (the
 			// connection lost, say) must not hold the changes back.
 			v.h.cfg.Logger.Warn("live queries: checking that decoded writes are visible", "err", err)
-			time.Sleep(10 * time.Millisecond)
-			running = nil
+			running = func(uint32) bool { return false }
 		}
 		kept := waiting[:0]
 		for _, t := range waiting {
-			if running[t.xid] {
+			if running(t.xid) {
 				kept = append(kept, t)
 				continue
 			}
@@ -390,29 +556,59 @@ func (v *visibility) run(ctx context.Context) {
 				v.h.written(c.table, c.key)
 			}
 		}
+		clear(waiting[len(kept):])
 		waiting = kept
+		read = slices.ContainsFunc(waiting, v.read)
+		if len(waiting) > 0 {
+			backoff = min(2*backoff, maxCheckGap)
+			timer = time.After(max(minCheckGap, backoff))
+		} else {
+			backoff = time.Millisecond
+		}
 	}
 }
 
-// running returns which of ts's transactions still hold their id's lock.
-func (v *visibility) running(ctx context.Context, ts []transaction) (map[uint32]bool, error) {
-	xids := make([]int64, 0, len(ts))
-	for _, t := range ts {
-		xids = append(xids, int64(t.xid))
+// read reports whether a group reads a table t wrote.
+func (v *visibility) read(t transaction) bool {
+	return slices.ContainsFunc(t.changes, func(c change) bool { return v.h.isRead(c.table) })
+}
+
+// running reports, of a transaction id, whether a snapshot taken now
+// sees it as running: not before the snapshot's xmax, or in its list of
+// running ids. Ids are compared by their low 32 bits, as the stream gives
+// them: ids in use are within 2³¹ of each other.
+func (v *visibility) running(ctx context.Context) (func(uint32) bool, error) {
+	var snapshot string
+	if err := v.h.cfg.Pool.QueryRow(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snapshot); err != nil {
+		return nil, err
 	}
-	rows, err := v.h.cfg.Pool.Query(ctx, `SELECT transactionid::text::bigint FROM pg_locks
-		WHERE locktype = 'transactionid' AND mode = 'ExclusiveLock' AND granted AND transactionid::text::bigint = ANY($1)`, xids)
+	xmax, xip, err := parseSnapshot(snapshot)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	running := map[uint32]bool{}
-	for rows.Next() {
-		var xid int64
-		if err := rows.Scan(&xid); err != nil {
-			return nil, err
-		}
-		running[uint32(xid)] = true
+	return func(xid uint32) bool { return int32(xid-xmax) >= 0 || xip[xid] }, nil
+}
+
+// parseSnapshot reads pg_snapshot's text, xmin:xmax:xip,…, keeping xmax and
+// the running ids' low 32 bits.
+func parseSnapshot(s string) (xmax uint32, xip map[uint32]bool, err error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0, nil, fmt.Errorf("live queries: unexpected snapshot %q", s)
 	}
-	return running, rows.Err()
+	max64, err := strconv.ParseUint(parts[1], 10, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("live queries: unexpected snapshot %q", s)
+	}
+	xip = map[uint32]bool{}
+	if parts[2] != "" {
+		for _, id := range strings.Split(parts[2], ",") {
+			x, err := strconv.ParseUint(id, 10, 64)
+			if err != nil {
+				return 0, nil, fmt.Errorf("live queries: unexpected snapshot %q", s)
+			}
+			xip[uint32(x)] = true
+		}
+	}
+	return uint32(max64), xip, nil
 }

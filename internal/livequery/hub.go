@@ -82,6 +82,9 @@ type Hub struct {
 	// when it first is.
 	decoding   bool
 	decodingUp chan struct{}
+	// visibility holds the stream's decoded writes until they are
+	// visible; a new group has it look at them again.
+	visibility *visibility
 }
 
 // New returns a Hub; Run starts it.
@@ -161,6 +164,13 @@ func (l listener) HandleBacklog(context.Context, string, *pgx.Conn) error {
 	l.h.mu.Unlock()
 	l.h.changed(all)
 	return nil
+}
+
+// isRead reports whether a group reads table.
+func (h *Hub) isRead(table catalog.Name) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.byTable[table]) > 0
 }
 
 func (h *Hub) groupsReading(name catalog.Name) []*group {
@@ -254,6 +264,9 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 			keyed: q.Keyed, root: q.Root.SQL, probeSQL: probeSQL, keys: map[string]struct{}{}, byKey: map[string]map[*cohort]struct{}{},
 			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}, waiting: map[*cohort]struct{}{}}
 		h.groups[key] = g
+		if h.visibility != nil {
+			h.visibility.kick()
+		}
 		for _, t := range q.Reads {
 			if h.byTable[t.SQL] == nil {
 				h.byTable[t.SQL] = map[*group]struct{}{}
