@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/pgtest"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 )
@@ -243,8 +244,8 @@ func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx
 		return ctx
 	}
 	defer r.mu.Unlock()
-	if strings.HasPrefix(strings.ToLower(data.SQL), "listen ") {
-		return ctx // the live hub's connection, on its own schedule
+	if strings.HasPrefix(strings.ToLower(data.SQL), "listen ") || data.SQL == livequery.VisibilityCheck {
+		return ctx // the live hubs' own statements, on their own schedule
 	}
 	r.sqls = append(r.sqls, data.SQL)
 	r.args = data.Args

@@ -1,10 +1,12 @@
 package livequery
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -139,7 +141,15 @@ func (h *Hub) WaitCapture(ctx context.Context) bool {
 // instance that dies holds back no WAL) and reads the publication's
 // changes from it, calling started once they flow.
 func (h *Hub) stream(ctx context.Context, started func()) error {
-	conn, err := pgconn.ConnectConfig(ctx, replicationConfig(h.cfg.Pool))
+	// A large read buffer: after a pause (readGap) one read takes all a
+	// storm's messages that have gathered, not 8 KiB of them.
+	cfg := replicationConfig(h.cfg.Pool)
+	var input *bufio.Reader
+	cfg.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
+		input = bufio.NewReaderSize(r, 1<<20)
+		return pgproto3.NewFrontend(input, w)
+	}
+	conn, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -190,7 +200,7 @@ func (h *Hub) stream(ctx context.Context, started func()) error {
 		}
 		var msg pgproto3.BackendMessage
 		var err error
-		if conn.Frontend().ReadBufferLen() > 0 {
+		if conn.Frontend().ReadBufferLen() > 0 || input.Buffered() > 0 {
 			// Read ahead already: no wait, so no deadline to watch.
 			msg, err = conn.ReceiveMessage(context.Background())
 		} else {
@@ -573,13 +583,17 @@ func (v *visibility) read(t transaction) bool {
 	return slices.ContainsFunc(t.changes, func(c change) bool { return v.h.isRead(c.table) })
 }
 
+// VisibilityCheck is the statement that tells when decoded writes are
+// visible (visibility.running).
+const VisibilityCheck = `SELECT pg_current_snapshot()::text`
+
 // running reports, of a transaction id, whether a snapshot taken now
 // sees it as running: not before the snapshot's xmax, or in its list of
 // running ids. Ids are compared by their low 32 bits, as the stream gives
 // them: ids in use are within 2³¹ of each other.
 func (v *visibility) running(ctx context.Context) (func(uint32) bool, error) {
 	var snapshot string
-	if err := v.h.cfg.Pool.QueryRow(ctx, `SELECT pg_current_snapshot()::text`).Scan(&snapshot); err != nil {
+	if err := v.h.cfg.Pool.QueryRow(ctx, VisibilityCheck).Scan(&snapshot); err != nil {
 		return nil, err
 	}
 	xmax, xip, err := parseSnapshot(snapshot)
