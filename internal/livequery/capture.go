@@ -70,9 +70,9 @@ func (c Captured) decoded(name catalog.Name) bool {
 // writes, and returns how.
 //
 // Logical decoding, where the database allows it (wal_level=logical, the
-// role may replicate and owns the table): the table, its primary key's
-// columns only, goes in Publication, and each hub reads the writes from a
-// slot of its own, which costs the writers nothing at commit. Elsewhere, a
+// role may replicate and owns the table): a table with a primary key goes
+// in Publication, and each hub reads the writes from a slot of its own,
+// which costs the writers nothing at commit. Elsewhere, a
 // trigger: a table with a primary key gets a row trigger whose
 // notification names the row's key (its function written for the table,
 // so that no row is turned into JSON to find it), and a statement trigger
