@@ -157,7 +157,7 @@ func TestLiveQueriesCaptureWithoutReplication(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	role := "freshgraph_norepl_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))[:8] + fmt.Sprint(time.Now().UnixNano()%1e6)
+	role := fmt.Sprintf("freshgraph_norepl_%d", time.Now().UnixNano())
 	for _, sql := range []string{
 		"CREATE ROLE " + role + " LOGIN",
 		"GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role,

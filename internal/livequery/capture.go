@@ -162,15 +162,15 @@ func decodingUnavailable(ctx context.Context, pool *pgxpool.Pool) string {
 		return "a replication connection is refused: " + err.Error()
 	}
 	if !exists {
-		err := withCaptureLock(ctx, pool, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `CREATE PUBLICATION `+Publication+` WITH (publish_via_partition_root = true)`)
-			return err
-		})
+		created, err := alter(ctx, pool, []string{`CREATE PUBLICATION ` + Publication + ` WITH (publish_via_partition_root = true)`})
 		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42710" { // duplicate_object: another instance's
-			err = nil
+			created, err = true, nil
 		}
 		if err != nil {
 			return "creating publication " + Publication + ": " + err.Error()
+		}
+		if !created {
+			return "the role may not create a publication in this database"
 		}
 	}
 	return ""
@@ -206,7 +206,7 @@ func publish(ctx context.Context, pool *pgxpool.Pool, t *tables.Table) (bool, er
 	}
 	tableSQL := (&sqlbuild.Builder{}).Ident(name.Schema).S(".").Ident(name.Table).SQL()
 	var statements []string
-	if published != nil && *published || published != nil && (len(t.PrimaryKey) == 0 || identity == "n") {
+	if published != nil && (*published || len(t.PrimaryKey) == 0 || identity == "n") {
 		statements = append(statements, "ALTER PUBLICATION "+Publication+" DROP TABLE "+tableSQL)
 		published = nil
 	}

@@ -25,7 +25,7 @@ import (
 )
 
 // Publication lists the tables whose writes the hub reads by logical
-// decoding (Capture puts them in it, with their key columns only).
+// decoding (Capture puts them in it).
 const Publication = "freshgraph_changes"
 
 // statusInterval is how often the decoder confirms what it has read, so
@@ -525,14 +525,13 @@ func (v *visibility) run(ctx context.Context) {
 		fresh, rescan := v.pending, v.rescan
 		v.pending, v.rescan = nil, false
 		v.mu.Unlock()
-		if rescan {
-			read = false
-		}
 		waiting = append(waiting, fresh...)
 		if rescan {
-			fresh = waiting
+			// Which tables are read changed: every waiting one again.
+			read = slices.ContainsFunc(waiting, v.read)
+		} else {
+			read = read || slices.ContainsFunc(fresh, v.read)
 		}
-		read = read || slices.ContainsFunc(fresh, v.read)
 		if len(waiting) == 0 {
 			backoff = time.Millisecond
 			continue
