@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/events"
 	"github.com/freshgraph/freshgraph/internal/forwarded"
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/limits"
@@ -88,6 +89,11 @@ type config struct {
 	// PasswordResetURL is the link a password reset mail carries, {token}
 	// replaced by the token (PASSWORD_RESET_URL).
 	PasswordResetURL string
+	// Events is how event and cron triggers are delivered (HASURA_GRAPHQL_EVENTS_*,
+	// EVENTS_RETENTION); Getenv resolves what their metadata takes from the
+	// environment (webhook_from_env, value_from_env, {{VAR}}).
+	Events events.Config
+	Getenv func(string) string
 	// Mailer delivers password reset links: set in Go by a deployment that
 	// builds its own binary (nil: the log in embedded mode, else none).
 	Mailer accounts.Mailer
@@ -168,6 +174,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		LiveQueryInterval: 50 * time.Millisecond,
 		LiveCapture:       livequery.CaptureAuto,
 		Limits:            limits.Defaults(),
+		Getenv:            getenv,
 		HTTP: httpLimits{
 			BodyBytes:     1 << 20,
 			ReadTimeout:   10 * time.Second,
@@ -344,6 +351,10 @@ func loadLimits(cfg *config, first func(...string) string) error {
 	set("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", positive(&h.ShutdownGrace, limits.ParseDuration))
 	set("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL", positive(&cfg.LiveQueryInterval, milliseconds))
 	set("LIVE_QUERIES_POLL_INTERVAL", positive(&cfg.LiveQueryPoll, limits.ParseDuration))
+	set("HASURA_GRAPHQL_EVENTS_HTTP_POOL_SIZE", positive(&cfg.Events.HTTPPoolSize, limits.ParseCount))
+	set("HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL", positive(&cfg.Events.FetchInterval, milliseconds))
+	set("HASURA_GRAPHQL_EVENTS_FETCH_BATCH_SIZE", positive(&cfg.Events.FetchBatchSize, limits.ParseCount))
+	set("EVENTS_RETENTION", positive(&cfg.Events.Retention, limits.ParseDuration))
 	set("LIVE_QUERIES_CAPTURE", func(v string) (err error) {
 		cfg.LiveCapture, err = livequery.ParseCaptureMode(v)
 		return err

@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 		// The load client of BenchmarkLiveSessions needs no database.
 		os.Exit(m.Run())
 	}
+	if os.Getenv(serveEnv) != "" {
+		// A server in a process of its own, for a test to kill.
+		serveForTest()
+	}
 	os.Exit(pgtest.Main(m))
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/builtin"
 	"github.com/freshgraph/freshgraph/internal/demo"
 	"github.com/freshgraph/freshgraph/internal/document"
+	"github.com/freshgraph/freshgraph/internal/events"
 	"github.com/freshgraph/freshgraph/internal/forwarded"
 	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/hasura"
@@ -90,6 +91,9 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
 	}
 	cancelWait()
+	if err := startEvents(ctx, logger, cfg, pool, catalogue); err != nil {
+		return nil, err
+	}
 	service := accounts.NewService(pool, cfg.Session)
 	link := cmp.Or(cfg.PasswordResetURL, "{token}")
 	switch {
@@ -99,7 +103,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		// On the developer's own machine the reset link goes to the log.
 		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
 	}
-	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries}
+	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries,
+		EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata)}
 	if cfg.SessionCleanupInterval > 0 {
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}
@@ -131,6 +136,29 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("GET /demo", demo.Handler())
 	mux.Handle("GET /demo/", demo.Handler())
 	return requestlog.Middleware(logger, cfg.TrustedProxies)(mux), nil
+}
+
+// startEvents puts the project's event triggers on their tables (and takes
+// off those it no longer has) and starts delivering its events and cron
+// events.
+func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue) error {
+	md := cfg.Metadata
+	if md == nil {
+		md = &metadata.Metadata{}
+	}
+	eventsConfig := cfg.Events
+	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv = pool, logger, cfg.Getenv
+	service, err := events.New(eventsConfig, md)
+	if err != nil {
+		return err
+	}
+	if err := events.Install(ctx, pool, service, catalogue); err != nil {
+		return err
+	}
+	if service != nil {
+		go service.Run(ctx)
+	}
+	return nil
 }
 
 // onlyV5 reports whether the Auth.js cookies read are all Auth.js v5's:

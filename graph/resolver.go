@@ -28,6 +28,9 @@ type Resolver struct {
 	Tables   *tables.Catalogue
 	// LiveQueries keeps subscription_root's table fields live.
 	LiveQueries *livequery.Hub
+	// EventSessions: tables have event triggers, so mutations leave the
+	// caller's session variables in their transaction for the events.
+	EventSessions bool
 }
 
 // QueryRoot returns the resolvers of query_root's hand-written fields.

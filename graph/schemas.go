@@ -22,6 +22,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/engine"
+	"github.com/freshgraph/freshgraph/internal/events"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/tables"
@@ -409,7 +410,8 @@ const planDocuments = 1000
 // run answers the root fields in order. Each answer is JSON, written to the
 // response as it is. A mutation that takes more than one statement runs in
 // one transaction, committed only if every field succeeded, as Hasura runs
-// several mutation fields.
+// several mutation fields; so does every mutation of a project with event
+// triggers, which first leaves the caller's session variables for them.
 func (s *roleSchema) run(ctx context.Context, op *graphql.OperationContext) *graphql.Response {
 	rootType := rootTypeName(op.Operation.Operation)
 	if op.Operation.Operation == ast.Subscription {
@@ -417,13 +419,19 @@ func (s *roleSchema) run(ctx context.Context, op *graphql.OperationContext) *gra
 		return &graphql.Response{}
 	}
 	fields := graphql.CollectFields(op, op.Operation.SelectionSet, []string{rootType})
-	if op.Operation.Operation == ast.Mutation && s.needsTransaction(fields) {
+	if op.Operation.Operation == ast.Mutation && (s.needsTransaction(fields) || s.r.EventSessions) {
 		tx, err := s.r.DB.Begin(ctx)
 		if err != nil {
 			graphql.AddError(ctx, err)
 			return &graphql.Response{}
 		}
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		if s.r.EventSessions {
+			if err := events.SetSessionVariables(ctx, tx, auth.CallerFrom(ctx)); err != nil {
+				graphql.AddError(ctx, err)
+				return &graphql.Response{}
+			}
+		}
 		resp := s.answer(database.WithTx(ctx, tx), op, rootType, fields)
 		if len(graphql.GetErrors(ctx)) > 0 {
 			return resp

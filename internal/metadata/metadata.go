@@ -38,6 +38,8 @@ type Metadata struct {
 	// IntrospectionDisabledFor are the roles that may not introspect
 	// (graphql_schema_introspection.yaml).
 	IntrospectionDisabledFor []string
+	// CronTriggers are cron_triggers.yaml's.
+	CronTriggers []CronTrigger
 	// AllowList reports whether allow_list.yaml names any collection.
 	AllowList bool
 	// NotServed names, a line each, what the metadata declares and
@@ -151,6 +153,10 @@ func (l *loader) load() error {
 				return err
 			}
 			l.md.IntrospectionDisabledFor = intro.DisabledForRoles
+		case name == "cron_triggers.yaml":
+			if err := l.cronTriggers(name); err != nil {
+				return err
+			}
 		case name == "allow_list.yaml":
 			var list []map[string]any
 			if err := l.decodeFile(name, &list); err != nil {
@@ -237,6 +243,7 @@ func (l *loader) sources() error {
 		return err
 	}
 	seen := map[QualifiedTable]string{}
+	triggers := map[string]string{}
 	for _, item := range tables {
 		var t Table
 		if err := l.decode(item.file, item.node, &t); err != nil {
@@ -250,7 +257,7 @@ func (l *loader) sources() error {
 			return &Error{File: t.File, Message: fmt.Sprintf("table %s is tracked twice (also in %s)", t.Table, other)}
 		}
 		seen[t.Table] = t.File
-		if err := l.checkTable(&t); err != nil {
+		if err := l.checkTable(&t, triggers); err != nil {
 			return err
 		}
 		l.md.Tables = append(l.md.Tables, t)
@@ -260,7 +267,7 @@ func (l *loader) sources() error {
 
 // checkTable refuses what the decoder cannot: names given twice, and
 // relationships that say neither or both ways of joining.
-func (l *loader) checkTable(t *Table) error {
+func (l *loader) checkTable(t *Table, triggers map[string]string) error {
 	bad := func(format string, args ...any) error {
 		return &Error{File: t.File, Message: fmt.Sprintf(format, args...)}
 	}
@@ -295,7 +302,18 @@ func (l *loader) checkTable(t *Table) error {
 	for _, p := range t.SelectPermissions {
 		computed += len(p.Permission.ComputedFields)
 	}
-	for _, c := range []counted{{"event triggers", len(t.EventTriggers)}, {"computed fields", computed},
+	if err := checkEventTriggers(t, triggers, bad); err != nil {
+		return err
+	}
+	for _, et := range t.EventTriggers {
+		for _, c := range []counted{{"request_transform", len(et.RequestTransform)}, {"response_transform", len(et.ResponseTransform)},
+			{"cleanup_config", len(et.CleanupConfig)}} {
+			if c.n > 0 {
+				l.notServed("%s: the %s of event trigger %s is not served", l.rel(t.File), c.what, et.Name)
+			}
+		}
+	}
+	for _, c := range []counted{{"computed fields", computed},
 		{"remote relationships", len(t.RemoteRelationships)}} {
 		if c.n > 0 {
 			l.notServed("%s: the %s of %s are not served", l.rel(t.File), c.what, t.Table)
@@ -303,6 +321,40 @@ func (l *loader) checkTable(t *Table) error {
 	}
 	if len(t.ApolloFederation) > 0 || t.LogicalModel != "" {
 		l.notServed("%s: the Apollo federation and logical model settings of %s are not served", l.rel(t.File), t.Table)
+	}
+	return nil
+}
+
+// cronTriggers reads cron_triggers.yaml, whose entries may be !includes.
+func (l *loader) cronTriggers(file string) error {
+	n, err := l.parse(file)
+	if err != nil || n == nil {
+		return err
+	}
+	items, err := l.list(file, n)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, item := range items {
+		var c CronTrigger
+		if err := l.decode(item.file, item.node, &c); err != nil {
+			return err
+		}
+		c.File = l.path(item.file)
+		if err := checkCronTrigger(&c); err != nil {
+			return l.errorAt(item.file, item.node, err.Error())
+		}
+		if seen[c.Name] {
+			return l.errorAt(item.file, item.node, fmt.Sprintf("cron trigger %q is defined twice", c.Name))
+		}
+		seen[c.Name] = true
+		for _, t := range []counted{{"request_transform", len(c.RequestTransform)}, {"response_transform", len(c.ResponseTransform)}} {
+			if t.n > 0 {
+				l.notServed("%s: the %s of cron trigger %s is not served", item.file, t.what, c.Name)
+			}
+		}
+		l.md.CronTriggers = append(l.md.CronTriggers, c)
 	}
 	return nil
 }

@@ -58,6 +58,11 @@ func TestLoadsAHasuraExport(t *testing.T) {
 		t.Errorf("file %s", posts.File)
 	}
 
+	if et := posts.EventTriggers; len(et) != 1 || et[0].Name != "post_created" || et[0].Definition.Insert == nil || !et[0].Definition.Insert.Columns.All ||
+		et[0].Definition.Update != nil || *et[0].RetryConf.TimeoutSec != 60 || et[0].Webhook != "http://example.com/post" {
+		t.Errorf("event triggers: %+v", et)
+	}
+
 	l := md.APILimits
 	if l == nil || l.Disabled || *l.DepthLimit.Global != 10 || l.DepthLimit.PerRole["anonymous"] != 5 || *l.NodeLimit.Global != 200 ||
 		*l.TimeLimit.Global != 10 || l.TimeLimit.PerRole["anonymous"] != 2 || *l.BatchLimit.Global != 5 {
@@ -69,7 +74,6 @@ func TestLoadsAHasuraExport(t *testing.T) {
 	want := []string{
 		`databases/databases.yaml: source "analytics" (bigquery) is not served: freshgraph serves one PostgreSQL database`,
 		`databases/databases.yaml: source "default": tracked functions are not served (1)`,
-		`databases/default/tables/public_posts.yaml: the event triggers of public.posts are not served`,
 		`api_limits.yaml: rate_limit is not served (freshgraph limits only sign-in and sign-up attempts)`,
 		`remote_schemas.yaml: remote schemas are not served`,
 	}
@@ -130,6 +134,30 @@ func TestBadMetadataStopsTheLoadWithItsFileAndLine(t *testing.T) {
 			posts + `: relationship "author" needs using.foreign_key_constraint_on or using.manual_configuration, not both`},
 		{"table tracked twice", map[string]string{tables + "tables.yaml": "- \"!include public_posts.yaml\"\n- table: {schema: public, name: posts}\n"},
 			tables + "tables.yaml: table public.posts is tracked twice (also in "},
+		{"event trigger name", map[string]string{posts: "table: posts\nevent_triggers:\n  - name: 1st\n    definition: {insert: {columns: '*'}}\n    webhook: http://h\n"},
+			posts + `: event trigger "1st": a name is a letter, then up to 41 letters, digits, _ or -`},
+		{"event trigger name too long", map[string]string{posts: "table: posts\nevent_triggers:\n  - name: " + strings.Repeat("a", 43) + "\n    definition: {insert: {columns: '*'}}\n    webhook: http://h\n"},
+			posts + `: event trigger "aaaa`},
+		{"event trigger with no operation", map[string]string{posts: "table: posts\nevent_triggers:\n  - name: t\n    definition: {}\n    webhook: http://h\n"},
+			posts + `: event trigger "t": its definition names no operation (insert, update, delete or enable_manual)`},
+		{"event trigger with two webhooks", map[string]string{posts: "table: posts\nevent_triggers:\n  - name: t\n    definition: {delete: {columns: '*'}}\n    webhook: http://h\n    webhook_from_env: HOOK\n"},
+			posts + `: event trigger "t" needs webhook or webhook_from_env, not both`},
+		{"event trigger header with two values", map[string]string{posts: "table: posts\nevent_triggers:\n  - name: t\n    definition: {delete: {columns: '*'}}\n    webhook: http://h\n    headers: [{name: X, value: a, value_from_env: B}]\n"},
+			posts + `: event trigger "t": header "X" needs value or value_from_env, not both`},
+		{"event trigger unknown key", map[string]string{posts: "table: posts\nevent_triggers:\n  - name: t\n    definition: {insert: {columns: '*', colums: []}}\n    webhook: http://h\n"},
+			posts + `:4:41: unknown field "colums"`},
+		{"event trigger defined twice", map[string]string{tables + "tables.yaml": "- table: a\n  event_triggers: [{name: t, definition: {insert: {columns: '*'}}, webhook: http://h}]\n- table: b\n  event_triggers: [{name: t, definition: {insert: {columns: '*'}}, webhook: http://h}]\n"},
+			tables + `tables.yaml: event trigger "t" is defined twice (also in `},
+		{"cron schedule", map[string]string{"cron_triggers.yaml": "- name: c\n  webhook: http://h\n  schedule: '61 * * * *'\n"},
+			`cron_triggers.yaml:1:7: cron trigger "c": schedule "61 * * * *": `},
+		{"cron @every", map[string]string{"cron_triggers.yaml": "- name: c\n  webhook: http://h\n  schedule: '@every 1m'\n"},
+			`cron_triggers.yaml:1:7: cron trigger "c": schedule "@every 1m": @every is not a cron expression`},
+		{"cron without webhook", map[string]string{"cron_triggers.yaml": "- name: c\n  schedule: '* * * * *'\n"},
+			`cron_triggers.yaml:1:7: cron trigger "c" needs a webhook`},
+		{"cron defined twice", map[string]string{"cron_triggers.yaml": "- {name: c, webhook: http://h, schedule: '* * * * *'}\n- {name: c, webhook: http://h, schedule: '* * * * *'}\n"},
+			`cron_triggers.yaml:2:3: cron trigger "c" is defined twice`},
+		{"cron negative retries", map[string]string{"cron_triggers.yaml": "- {name: c, webhook: http://h, schedule: '* * * * *', retry_conf: {num_retries: -1}}\n"},
+			`cron_triggers.yaml:1:3: cron trigger "c": retry_conf values cannot be negative`},
 		{"tables not a list", map[string]string{tables + "tables.yaml": "posts: yes\n"},
 			tables + "tables.yaml:1:6: expected a list, or \"!include file.yaml\""},
 	} {

@@ -53,7 +53,7 @@ type Table struct {
 	InsertPermissions   []InsertPermission `yaml:"insert_permissions"`
 	UpdatePermissions   []UpdatePermission `yaml:"update_permissions"`
 	DeletePermissions   []DeletePermission `yaml:"delete_permissions"`
-	EventTriggers       []map[string]any   `yaml:"event_triggers"`
+	EventTriggers       []EventTrigger     `yaml:"event_triggers"`
 	ComputedFields      []map[string]any   `yaml:"computed_fields"`
 	RemoteRelationships []map[string]any   `yaml:"remote_relationships"`
 	ApolloFederation    map[string]any     `yaml:"apollo_federation_config"`

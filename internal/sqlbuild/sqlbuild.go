@@ -76,6 +76,15 @@ func (b *Builder) Ident(name string) *Builder {
 	return b
 }
 
+// Literal appends a quoted string constant, for DDL, which takes no
+// parameters (a trigger's arguments); never a client's value.
+func (b *Builder) Literal(s string) *Builder {
+	b.sb.WriteByte('\'')
+	b.sb.WriteString(strings.ReplaceAll(s, "'", "''"))
+	b.sb.WriteByte('\'')
+	return b
+}
+
 // Col appends alias."column".
 func (b *Builder) Col(alias, column string) *Builder {
 	return b.S(alias).S(".").Ident(column)

@@ -1,0 +1,551 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/freshgraph/freshgraph/internal/pgtest"
+)
+
+// webhook is a test's event handler: it records every call, and answers
+// as respond says (200 when respond is nil).
+type webhook struct {
+	*httptest.Server
+	mu      sync.Mutex
+	calls   []hookCall
+	arrived chan struct{}
+	respond func(n int, body map[string]any, w http.ResponseWriter) // n counts calls from 1
+}
+
+type hookCall struct {
+	raw    []byte
+	body   map[string]any
+	header http.Header
+	at     time.Time
+}
+
+func newWebhook(t *testing.T, respond func(n int, body map[string]any, w http.ResponseWriter)) *webhook {
+	h := &webhook{arrived: make(chan struct{}, 1<<16), respond: respond}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		_ = json.Unmarshal(raw, &body)
+		h.mu.Lock()
+		h.calls = append(h.calls, hookCall{raw: raw, body: body, header: r.Header.Clone(), at: time.Now()})
+		n := len(h.calls)
+		h.mu.Unlock()
+		if h.respond != nil {
+			h.respond(n, body, w)
+		}
+		h.arrived <- struct{}{}
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// wait returns the calls once there are n of them.
+func (h *webhook) wait(t *testing.T, n int, timeout time.Duration) []hookCall {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		h.mu.Lock()
+		got := slices.Clone(h.calls)
+		h.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		select {
+		case <-h.arrived:
+		case <-deadline:
+			t.Fatalf("%d webhook calls after %s, want %d", len(got), timeout, n)
+		}
+	}
+}
+
+// quiet fails if a call arrives within d.
+func (h *webhook) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	h.mu.Lock()
+	n := len(h.calls)
+	h.mu.Unlock()
+	time.Sleep(d)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.calls) != n {
+		t.Fatalf("an unexpected webhook call: %s", h.calls[n].raw)
+	}
+}
+
+// eventBody is a call's body with its id and created_at checked for their
+// form and replaced by "ID" and "CREATED_AT", to compare as JSON.
+func eventBody(t *testing.T, c hookCall) []byte {
+	t.Helper()
+	var body map[string]any
+	if err := json.Unmarshal(c.raw, &body); err != nil {
+		t.Fatalf("the webhook's body is not JSON: %s", c.raw)
+	}
+	if id, _ := body["id"].(string); !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`).MatchString(id) {
+		t.Errorf("id %q is not a UUID", body["id"])
+	}
+	body["id"] = "ID"
+	if created, ok := body["created_at"].(string); ok {
+		if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?$`).MatchString(created) {
+			t.Errorf("created_at %q is not Hasura's form", created)
+		}
+		body["created_at"] = "CREATED_AT"
+	}
+	out, _ := json.Marshal(body)
+	return out
+}
+
+const ordersUp = `CREATE TABLE orders (id serial PRIMARY KEY, item text NOT NULL, qty integer NOT NULL DEFAULT 1,
+	note text, placed_by uuid, placed_at timestamptz DEFAULT '2024-01-15 10:20:30.123+00');`
+
+// ordersProject is the example project with an orders table whose event
+// trigger, order_events, is given by trigger (YAML under event_triggers).
+func ordersProject(t *testing.T, trigger string) string {
+	return projectWith(t, ordersUp, map[string]string{"public_orders.yaml": `table: {name: orders, schema: public}
+insert_permissions:
+  - role: user
+    permission: {check: {}, columns: [item, qty, note, placed_by]}
+select_permissions:
+  - role: user
+    permission: {columns: [id, item, qty], filter: {}}
+event_triggers:
+` + trigger})
+}
+
+// Each operation's event carries Hasura's payload: the rows (all columns,
+// or the payload's), the writer's session variables (null for plain SQL),
+// and an update fires only when a column it listens to changed. A write
+// rolled back has no event. Headers come from the metadata and the
+// environment, the URL from a {{VAR}} template.
+func TestEventTriggersDeliverEachWrite(t *testing.T) {
+	t.Parallel()
+	const alice = "11111111-1111-1111-1111-111111111111"
+	hook := newWebhook(t, nil)
+	dir := ordersProject(t, `  - name: order_events
+    definition:
+      enable_manual: false
+      insert: {columns: "*"}
+      update: {columns: [qty]}
+      delete: {columns: "*", payload: [id, item]}
+    retry_conf: {num_retries: 0, interval_sec: 1, timeout_sec: 5}
+    webhook: "{{ORDERS_HOOK}}/orders"
+    headers:
+      - {name: X-Static, value: plain}
+      - {name: X-Secret, value_from_env: ORDERS_SECRET}
+`)
+	s := newTestServer(t, withProject(t, dir, map[string]string{"ORDERS_HOOK": hook.URL, "ORDERS_SECRET": "s3cret",
+		"HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}))
+	user := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": alice}
+	assertJSON(t, s.gql(t, `mutation { insert_orders_one(object: {item: "tea", qty: 2, placed_by: "`+alice+`"}) { id } }`, nil, user),
+		`{"data":{"insert_orders_one":{"id":1}}}`)
+	s.exec(t, `UPDATE orders SET note = 'gift'`) // qty unchanged: no event
+	s.exec(t, `UPDATE orders SET qty = 3`)
+	func() {
+		tx, err := s.pool.Begin(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(context.Background()) }()
+		if _, err := tx.Exec(context.Background(), `INSERT INTO orders (item) VALUES ('rolled back')`); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	s.exec(t, `DELETE FROM orders`)
+
+	calls := hook.wait(t, 3, 10*time.Second)
+	hook.quiet(t, 300*time.Millisecond)
+	byOp := map[string]hookCall{}
+	for _, c := range calls {
+		ev, _ := c.body["event"].(map[string]any)
+		op, _ := ev["op"].(string)
+		byOp[op] = c
+	}
+	common := `"created_at":"CREATED_AT","id":"ID","delivery_info":{"max_retries":0,"current_retry":0},"trigger":{"name":"order_events"},"table":{"schema":"public","name":"orders"}`
+	assertJSON(t, eventBody(t, byOp["INSERT"]), `{"event":{"session_variables":{"x-hasura-role":"user","x-hasura-user-id":"`+alice+`"},"op":"INSERT",
+		"data":{"old":null,"new":{"id":1,"item":"tea","qty":2,"note":null,"placed_by":"`+alice+`","placed_at":"2024-01-15T10:20:30.123+00:00"}}},`+common+`}`)
+	assertJSON(t, eventBody(t, byOp["UPDATE"]), `{"event":{"session_variables":null,"op":"UPDATE",
+		"data":{"old":{"id":1,"item":"tea","qty":2,"note":"gift","placed_by":"`+alice+`","placed_at":"2024-01-15T10:20:30.123+00:00"},
+		"new":{"id":1,"item":"tea","qty":3,"note":"gift","placed_by":"`+alice+`","placed_at":"2024-01-15T10:20:30.123+00:00"}}},`+common+`}`)
+	assertJSON(t, eventBody(t, byOp["DELETE"]), `{"event":{"session_variables":null,"op":"DELETE","data":{"old":{"id":1,"item":"tea"},"new":null}},`+common+`}`)
+	for op, c := range byOp {
+		if c.header.Get("X-Static") != "plain" || c.header.Get("X-Secret") != "s3cret" || c.header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: headers %v", op, c.header)
+		}
+	}
+	var delivered, attempts int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'delivered' AND tries = 1 AND finished_at IS NOT NULL),
+		(SELECT count(*) FROM freshgraph_event_attempts WHERE status = 200) FROM freshgraph_event_log`).Scan(&delivered, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if delivered != 3 || attempts != 3 {
+		t.Errorf("%d events delivered, %d attempts of status 200; want 3 and 3", delivered, attempts)
+	}
+	if strings.Contains(s.log.String(), "s3cret") {
+		t.Error("the log holds a header's secret value")
+	}
+}
+
+// attempts are an event's recorded calls: their HTTP status (0: none) and
+// response, in order.
+func attempts(t *testing.T, s *testServer) []string {
+	t.Helper()
+	rows, err := s.pool.Query(context.Background(), `SELECT coalesce(a.status, 0) || ' ' || a.response FROM freshgraph_event_attempts a ORDER BY a.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// eventState is the one event's status and tries.
+func eventState(t *testing.T, s *testServer) string {
+	t.Helper()
+	var state string
+	if err := s.pool.QueryRow(context.Background(), `SELECT status || ' ' || tries FROM freshgraph_event_log`).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// waitState waits until the one event's state is want.
+func waitState(t *testing.T, s *testServer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for eventState(t, s) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("event state %q, want %q", eventState(t, s), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A call that fails is retried after interval_sec, or the answer's
+// Retry-After, while retries are left; every call is recorded; after the
+// last try the event is failed. Redirects are not followed, and a webhook
+// that does not answer in timeout_sec is cut off.
+func TestEventTriggerRetries(t *testing.T) {
+	t.Parallel()
+	trigger := func(retries, interval, timeout int) string {
+		return `  - name: order_events
+    definition: {insert: {columns: "*"}}
+    retry_conf: {num_retries: ` + itoa(retries) + `, interval_sec: ` + itoa(interval) + `, timeout_sec: ` + itoa(timeout) + `}
+    webhook_from_env: ORDERS_HOOK
+`
+	}
+	env := func(url string) map[string]string {
+		return map[string]string{"ORDERS_HOOK": url, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}
+	}
+	t.Run("fails twice then succeeds", func(t *testing.T) {
+		t.Parallel()
+		hook := newWebhook(t, func(n int, _ map[string]any, w http.ResponseWriter) {
+			if n <= 2 {
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = io.WriteString(w, `{"error":"try `+itoa(n)+`"}`)
+				return
+			}
+			_, _ = io.WriteString(w, "ok")
+		})
+		s := newTestServer(t, withProject(t, ordersProject(t, trigger(2, 0, 5)), env(hook.URL)))
+		s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+		calls := hook.wait(t, 3, 10*time.Second)
+		waitState(t, s, "delivered 3")
+		for i, c := range calls {
+			info := c.body["delivery_info"].(map[string]any)
+			if info["current_retry"] != float64(i) || info["max_retries"] != float64(2) {
+				t.Errorf("call %d: delivery_info %v", i, info)
+			}
+		}
+		if got := attempts(t, s); !slices.Equal(got, []string{`500 {"error":"try 1"}`, `500 {"error":"try 2"}`, `200 ok`}) {
+			t.Errorf("attempts %q", got)
+		}
+		hook.quiet(t, 200*time.Millisecond)
+	})
+	t.Run("Retry-After comes before interval_sec", func(t *testing.T) {
+		t.Parallel()
+		hook := newWebhook(t, func(n int, _ map[string]any, w http.ResponseWriter) {
+			if n == 1 {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}
+		})
+		s := newTestServer(t, withProject(t, ordersProject(t, trigger(1, 3600, 5)), env(hook.URL)))
+		s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+		calls := hook.wait(t, 2, 10*time.Second)
+		if gap := calls[1].at.Sub(calls[0].at); gap < 900*time.Millisecond || gap > 5*time.Second {
+			t.Errorf("the retry came %s after the first call, want about the Retry-After's 1s", gap)
+		}
+		waitState(t, s, "delivered 2")
+	})
+	t.Run("failed after the last try", func(t *testing.T) {
+		t.Parallel()
+		hook := newWebhook(t, func(_ int, _ map[string]any, w http.ResponseWriter) { w.WriteHeader(http.StatusBadRequest) })
+		s := newTestServer(t, withProject(t, ordersProject(t, trigger(1, 0, 5)), env(hook.URL)))
+		s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+		hook.wait(t, 2, 10*time.Second)
+		waitState(t, s, "failed 2")
+		hook.quiet(t, 300*time.Millisecond)
+		if !strings.Contains(s.log.String(), "delivery failed after its last try") {
+			t.Errorf("the log does not say the event failed:\n%s", s.log.String())
+		}
+	})
+	t.Run("redirects are not followed", func(t *testing.T) {
+		t.Parallel()
+		elsewhere := newWebhook(t, nil)
+		hook := newWebhook(t, func(_ int, _ map[string]any, w http.ResponseWriter) {
+			w.Header().Set("Location", elsewhere.URL)
+			w.WriteHeader(http.StatusTemporaryRedirect)
+		})
+		s := newTestServer(t, withProject(t, ordersProject(t, trigger(0, 0, 5)), env(hook.URL)))
+		s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+		waitState(t, s, "failed 1")
+		elsewhere.quiet(t, 100*time.Millisecond)
+		if got := attempts(t, s); !slices.Equal(got, []string{"307 "}) {
+			t.Errorf("attempts %q", got)
+		}
+	})
+	t.Run("a webhook that hangs is cut off at timeout_sec", func(t *testing.T) {
+		t.Parallel()
+		release := make(chan struct{})
+		hook := newWebhook(t, func(_ int, _ map[string]any, w http.ResponseWriter) { <-release })
+		t.Cleanup(func() { close(release) }) // before the webhook's Close, which waits for its calls
+		s := newTestServer(t, withProject(t, ordersProject(t, trigger(0, 0, 1)), env(hook.URL)))
+		s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+		waitState(t, s, "failed 1")
+		if got := attempts(t, s); !slices.Equal(got, []string{"0 no answer within timeout"}) {
+			t.Errorf("attempts %q", got)
+		}
+	})
+	t.Run("a flood is read up to a bound", func(t *testing.T) {
+		t.Parallel()
+		hook := newWebhook(t, func(_ int, _ map[string]any, w http.ResponseWriter) {
+			w.WriteHeader(http.StatusInternalServerError)
+			chunk := strings.Repeat("x", 1<<20)
+			for range 1 << 12 { // 4 GiB, if it were read whole
+				if _, err := io.WriteString(w, chunk); err != nil {
+					return
+				}
+			}
+		})
+		s := newTestServer(t, withProject(t, ordersProject(t, trigger(0, 0, 5)), env(hook.URL)))
+		s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+		waitState(t, s, "failed 1")
+		if got := attempts(t, s); len(got) != 1 || len(got[0]) != len("500 ")+4096 {
+			t.Errorf("attempt of %d bytes, want the status and 4 KiB of the answer", len(got[0]))
+		}
+	})
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// serveEnv makes the test binary a freshgraph server configured by its
+// environment (TestMain), for tests that kill it.
+const serveEnv = "FRESHGRAPH_TEST_SERVE"
+
+func serveForTest() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, nil, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "freshgraph:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// serverProcess starts the test binary as a server with env, and returns
+// once it is ready.
+func serverProcess(t *testing.T, env map[string]string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), serveEnv+"=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	ready := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if sc.Text() == "freshgraph is ready" {
+				close(ready)
+			}
+		}
+	}()
+	select {
+	case <-ready:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the server did not start:\n%s", stderr.String())
+	}
+	return cmd
+}
+
+// Every committed write's event is delivered at least once, and no
+// rolled-back write's, while the server is killed (SIGKILL) and started
+// again twice and the webhook refuses calls for a while: the events are
+// written in the writers' transactions, and a killed deliverer's taken
+// events come due again after their lease.
+func TestEventsSurviveCrashes(t *testing.T) {
+	t.Parallel()
+	const writes, writers = 10000, 4
+	var down atomic.Bool
+	var acceptedMu sync.Mutex
+	accepted := map[string]int{} // item → calls answered 200
+	hook := newWebhook(t, func(_ int, body map[string]any, w http.ResponseWriter) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		item := body["event"].(map[string]any)["data"].(map[string]any)["new"].(map[string]any)["item"].(string)
+		acceptedMu.Lock()
+		accepted[item]++
+		acceptedMu.Unlock()
+	})
+	dir := ordersProject(t, `  - name: order_events
+    definition: {insert: {columns: "*"}}
+    retry_conf: {num_retries: 1000, interval_sec: 1, timeout_sec: 2}
+    webhook_from_env: ORDERS_HOOK
+`)
+	dbURL := pgtest.NewDatabase(t)
+	env := map[string]string{"DATABASE_URL": dbURL, "PORT": "0", "HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret,
+		"SESSION_SECRET": testSessionSecret, "HASURA_GRAPHQL_METADATA_DIR": filepath.Join(dir, "metadata"),
+		"HASURA_GRAPHQL_MIGRATIONS_DIR": filepath.Join(dir, "migrations"), "ORDERS_HOOK": hook.URL,
+		"HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "50", "LIVE_QUERIES_CAPTURE": "triggers"}
+	server := serverProcess(t, env)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	// Writers: every tenth write is rolled back.
+	var written atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < writes; i += writers {
+				err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
+					if _, err := tx.Exec(context.Background(), `INSERT INTO orders (item) VALUES ($1)`, fmt.Sprint(i)); err != nil {
+						return err
+					}
+					if i%10 == 0 {
+						return errRollback
+					}
+					return nil
+				})
+				if err != nil && !errors.Is(err, errRollback) {
+					t.Error(err)
+					return
+				}
+				written.Add(1)
+			}
+		})
+	}
+	waitWritten := func(n int64) {
+		for written.Load() < n {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitWritten(writes / 5)
+	_ = server.Process.Kill()
+	_ = server.Wait()
+	waitWritten(writes * 2 / 5)
+	server = serverProcess(t, env)
+	down.Store(true)
+	waitWritten(writes * 3 / 5)
+	_ = server.Process.Kill()
+	_ = server.Wait()
+	serverProcess(t, env) // the last one, stopped by the test's cleanup
+	time.Sleep(500 * time.Millisecond)
+	down.Store(false)
+	wg.Wait()
+
+	want := map[string]bool{}
+	for i := range writes {
+		if i%10 != 0 {
+			want[fmt.Sprint(i)] = true
+		}
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		var pending int
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM freshgraph_event_log WHERE status <> 'delivered'`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events not delivered after 90s", pending)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	acceptedMu.Lock()
+	defer acceptedMu.Unlock()
+	for item := range accepted {
+		if !want[item] {
+			t.Fatalf("an event of a rolled-back write was delivered: %s", item)
+		}
+	}
+	refused := 0
+	duplicates := 0
+	var lost []string
+	for item := range want {
+		if accepted[item] == 0 {
+			lost = append(lost, item)
+		}
+		duplicates += max(0, accepted[item]-1)
+	}
+	if len(lost) > 0 {
+		t.Errorf("the events of %d committed writes were never delivered, among them %v", len(lost), lost[:min(len(lost), 10)])
+	}
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 503) FROM freshgraph_event_attempts`).Scan(&refused); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d committed writes, %d rolled back; %d webhook calls, %d refused while it was down; %d events delivered more than once (calls cut by a kill)",
+		len(want), writes-len(want), len(hook.wait(t, 0, 0)), refused, duplicates)
+	if refused == 0 {
+		t.Error("the webhook was never down while events were delivered: the test tried nothing")
+	}
+}
+
+var errRollback = errors.New("rolled back on purpose")
