@@ -549,3 +549,189 @@ func TestEventsSurviveCrashes(t *testing.T) {
 }
 
 var errRollback = errors.New("rolled back on purpose")
+
+// cronProject is the example project with cron_triggers.yaml as given.
+func cronProject(t *testing.T, crons string) string {
+	dir := projectWith(t, "SELECT 1;", nil)
+	if err := os.WriteFile(filepath.Join(dir, "metadata", "cron_triggers.yaml"), []byte(crons), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// A cron trigger's times are written ahead, once across instances; a due
+// time is delivered with Hasura's payload, and one that passed more than
+// tolerance_seconds ago is failed without a call. Each minute's time is
+// delivered once across two instances.
+func TestCronTriggers(t *testing.T) {
+	t.Parallel()
+	hook := newWebhook(t, nil)
+	dir := cronProject(t, `- name: every_minute
+  webhook: "{{CRON_HOOK}}/tick"
+  schedule: "* * * * *"
+  include_in_metadata: true
+  payload: {hello: world}
+  comment: tick
+  headers: [{name: X-Cron, value: yes}]
+  retry_conf: {num_retries: 0, retry_interval_seconds: 1, timeout_seconds: 5, tolerance_seconds: 600}
+`)
+	env := map[string]string{"CRON_HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}
+	a := newTestServer(t, withProject(t, dir, env))
+	newTestServerOn(t, a.dbURL, withProject(t, dir, env))
+	var times, future, aligned int
+	if err := a.pool.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT scheduled_time) FILTER (WHERE scheduled_time > now()),
+		count(*) FILTER (WHERE date_trunc('minute', scheduled_time) = scheduled_time)
+		FROM freshgraph_event_log WHERE kind = 'cron' AND trigger_name = 'every_minute'`).Scan(&times, &future, &aligned); err != nil {
+		t.Fatal(err)
+	}
+	if times != 100 || future != 100 || aligned != 100 {
+		t.Errorf("%d times written, %d distinct in the future, %d on the minute; want 100 of each", times, future, aligned)
+	}
+
+	// Times that passed while no instance ran: one within the tolerance,
+	// one before it.
+	a.exec(t, `INSERT INTO freshgraph_event_log (kind, trigger_name, scheduled_time, next_attempt_at) VALUES
+		('cron', 'every_minute', '2024-01-15 10:20:00+00', now()), ('cron', 'every_minute', date_trunc('minute', now()) - interval '1 minute', now())`)
+	calls := hook.wait(t, 1, 10*time.Second)
+	var late string
+	if err := a.pool.QueryRow(context.Background(), `SELECT to_char(scheduled_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM freshgraph_event_log
+		WHERE kind = 'cron' AND scheduled_time < now() AND scheduled_time > '2024-01-16'`).Scan(&late); err != nil {
+		t.Fatal(err)
+	}
+	assertJSON(t, eventBody(t, calls[0]), `{"scheduled_time":"`+late+`","payload":{"hello":"world"},"name":"every_minute","id":"ID","comment":"tick"}`)
+	if calls[0].header.Get("X-Cron") != "yes" {
+		t.Errorf("headers %v", calls[0].header)
+	}
+	var state string
+	if err := a.pool.QueryRow(context.Background(), `SELECT status || ' ' || tries || ' ' || (SELECT count(*) FROM freshgraph_event_attempts a WHERE a.event_id = l.id)
+		FROM freshgraph_event_log l WHERE scheduled_time = '2024-01-15 10:20:00+00'`).Scan(&state); err != nil {
+		t.Fatal(err)
+	}
+	if state != "failed 0 0" {
+		t.Errorf("the time past tolerance is %q, want failed with no call", state)
+	}
+
+	// The next minute comes: one call, whichever instance makes it.
+	var next time.Time
+	if err := a.pool.QueryRow(context.Background(), `SELECT min(scheduled_time) FROM freshgraph_event_log WHERE kind = 'cron' AND scheduled_time > now()`).Scan(&next); err != nil {
+		t.Fatal(err)
+	}
+	calls = hook.wait(t, 2, time.Until(next)+10*time.Second)
+	hook.quiet(t, time.Second)
+	if got := calls[1].body["scheduled_time"]; got != next.UTC().Format(time.RFC3339) {
+		t.Errorf("scheduled_time %v, want %s", got, next.UTC().Format(time.RFC3339))
+	}
+}
+
+// Two instances share the log: each event is delivered once, by
+// whichever takes it first.
+func TestEventsAcrossInstancesAreDeliveredOnce(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	hook := newWebhook(t, func(_ int, body map[string]any, _ http.ResponseWriter) {
+		mu.Lock()
+		seen[body["id"].(string)]++
+		mu.Unlock()
+	})
+	dir := ordersProject(t, `  - name: order_events
+    definition: {insert: {columns: "*"}}
+    webhook_from_env: ORDERS_HOOK
+`)
+	env := map[string]string{"ORDERS_HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "10", "HASURA_GRAPHQL_EVENTS_FETCH_BATCH_SIZE": "7"}
+	a := newTestServer(t, withProject(t, dir, env))
+	newTestServerOn(t, a.dbURL, withProject(t, dir, env))
+	for range 10 {
+		a.exec(t, `INSERT INTO orders (item) SELECT 'x' || n FROM generate_series(1, 100) n`)
+	}
+	hook.wait(t, 1000, 30*time.Second)
+	hook.quiet(t, 300*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("event %s delivered %d times", id, n)
+		}
+	}
+	if len(seen) != 1000 {
+		t.Errorf("%d events delivered, want 1000", len(seen))
+	}
+}
+
+// The admin sees each trigger's figures, redelivers a failed event and
+// invokes a trigger with enable_manual, through Hasura's metadata API;
+// nobody else may.
+func TestEventsAdmin(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Bool
+	fail.Store(true)
+	hook := newWebhook(t, func(_ int, _ map[string]any, w http.ResponseWriter) {
+		if fail.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	})
+	dir := ordersProject(t, `  - name: order_events
+    definition: {enable_manual: true, insert: {columns: "*"}}
+    webhook_from_env: ORDERS_HOOK
+`)
+	s := newTestServer(t, withProject(t, dir, map[string]string{"ORDERS_HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}))
+	s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
+	waitState(t, s, "failed 1")
+	call := func(method, path, body string, headers map[string]string) (int, string) {
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		got, resp := rawDo(t, s.Client(), req)
+		return resp.StatusCode, string(got)
+	}
+	status, stats := call("GET", "/v1/events", "", adminHeaders)
+	if status != 200 {
+		t.Fatalf("stats: %d %s", status, stats)
+	}
+	assertJSON(t, []byte(stats), `[{"kind":"event","name":"order_events","pending":0,"delivered":0,"failed":1,"oldest_pending_seconds":0}]`)
+	for _, headers := range []map[string]string{nil, {"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": "1"}} {
+		status, body := call("GET", "/v1/events", "", headers)
+		if status != 403 || !strings.Contains(body, `"code":"access-denied"`) {
+			t.Errorf("stats without the admin: %d %s", status, body)
+		}
+		status, body = call("POST", "/v1/metadata", `{"type":"pg_redeliver_event","args":{"event_id":"x"}}`, headers)
+		assertJSON(t, []byte(body), `{"path":"$","error":"restricted access : admin only","code":"access-denied"}`)
+		if status != 400 {
+			t.Errorf("redeliver without the admin: %d", status)
+		}
+	}
+
+	var id string
+	if err := s.pool.QueryRow(context.Background(), `SELECT id FROM freshgraph_event_log`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(false)
+	status, body := call("POST", "/v1/metadata", `{"type":"pg_redeliver_event","args":{"event_id":"`+id+`"}}`, adminHeaders)
+	if status != 200 {
+		t.Fatalf("redeliver: %d %s", status, body)
+	}
+	assertJSON(t, []byte(body), `{"message":"success"}`)
+	waitState(t, s, "delivered 1")
+	status, body = call("POST", "/v1/metadata", `{"type":"pg_redeliver_event","args":{"event_id":"00000000-0000-0000-0000-000000000000"}}`, adminHeaders)
+	if status != 400 {
+		t.Errorf("redeliver of no event: %d", status)
+	}
+	assertJSON(t, []byte(body), `{"path":"$.args","error":"event not found","code":"not-exists"}`)
+
+	status, body = call("POST", "/v1/metadata", `{"type":"pg_invoke_event_trigger","args":{"name":"order_events","source":"default","payload":{"id":7}}}`, adminHeaders)
+	if status != 200 || !strings.Contains(body, `"event_id":`) {
+		t.Fatalf("invoke: %d %s", status, body)
+	}
+	calls := hook.wait(t, 3, 10*time.Second)
+	assertJSON(t, eventBody(t, calls[2]), `{"event":{"session_variables":{"x-hasura-role":"admin"},"op":"MANUAL","data":{"old":null,"new":{"id":7}}},
+		"created_at":"CREATED_AT","id":"ID","delivery_info":{"max_retries":0,"current_retry":0},"trigger":{"name":"order_events"},"table":{"schema":"public","name":"orders"}}`)
+	status, body = call("POST", "/v1/metadata", `{"type":"pg_invoke_event_trigger","args":{"name":"nope","payload":{}}}`, adminHeaders)
+	if status != 400 || !strings.Contains(body, `"code":"not-exists"`) {
+		t.Errorf("invoke of no trigger: %d %s", status, body)
+	}
+	status, body = call("POST", "/v1/metadata", `{"type":"replace_metadata","args":{}}`, adminHeaders)
+	if status != 400 || !strings.Contains(body, `"code":"not-supported"`) {
+		t.Errorf("another metadata call: %d %s", status, body)
+	}
+}

@@ -91,7 +91,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
 	}
 	cancelWait()
-	if err := startEvents(ctx, logger, cfg, pool, catalogue); err != nil {
+	eventService, err := startEvents(ctx, logger, cfg, pool, catalogue)
+	if err != nil {
 		return nil, err
 	}
 	service := accounts.NewService(pool, cfg.Session)
@@ -123,6 +124,12 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("GET "+graph.AuthJSSessionPath, authJSSession)
 	mux.Handle("POST "+graph.AuthJSSessionPath, authJSSession)
 	mux.Handle("GET "+graph.AuthJSCSRFPath, authJS.CSRF())
+	isAdmin := func(r *http.Request) bool {
+		caller, err := authenticator.Identify(r)
+		return err == nil && caller.Role == auth.RoleAdmin
+	}
+	mux.Handle("POST /v1/metadata", events.MetadataAPI(eventService, isAdmin))
+	mux.Handle("GET /v1/events", events.StatsHandler(eventService, isAdmin))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
@@ -141,7 +148,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 // startEvents puts the project's event triggers on their tables (and takes
 // off those it no longer has) and starts delivering its events and cron
 // events.
-func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue) error {
+func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue) (*events.Service, error) {
 	md := cfg.Metadata
 	if md == nil {
 		md = &metadata.Metadata{}
@@ -150,15 +157,15 @@ func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgx
 	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv = pool, logger, cfg.Getenv
 	service, err := events.New(eventsConfig, md)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := events.Install(ctx, pool, service, catalogue); err != nil {
-		return err
+		return nil, err
 	}
 	if service != nil {
 		go service.Run(ctx)
 	}
-	return nil
+	return service, nil
 }
 
 // onlyV5 reports whether the Auth.js cookies read are all Auth.js v5's:

@@ -56,6 +56,7 @@ type row struct {
 func (s *Service) Run(ctx context.Context) {
 	go s.clean(ctx)
 	go s.schedule(ctx)
+	go s.logStats(ctx)
 	s.deliver(ctx)
 }
 
