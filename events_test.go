@@ -233,7 +233,7 @@ func attempts(t *testing.T, s *testServer) []string {
 func eventState(t *testing.T, s *testServer) string {
 	t.Helper()
 	var state string
-	if err := s.pool.QueryRow(context.Background(), `SELECT status || ' ' || tries FROM freshgraph_event_log`).Scan(&state); err != nil {
+	if err := s.pool.QueryRow(context.Background(), `SELECT status || ' ' || tries FROM freshgraph_event_log WHERE kind = 'event'`).Scan(&state); err != nil {
 		t.Fatal(err)
 	}
 	return state
@@ -245,7 +245,7 @@ func waitState(t *testing.T, s *testServer, want string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for eventState(t, s) != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("event state %q, want %q", eventState(t, s), want)
+			t.Fatalf("event state %q, want %q; attempts %q; the server logged:\n%s", eventState(t, s), want, attempts(t, s), s.log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -508,7 +508,7 @@ func TestEventsSurviveCrashes(t *testing.T) {
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		var pending int
-		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM freshgraph_event_log WHERE status <> 'delivered'`).Scan(&pending); err != nil {
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM freshgraph_event_log WHERE kind = 'event' AND status <> 'delivered'`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
 		if pending == 0 {
@@ -689,7 +689,8 @@ func TestEventsAdmin(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("stats: %d %s", status, stats)
 	}
-	assertJSON(t, []byte(stats), `[{"kind":"event","name":"order_events","pending":0,"delivered":0,"failed":1,"oldest_pending_seconds":0}]`)
+	assertJSON(t, []byte(stats), `[{"kind":"event","name":"order_events","pending":0,"delivered":0,"failed":1,"oldest_pending_seconds":0},
+		{"kind":"cron","name":"daily_digest","pending":0,"delivered":0,"failed":0,"oldest_pending_seconds":0}]`)
 	for _, headers := range []map[string]string{nil, {"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": "1"}} {
 		status, body := call("GET", "/v1/events", "", headers)
 		if status != 403 || !strings.Contains(body, `"code":"access-denied"`) {
@@ -703,7 +704,7 @@ func TestEventsAdmin(t *testing.T) {
 	}
 
 	var id string
-	if err := s.pool.QueryRow(context.Background(), `SELECT id FROM freshgraph_event_log`).Scan(&id); err != nil {
+	if err := s.pool.QueryRow(context.Background(), `SELECT id FROM freshgraph_event_log WHERE kind = 'event'`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	fail.Store(false)

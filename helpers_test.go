@@ -248,8 +248,9 @@ func (r *sqlRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx
 		return ctx
 	}
 	defer r.mu.Unlock()
-	if strings.HasPrefix(strings.ToLower(data.SQL), "listen ") || data.SQL == livequery.VisibilityCheck {
-		return ctx // the live hubs' own statements, on their own schedule
+	if strings.HasPrefix(strings.ToLower(data.SQL), "listen ") || data.SQL == livequery.VisibilityCheck ||
+		strings.Contains(data.SQL, "freshgraph_event_log") {
+		return ctx // the live hubs' and the event deliverer's own statements, on their own schedule
 	}
 	r.sqls = append(r.sqls, data.SQL)
 	r.args = data.Args

@@ -74,7 +74,15 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 		"accounts.provider:text:NO accounts.providerAccountId:text:NO accounts.refresh_token:text:YES accounts.scope:text:YES " +
 		"accounts.session_state:text:YES accounts.token_type:text:YES accounts.type:text:NO accounts.userId:uuid:NO " +
 		"freshgraph_app_migrations.applied_at:timestamp with time zone:NO freshgraph_app_migrations.name:text:NO " +
-		"freshgraph_app_migrations.version:bigint:NO freshgraph_session_devices.address:text:YES " +
+		"freshgraph_app_migrations.version:bigint:NO " +
+		"freshgraph_event_attempts.created_at:timestamp with time zone:NO freshgraph_event_attempts.duration_ms:integer:NO " +
+		"freshgraph_event_attempts.event_id:uuid:NO freshgraph_event_attempts.id:bigint:NO freshgraph_event_attempts.response:text:NO " +
+		"freshgraph_event_attempts.status:integer:YES freshgraph_event_log.created_at:timestamp with time zone:NO " +
+		"freshgraph_event_log.data:json:YES freshgraph_event_log.finished_at:timestamp with time zone:YES freshgraph_event_log.id:uuid:NO " +
+		"freshgraph_event_log.kind:text:NO freshgraph_event_log.next_attempt_at:timestamp with time zone:NO freshgraph_event_log.op:text:YES " +
+		"freshgraph_event_log.scheduled_time:timestamp with time zone:YES freshgraph_event_log.schema_name:text:YES " +
+		"freshgraph_event_log.session_variables:json:YES freshgraph_event_log.status:text:NO freshgraph_event_log.table_name:text:YES " +
+		"freshgraph_event_log.tries:integer:NO freshgraph_event_log.trigger_name:text:NO freshgraph_session_devices.address:text:YES " +
 		"freshgraph_session_devices.created_at:timestamp with time zone:YES freshgraph_session_devices.last_seen_at:timestamp with time zone:NO " +
 		"freshgraph_session_devices.sessionToken:text:NO freshgraph_session_devices.user_agent:text:YES provider_type.value:text:NO " +
 		"sessions.expires:timestamp with time zone:NO sessions.id:uuid:NO sessions.sessionToken:text:NO sessions.userId:uuid:NO " +
@@ -90,6 +98,8 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantConstraints := "accounts_pkey:p accounts_type_fkey:f:r accounts_userId_fkey:f:c freshgraph_app_migrations_pkey:p " +
+		"freshgraph_event_attempts_event_id_fkey:f:c freshgraph_event_attempts_pkey:p freshgraph_event_log_kind_check:c " +
+		"freshgraph_event_log_pkey:p freshgraph_event_log_status_check:c " +
 		"freshgraph_session_devices_pkey:p freshgraph_session_devices_sessionToken_fkey:f:c provider_type_pkey:p sessions_pkey:p " +
 		"sessions_userId_fkey:f:c user_passwords_pkey:p user_passwords_userId_fkey:f:c users_email_key:u users_pkey:p verification_tokens_pkey:p"
 	if constraints != wantConstraints {

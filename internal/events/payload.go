@@ -28,13 +28,15 @@ type eventPayload struct {
 	} `json:"table"`
 }
 
-// cronPayload is the body Hasura POSTs to a cron trigger's webhook.
+// cronPayload is the body Hasura POSTs to a cron trigger's webhook
+// (ScheduledEventWebhookPayload: no created_at for a cron event, no
+// comment when the trigger has none).
 type cronPayload struct {
+	ID            string          `json:"id"`
+	Name          string          `json:"name"`
 	ScheduledTime string          `json:"scheduled_time"`
 	Payload       json.RawMessage `json:"payload"`
-	Name          string          `json:"name"`
-	ID            string          `json:"id"`
-	Comment       *string         `json:"comment"`
+	Comment       *string         `json:"comment,omitempty"`
 }
 
 // payload is the body of r's call.
