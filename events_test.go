@@ -736,3 +736,40 @@ func TestEventsAdmin(t *testing.T) {
 		t.Errorf("another metadata call: %d %s", status, body)
 	}
 }
+
+// At start an instance deletes events finished longer than
+// EVENTS_RETENTION ago (their attempts with them), and takes out the
+// future times of a cron trigger whose schedule changed.
+func TestEventsRetentionAndScheduleChange(t *testing.T) {
+	t.Parallel()
+	hook := newWebhook(t, nil)
+	cron := func(schedule string) string {
+		return "- {name: nightly, webhook: " + hook.URL + ", schedule: '" + schedule + "'}\n"
+	}
+	a := newTestServer(t, withProject(t, cronProject(t, cron("0 3 * * *")), nil))
+	a.exec(t, `INSERT INTO freshgraph_event_log (kind, trigger_name, schema_name, table_name, op, data, status, finished_at) VALUES
+		('event', 'comment_added', 'public', 'comments', 'INSERT', '{}', 'delivered', now() - interval '8 days'),
+		('event', 'comment_added', 'public', 'comments', 'INSERT', '{}', 'failed', now() - interval '8 days'),
+		('event', 'comment_added', 'public', 'comments', 'INSERT', '{}', 'delivered', now() - interval '6 days')`)
+	a.exec(t, `INSERT INTO freshgraph_event_attempts (event_id, status, response, duration_ms) SELECT id, 200, '', 1 FROM freshgraph_event_log WHERE kind = 'event'`)
+
+	b := newTestServerOn(t, a.dbURL, withProject(t, cronProject(t, cron("30 4 * * *")), nil))
+	var kept, attemptsKept, oldTimes, newTimes int
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := b.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM freshgraph_event_log WHERE kind = 'event'),
+			(SELECT count(*) FROM freshgraph_event_attempts),
+			(SELECT count(*) FROM freshgraph_event_log WHERE kind = 'cron' AND extract(hour FROM scheduled_time AT TIME ZONE 'UTC') = 3),
+			(SELECT count(*) FROM freshgraph_event_log WHERE kind = 'cron' AND extract(hour FROM scheduled_time AT TIME ZONE 'UTC') = 4)`).
+			Scan(&kept, &attemptsKept, &oldTimes, &newTimes); err != nil {
+			t.Fatal(err)
+		}
+		if kept == 1 && oldTimes == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if kept != 1 || attemptsKept != 1 || oldTimes != 0 || newTimes != 100 {
+		t.Errorf("%d events and %d attempts kept, %d times of the old schedule and %d of the new; want 1, 1, 0 and 100", kept, attemptsKept, oldTimes, newTimes)
+	}
+}

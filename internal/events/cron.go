@@ -15,16 +15,14 @@ const scheduleInterval = time.Minute
 
 // schedule writes each cron trigger's next times, a row per trigger and
 // time (unique: whichever instance writes a time first, it is written
-// once), now and every scheduleInterval. At start it takes out the future
-// times of a trigger that no longer has them (its schedule changed, or the
-// trigger is gone).
+// once), now and every scheduleInterval, and takes out the future times of
+// a trigger that no longer has them (its schedule changed, or the trigger
+// is gone). Each run does both, so that once the instances of an older
+// metadata have stopped, the times they wrote go within a minute.
 func (s *Service) schedule(ctx context.Context) {
-	first := true
 	for {
-		if err := s.writeTimes(ctx, first); err != nil && ctx.Err() == nil {
+		if err := s.writeTimes(ctx); err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("events: writing cron triggers' times", "err", err)
-		} else {
-			first = false
 		}
 		select {
 		case <-ctx.Done():
@@ -34,7 +32,7 @@ func (s *Service) schedule(ctx context.Context) {
 	}
 }
 
-func (s *Service) writeTimes(ctx context.Context, prune bool) error {
+func (s *Service) writeTimes(ctx context.Context) error {
 	now := time.Now()
 	var names []string
 	for _, t := range s.targets {
@@ -50,11 +48,9 @@ func (s *Service) writeTimes(ctx context.Context, prune bool) error {
 			}
 			times = append(times, next)
 		}
-		if prune {
-			if _, err := s.cfg.Pool.Exec(ctx, `DELETE FROM freshgraph_event_log WHERE kind = 'cron' AND trigger_name = $1
-				AND status = 'pending' AND tries = 0 AND scheduled_time > now() AND scheduled_time <> ALL ($2)`, t.name, times); err != nil {
-				return err
-			}
+		if _, err := s.cfg.Pool.Exec(ctx, `DELETE FROM freshgraph_event_log WHERE kind = 'cron' AND trigger_name = $1
+			AND status = 'pending' AND tries = 0 AND scheduled_time > now() AND scheduled_time <> ALL ($2)`, t.name, times); err != nil {
+			return err
 		}
 		if _, err := s.cfg.Pool.Exec(ctx, `INSERT INTO freshgraph_event_log (kind, trigger_name, scheduled_time, next_attempt_at)
 			SELECT 'cron', $1, t, t FROM unnest($2::timestamptz[]) t
@@ -62,12 +58,9 @@ func (s *Service) writeTimes(ctx context.Context, prune bool) error {
 			return err
 		}
 	}
-	if prune {
-		_, err := s.cfg.Pool.Exec(ctx, `DELETE FROM freshgraph_event_log WHERE kind = 'cron' AND NOT trigger_name = ANY ($1)
-			AND status = 'pending' AND tries = 0 AND scheduled_time > now()`, names)
-		return err
-	}
-	return nil
+	_, err := s.cfg.Pool.Exec(ctx, `DELETE FROM freshgraph_event_log WHERE kind = 'cron' AND NOT trigger_name = ANY ($1)
+		AND status = 'pending' AND tries = 0 AND scheduled_time > now()`, names)
+	return err
 }
 
 // cleanInterval is how often finished rows past Retention are deleted.
