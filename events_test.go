@@ -773,3 +773,57 @@ func TestEventsRetentionAndScheduleChange(t *testing.T) {
 		t.Errorf("%d events and %d attempts kept, %d times of the old schedule and %d of the new; want 1, 1, 0 and 100", kept, attemptsKept, oldTimes, newTimes)
 	}
 }
+
+// A cookie caller's event carries its session's user, read inside the
+// mutation's transaction; identifiers that need quoting (a schema, table,
+// columns and a trigger name with a dash) work as plain ones.
+func TestEventsOfASessionAndOfQuotedNames(t *testing.T) {
+	t.Parallel()
+	hook := newWebhook(t, nil)
+	dir := projectWith(t, `CREATE SCHEMA shop;
+		CREATE TABLE shop."Weird Orders" (id serial PRIMARY KEY, "Item Name" text NOT NULL, "Qty" integer NOT NULL DEFAULT 1, placed_by uuid);`,
+		map[string]string{"shop_weird_orders.yaml": `table: {name: Weird Orders, schema: shop}
+configuration:
+  custom_name: weird_orders
+  column_config:
+    Item Name: {custom_name: item_name}
+    Qty: {custom_name: qty}
+insert_permissions:
+  - role: user
+    permission:
+      check: {}
+      set: {placed_by: X-Hasura-User-Id}
+      columns: [Item Name]
+select_permissions:
+  - role: user
+    permission: {columns: [id], filter: {}}
+event_triggers:
+  - name: weird-events
+    definition:
+      insert: {columns: "*", payload: [Item Name, placed_by]}
+      update: {columns: [Item Name], payload: [Item Name]}
+    webhook_from_env: HOOK
+`})
+	s := newTestServer(t, withProject(t, dir, map[string]string{"HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}))
+	b := newBrowser(t)
+	var signedUp struct {
+		Data struct{ SignUp struct{ User struct{ ID string } } }
+	}
+	got := b.gql(s, `mutation { signUp(email: "events@example.com", password: "correct horse battery", name: "Eve") { user { id } } }`, nil)
+	if err := json.Unmarshal(got, &signedUp); err != nil || signedUp.Data.SignUp.User.ID == "" {
+		t.Fatalf("signUp: %s", got)
+	}
+	userID := signedUp.Data.SignUp.User.ID
+	assertJSON(t, b.gql(s, `mutation { insert_weird_orders_one(object: {item_name: "tea"}) { id } }`, nil), `{"data":{"insert_weird_orders_one":{"id":1}}}`)
+	s.exec(t, `UPDATE shop."Weird Orders" SET "Qty" = 2`) // not a listened column
+	s.exec(t, `UPDATE shop."Weird Orders" SET "Item Name" = 'coffee'`)
+	calls := hook.wait(t, 2, 10*time.Second)
+	hook.quiet(t, 300*time.Millisecond)
+	slices.SortFunc(calls, func(a, b hookCall) int {
+		return strings.Compare(a.body["event"].(map[string]any)["op"].(string), b.body["event"].(map[string]any)["op"].(string))
+	})
+	common := `"created_at":"CREATED_AT","id":"ID","delivery_info":{"max_retries":0,"current_retry":0},"trigger":{"name":"weird-events"},"table":{"schema":"shop","name":"Weird Orders"}`
+	assertJSON(t, eventBody(t, calls[0]), `{"event":{"session_variables":{"x-hasura-role":"user","x-hasura-user-id":"`+userID+`"},"op":"INSERT",
+		"data":{"old":null,"new":{"Item Name":"tea","placed_by":"`+userID+`"}}},`+common+`}`)
+	assertJSON(t, eventBody(t, calls[1]), `{"event":{"session_variables":null,"op":"UPDATE","data":{"old":{"Item Name":"tea"},"new":{"Item Name":"coffee"}}},`+common+`}`)
+}
