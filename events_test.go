@@ -807,7 +807,9 @@ event_triggers:
 	s := newTestServer(t, withProject(t, dir, map[string]string{"HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}))
 	b := newBrowser(t)
 	var signedUp struct {
-		Data struct{ SignUp struct{ User struct{ ID string } } }
+		Data struct {
+			SignUp struct{ User struct{ ID string } }
+		}
 	}
 	got := b.gql(s, `mutation { signUp(email: "events@example.com", password: "correct horse battery", name: "Eve") { user { id } } }`, nil)
 	if err := json.Unmarshal(got, &signedUp); err != nil || signedUp.Data.SignUp.User.ID == "" {
