@@ -829,3 +829,75 @@ event_triggers:
 		"data":{"old":null,"new":{"Item Name":"tea","placed_by":"`+userID+`"}}},`+common+`}`)
 	assertJSON(t, eventBody(t, calls[1]), `{"event":{"session_variables":null,"op":"UPDATE","data":{"old":{"Item Name":"tea"},"new":{"Item Name":"coffee"}}},`+common+`}`)
 }
+
+// Hasura's own event trigger cases (server/tests-py/test_events.py:
+// TestEvtSelCols, TestEvtSelPayload, TestEvtInsertOnly, on their tables
+// and triggers in queries/event_triggers/), each write's event or its
+// absence as those tests expect.
+func TestHasuraEventTriggerFixtures(t *testing.T) {
+	t.Parallel()
+	hook := newWebhook(t, nil)
+	dir := projectWith(t, `CREATE SCHEMA hge_tests;
+		CREATE TABLE hge_tests.cols (c1 int, c2 text, c3 text);
+		CREATE TABLE hge_tests.payload (c1 int, c2 text);
+		CREATE TABLE hge_tests.insert_only (c1 int, c2 text);`,
+		map[string]string{"hge_tests.yaml": `table: {schema: hge_tests, name: cols}
+event_triggers:
+  - name: t1_cols
+    definition:
+      insert: {columns: [c2]}
+      update: {columns: [c1]}
+      delete: {columns: [c1, c2]}
+    webhook_from_env: HOOK
+    retry_conf: {num_retries: 10, interval_sec: 100}
+`, "hge_tests_payload.yaml": `table: {schema: hge_tests, name: payload}
+event_triggers:
+  - name: t1_payload
+    definition:
+      insert: {columns: "*", payload: "*"}
+      update: {columns: "*", payload: [c1]}
+      delete: {columns: "*", payload: [c2]}
+    webhook_from_env: HOOK
+    retry_conf: {num_retries: 10, interval_sec: 100}
+`, "hge_tests_insert_only.yaml": `table: {schema: hge_tests, name: insert_only}
+event_triggers:
+  - name: t1_insert
+    definition:
+      insert: {columns: "*"}
+    webhook_from_env: HOOK
+    retry_conf: {num_retries: 10, interval_sec: 100}
+`})
+	s := newTestServer(t, withProject(t, dir, map[string]string{"HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "10"}))
+	seen := 0
+	expect := func(sql, trigger, op, data string) {
+		t.Helper()
+		s.exec(t, sql)
+		if trigger == "" {
+			hook.quiet(t, 200*time.Millisecond)
+			return
+		}
+		seen++
+		c := hook.wait(t, seen, 10*time.Second)[seen-1]
+		ev := c.body["event"].(map[string]any)
+		got, _ := json.Marshal(ev["data"])
+		if c.body["trigger"].(map[string]any)["name"] != trigger || ev["op"] != op {
+			t.Errorf("%s: event %s %s, want %s %s", sql, c.body["trigger"], ev["op"], trigger, op)
+		}
+		assertJSON(t, got, data)
+	}
+	// TestEvtSelCols
+	expect(`INSERT INTO hge_tests.cols (c1, c2) VALUES (1, 'hello')`, "t1_cols", "INSERT", `{"old":null,"new":{"c1":1,"c2":"hello","c3":null}}`)
+	expect(`UPDATE hge_tests.cols SET c2 = 'world' WHERE c1 = 1`, "", "", "")
+	expect(`UPDATE hge_tests.cols SET c1 = 2 WHERE c1 = 1`, "t1_cols", "UPDATE",
+		`{"old":{"c1":1,"c2":"world","c3":null},"new":{"c1":2,"c2":"world","c3":null}}`)
+	expect(`DELETE FROM hge_tests.cols WHERE c1 = 2`, "t1_cols", "DELETE", `{"old":{"c1":2,"c2":"world","c3":null},"new":null}`)
+	// TestEvtSelPayload
+	expect(`INSERT INTO hge_tests.payload VALUES (1, 'hello')`, "t1_payload", "INSERT", `{"old":null,"new":{"c1":1,"c2":"hello"}}`)
+	expect(`UPDATE hge_tests.payload SET c2 = 'world' WHERE c1 = 1`, "t1_payload", "UPDATE", `{"old":{"c1":1},"new":{"c1":1}}`)
+	expect(`UPDATE hge_tests.payload SET c1 = 2 WHERE c1 = 1`, "t1_payload", "UPDATE", `{"old":{"c1":1},"new":{"c1":2}}`)
+	expect(`DELETE FROM hge_tests.payload WHERE c1 = 2`, "t1_payload", "DELETE", `{"old":{"c2":"world"},"new":null}`)
+	// TestEvtInsertOnly
+	expect(`INSERT INTO hge_tests.insert_only VALUES (1, 'hello')`, "t1_insert", "INSERT", `{"old":null,"new":{"c1":1,"c2":"hello"}}`)
+	expect(`UPDATE hge_tests.insert_only SET c2 = 'world' WHERE c1 = 1`, "", "", "")
+	expect(`DELETE FROM hge_tests.insert_only WHERE c1 = 1`, "", "", "")
+}
