@@ -28,6 +28,7 @@ CREATE TABLE freshgraph_event_log (
 );
 CREATE INDEX freshgraph_event_log_due ON freshgraph_event_log (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX freshgraph_event_log_finished ON freshgraph_event_log (finished_at) WHERE status <> 'pending';
+CREATE INDEX freshgraph_event_log_failed ON freshgraph_event_log (trigger_name) WHERE status = 'failed';
 CREATE UNIQUE INDEX freshgraph_event_log_cron_time ON freshgraph_event_log (trigger_name, scheduled_time) WHERE kind = 'cron';
 
 -- Every call of a webhook: its HTTP status (NULL: no answer), the start of
