@@ -901,3 +901,36 @@ event_triggers:
 	expect(`UPDATE hge_tests.insert_only SET c2 = 'world' WHERE c1 = 1`, "", "", "")
 	expect(`DELETE FROM hge_tests.insert_only WHERE c1 = 1`, "", "", "")
 }
+
+// A role that may write the tables but not put triggers on them cannot
+// serve their event triggers: the start stops, saying which and why,
+// rather than serving writes whose events would be lost.
+func TestEventTriggersNeedTheTriggerPrivilege(t *testing.T) {
+	t.Parallel()
+	dir := ordersProject(t, `  - name: order_events
+    definition: {insert: {columns: "*"}}
+    webhook: http://127.0.0.1:9/
+`)
+	owner := newTestServer(t, withProject(t, dir, nil)) // migrates, as the tables' owner
+	role := fmt.Sprintf("freshgraph_notrigger_%d", time.Now().UnixNano())
+	for _, sql := range []string{
+		"CREATE ROLE " + role + " LOGIN",
+		"GRANT ALL ON ALL TABLES IN SCHEMA public TO " + role,
+		"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO " + role,
+	} {
+		owner.exec(t, sql)
+	}
+	t.Cleanup(func() {
+		_, _ = owner.pool.Exec(context.Background(), "DROP OWNED BY "+role)
+		_, _ = owner.pool.Exec(context.Background(), "DROP ROLE "+role)
+	})
+	env := map[string]string{"DATABASE_URL": strings.Replace(owner.dbURL, "postgres://postgres@", "postgres://"+role+"@", 1),
+		"PORT": "0", "SESSION_SECRET": testSessionSecret, "LIVE_QUERIES_CAPTURE": "triggers",
+		"HASURA_GRAPHQL_METADATA_DIR": filepath.Join(dir, "metadata"), "HASURA_GRAPHQL_MIGRATIONS_DIR": filepath.Join(dir, "migrations")}
+	err := run(t.Context(), nil, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	// The first trigger it cannot create stops it: the example's own, whose
+	// function this role may not execute either (only the migrations' role may).
+	if err == nil || !strings.Contains(err.Error(), `CREATE OR REPLACE TRIGGER "freshgraph_et_`) || !strings.Contains(err.Error(), "(SQLSTATE 42501)") {
+		t.Errorf("the start did not stop, naming the trigger and why: %v", err)
+	}
+}
