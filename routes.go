@@ -21,6 +21,7 @@ import (
 
 	"github.com/freshgraph/freshgraph/graph"
 	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/actions"
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/authjwt"
@@ -104,8 +105,12 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		// On the developer's own machine the reset link goes to the log.
 		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
 	}
+	actionService, err := actions.New(cfg.Metadata, cfg.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries,
-		EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata)}
+		Actions: actionService, EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata)}
 	if cfg.SessionCleanupInterval > 0 {
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}

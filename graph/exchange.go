@@ -21,7 +21,10 @@ import (
 type exchange struct {
 	// client is where the request comes from: its address for the rate
 	// limits, both for the list of a user's sessions.
-	client  authjs.Client
+	client authjs.Client
+	// headers are the request's (a WebSocket's: its upgrade request's),
+	// for the actions that forward them to their handlers.
+	headers http.Header
 	mu      sync.Mutex
 	cookies []session.Cookie
 	// noCookies: a WebSocket cannot set cookies, so none are kept.
@@ -34,7 +37,7 @@ type exchangeKey struct{}
 // and w wrapped to write the session cookie changes they queue with
 // cookies. address is where r comes from (forwarded.Proxies.Client).
 func WithExchange(ctx context.Context, w http.ResponseWriter, r *http.Request, address string, cookies *session.Cookies) (context.Context, http.ResponseWriter) {
-	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r, address)}, cookies: cookies}
+	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r, address), headers: r.Header}, cookies: cookies}
 	return context.WithValue(ctx, exchangeKey{}, &cw.ex), cw
 }
 
@@ -45,7 +48,7 @@ func withExchange(ctx context.Context, r *http.Request) context.Context {
 	if client.Address == "" {
 		client = clientOf(r, forwarded.Peer(r.RemoteAddr))
 	}
-	return context.WithValue(ctx, exchangeKey{}, &exchange{client: client, noCookies: true})
+	return context.WithValue(ctx, exchangeKey{}, &exchange{client: client, headers: r.Header, noCookies: true})
 }
 
 // maxUserAgent bounds the User-Agent kept with a session: a real one is a

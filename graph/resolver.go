@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/accounts"
+	"github.com/freshgraph/freshgraph/internal/actions"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/tables"
@@ -28,6 +29,8 @@ type Resolver struct {
 	Tables   *tables.Catalogue
 	// LiveQueries keeps subscription_root's table fields live.
 	LiveQueries *livequery.Hub
+	// Actions answers the project's synchronous actions (nil: none).
+	Actions *actions.Service
 	// EventSessions: tables have event triggers, so mutations leave the
 	// caller's session variables in their transaction for the events.
 	EventSessions bool

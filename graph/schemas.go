@@ -19,12 +19,15 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/freshgraph/freshgraph/internal/actions"
 	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/events"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
@@ -226,7 +229,13 @@ type roleSchema struct {
 }
 
 func newRoleSchema(r *Resolver, v *tables.View, parts []Part, live string, configure func(*executor.Executor)) (*roleSchema, error) {
-	sources := []*ast.Source{{Name: hasura.GeneratedSource + " (role " + v.Role + ")", Input: tables.WriteSDL(v)}}
+	generatedSDL := tables.WriteSDL(v)
+	sources := []*ast.Source{{Name: hasura.GeneratedSource + " (role " + v.Role + ")", Input: generatedSDL}}
+	if r.Actions != nil {
+		if sdl := r.Actions.SDL(v.Role, typeNames(generatedSDL)); sdl != "" {
+			sources = append(sources, &ast.Source{Name: "actions.graphql", Input: sdl})
+		}
+	}
 	if v.Session {
 		for _, p := range parts {
 			sources = append(sources, &ast.Source{Name: p.Name, Input: p.SDL})
@@ -259,6 +268,19 @@ func newRoleSchema(r *Resolver, v *tables.View, parts []Part, live string, confi
 	rs.exec = executor.New(rs)
 	configure(rs.exec)
 	return rs, nil
+}
+
+// typeNames reports whether a type is defined in the SDL sdl (where an
+// action's custom scalar, such as uuid, may already be).
+func typeNames(sdl string) func(string) bool {
+	doc, err := parser.ParseSchema(&ast.Source{Input: sdl})
+	names := map[string]bool{}
+	if err == nil {
+		for _, def := range doc.Definitions {
+			names[def.Name] = true
+		}
+	}
+	return func(name string) bool { return names[name] }
 }
 
 // distinctRootFields refuses a root field of the part p that has the name
@@ -487,7 +509,7 @@ func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, r
 func (s *roleSchema) onePart(rootType string, fields []graphql.CollectedField) (graphql.ExecutableSchema, bool) {
 	var whole graphql.ExecutableSchema
 	for _, f := range fields {
-		if _, ok := s.view.RootField(f.Name); ok || f.Name == "no_queries_available" {
+		if _, ok := s.view.RootField(f.Name); ok || f.Name == "no_queries_available" || s.r.Actions.Serves(rootType, f.Name, s.view.Role) {
 			return nil, false
 		}
 		if _, renamed := s.original[f.Name]; renamed {
@@ -516,6 +538,9 @@ func (s *roleSchema) field(ctx context.Context, op *graphql.OperationContext, ro
 	case "no_queries_available":
 		return []byte(strconv.Quote(noQueriesAvailable)), true
 	}
+	if s.r.Actions.Serves(rootType, f.Name, s.view.Role) {
+		return s.action(ctx, op, rootType, f)
+	}
 	rf, isTable := s.view.RootField(f.Name)
 	if !isTable {
 		return s.generatedField(ctx, op, s.part(rootType, f.Name), f)
@@ -530,6 +555,46 @@ func (s *roleSchema) field(ctx context.Context, op *graphql.OperationContext, ro
 		return nil, false
 	}
 	return out, true
+}
+
+// action answers the action f through its handler.
+func (s *roleSchema) action(ctx context.Context, op *graphql.OperationContext, rootType string, f graphql.CollectedField) ([]byte, bool) {
+	fail := func(err error) ([]byte, bool) {
+		graphql.AddError(ctx, gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err))
+		return nil, false
+	}
+	vars, err := s.sessionVariables(ctx, auth.CallerFrom(ctx))
+	if err != nil {
+		return fail(err)
+	}
+	out, err := s.r.Actions.Run(ctx, op, s.schema, rootType, f, actions.Call{SessionVariables: vars, ClientHeaders: exchangeFrom(ctx).headers})
+	if err == nil {
+		err = limits.Spend(ctx, len(out))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return out, true
+}
+
+// sessionVariables are caller's, as an action's handler receives them: a
+// cookie caller's X-Hasura-User-Id is its live session's user.
+func (s *roleSchema) sessionVariables(ctx context.Context, caller auth.Caller) (map[string]string, error) {
+	vars := caller.SessionVariables()
+	if caller.UserID == "" && caller.SessionToken != "" {
+		b := &sqlbuild.Builder{}
+		b.S("SELECT ")
+		authjs.UserOfSession(b, caller.SessionToken)
+		b.S("::text")
+		var id *string
+		if err := database.ConnFrom(ctx, s.r.DB).QueryRow(ctx, b.SQL(), b.Args()...).Scan(&id); err != nil {
+			return nil, err
+		}
+		if id != nil {
+			vars["x-hasura-user-id"] = *id
+		}
+	}
+	return vars, nil
 }
 
 // generatedField runs one field through gqlgen's generated code: an

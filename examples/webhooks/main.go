@@ -1,6 +1,6 @@
-// Command webhooks answers the example project's event and cron triggers
-// (examples/hasura-project): the handlers an app would keep among its own
-// API routes. Run it beside freshgraph:
+// Command webhooks answers the example project's action (reportPost) and
+// its event and cron triggers (examples/hasura-project): the handlers an
+// app would keep among its own API routes. Run it beside freshgraph:
 //
 //	go run ./examples/webhooks    # listens on :3001 (WEBHOOKS_ADDR)
 //
@@ -79,6 +79,36 @@ func routes() *http.ServeMux {
 		}
 		log.Printf("cron %s (%s) for %s: send the digest, payload %s", p.ID, p.Name, p.ScheduledTime.Format(time.RFC3339), p.Payload)
 		w.WriteHeader(http.StatusOK)
+	})
+	mux.HandleFunc("POST /actions/report-post", func(w http.ResponseWriter, r *http.Request) {
+		var call struct {
+			Action struct {
+				Name string `json:"name"`
+			} `json:"action"`
+			Input struct {
+				PostID  string  `json:"postId"`
+				Reason  string  `json:"reason"`
+				Details *string `json:"details"`
+			} `json:"input"`
+			SessionVariables map[string]string `json:"session_variables"`
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&call); err != nil || call.Input.PostID == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"message":"not a reportPost call","extensions":{"code":"bad-request"}}`))
+			return
+		}
+		if call.Input.Reason == "OTHER" && call.Input.Details == nil {
+			// A 4xx with {message, extensions} is the GraphQL error the
+			// client sees, as the handler words it.
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"message":"say what is wrong with the post in details","extensions":{"code":"details-required"}}`))
+			return
+		}
+		ticket := "T-" + call.Input.PostID[:8]
+		log.Printf("action %s by user %s: post %s reported for %s, ticket %s",
+			call.Action.Name, call.SessionVariables["x-hasura-user-id"], call.Input.PostID, call.Input.Reason, ticket)
+		_ = json.NewEncoder(w).Encode(map[string]string{"ticket": ticket, "postId": call.Input.PostID, "reason": call.Input.Reason})
 	})
 	return mux
 }

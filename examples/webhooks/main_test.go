@@ -31,6 +31,10 @@ func TestHandlers(t *testing.T) {
 			"id":"0b5b9c2e-0000-4000-8000-000000000002","comment":null}`, 200,
 			`cron 0b5b9c2e-0000-4000-8000-000000000002 (daily_digest) for 2024-01-15T08:00:00Z: send the digest, payload {"kind":"digest"}`},
 		{"/events/comment-added", `not json`, 400, ""},
+		{"/actions/report-post", `{"action":{"name":"reportPost"},"input":{"postId":"0b5b9c2e-0000-4000-8000-000000000009","reason":"SPAM"},
+			"session_variables":{"x-hasura-role":"user","x-hasura-user-id":"u1"},"request_query":"mutation { reportPost }"}`, 200,
+			`action reportPost by user u1: post 0b5b9c2e-0000-4000-8000-000000000009 reported for SPAM, ticket T-0b5b9c2e`},
+		{"/actions/report-post", `{"action":{"name":"reportPost"},"input":{"postId":"0b5b9c2e-0000-4000-8000-000000000009","reason":"OTHER"}}`, 400, ""},
 	} {
 		logged.Reset()
 		resp, err := http.Post(srv.URL+tt.path, "application/json", strings.NewReader(tt.body))

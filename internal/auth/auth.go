@@ -65,6 +65,21 @@ func (c Caller) Var(name string) (string, bool) {
 	return v, ok
 }
 
+// SessionVariables are c's session variables as Hasura passes them to
+// handlers and events: x-hasura-role, x-hasura-user-id when known here (a
+// cookie caller's is decided in SQL), and the others.
+func (c Caller) SessionVariables() map[string]string {
+	vars := make(map[string]string, len(c.Vars)+2)
+	for name, v := range c.Vars {
+		vars[name] = v
+	}
+	vars["x-hasura-role"] = string(c.Role)
+	if c.UserID != "" {
+		vars["x-hasura-user-id"] = c.UserID
+	}
+	return vars
+}
+
 type callerKey struct{}
 
 // WithCaller returns ctx carrying c.

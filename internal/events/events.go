@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -169,32 +168,8 @@ func orDefault(v *int, def int) int {
 	return *v
 }
 
-// envTemplate is Hasura's {{VAR}} in a webhook URL.
-var envTemplate = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
-
-// resolve sets the target's URL (its {{VAR}}s replaced) and headers.
-func (t *target) resolve(url string, headers []metadata.Header, getenv func(string) string) error {
-	var missing string
-	t.url = envTemplate.ReplaceAllStringFunc(url, func(m string) string {
-		name := envTemplate.FindStringSubmatch(m)[1]
-		v := getenv(name)
-		if v == "" && missing == "" {
-			missing = name
-		}
-		return v
-	})
-	if missing != "" {
-		return fmt.Errorf("webhook: environment variable %s is not set", missing)
-	}
-	t.headers = http.Header{}
-	for _, h := range headers {
-		v := h.Value
-		if h.ValueFromEnv != "" {
-			if v = getenv(h.ValueFromEnv); v == "" {
-				return fmt.Errorf("header %s: value_from_env: environment variable %s is not set", h.Name, h.ValueFromEnv)
-			}
-		}
-		t.headers.Add(h.Name, v)
-	}
-	return nil
+// resolve sets the target's URL and headers from the environment.
+func (t *target) resolve(url string, headers []metadata.Header, getenv func(string) string) (err error) {
+	t.url, t.headers, err = metadata.ResolveWebhook(url, headers, getenv)
+	return err
 }

@@ -15,15 +15,7 @@ import (
 // Hasura's do) into their events' session_variables. A cookie caller's
 // X-Hasura-User-Id is its session's user, read in the same statement.
 func SetSessionVariables(ctx context.Context, tx database.Conn, caller auth.Caller) error {
-	vars := make(map[string]string, len(caller.Vars)+2)
-	for name, v := range caller.Vars {
-		vars[name] = v
-	}
-	vars["x-hasura-role"] = string(caller.Role)
-	if caller.UserID != "" {
-		vars["x-hasura-user-id"] = caller.UserID
-	}
-	encoded, err := json.Marshal(vars)
+	encoded, err := json.Marshal(caller.SessionVariables())
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ import (
 // error. explain names the limit an error comes from, if any (limits.Explain).
 func ErrorPresenter(logger *slog.Logger, explain func(context.Context, error) (*Error, bool)) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
+		if he, ok := errors.AsType[*HandlerError](err); ok {
+			return he.gqlError()
+		}
 		if _, ours := errors.AsType[*Error](err); !ours {
 			if he, ok := explain(ctx, err); ok {
 				return he.gqlError()
@@ -35,6 +38,24 @@ func RecoverFunc(logger *slog.Logger) graphql.RecoverFunc {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))
 		return internalError
 	}
+}
+
+// HandlerError is an error an Action's handler answered (a 4xx with
+// {message, extensions}): passed on as it came, as Hasura passes it; without
+// extensions, Hasura's unexpected code at the root path.
+type HandlerError struct {
+	Message    string
+	Extensions map[string]any
+}
+
+func (e *HandlerError) Error() string { return e.Message }
+
+func (e *HandlerError) gqlError() *gqlerror.Error {
+	ext := e.Extensions
+	if ext == nil {
+		ext = map[string]any{"code": string(CodeUnexpected), "path": "$"}
+	}
+	return &gqlerror.Error{Message: e.Message, Extensions: ext}
 }
 
 var internalError = &Error{Code: CodeUnexpected, Message: "unexpected error; see the server log"}

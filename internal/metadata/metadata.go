@@ -40,6 +40,8 @@ type Metadata struct {
 	IntrospectionDisabledFor []string
 	// CronTriggers are cron_triggers.yaml's.
 	CronTriggers []CronTrigger
+	// Actions are actions.yaml's and actions.graphql's, nil without them.
+	Actions *Actions
 	// AllowList reports whether allow_list.yaml names any collection.
 	AllowList bool
 	// NotServed names, a line each, what the metadata declares and
@@ -153,6 +155,11 @@ func (l *loader) load() error {
 				return err
 			}
 			l.md.IntrospectionDisabledFor = intro.DisabledForRoles
+		case name == "actions.yaml":
+			if err := l.actions(); err != nil {
+				return err
+			}
+		case name == "actions.graphql": // read with actions.yaml
 		case name == "cron_triggers.yaml":
 			if err := l.cronTriggers(name); err != nil {
 				return err
