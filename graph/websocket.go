@@ -400,12 +400,18 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 	idJSON, _ := json.Marshal(id)
 	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":`
 	alias := strconv.Quote(f.Alias)
-	var started atomic.Bool
+	var started, refused atomic.Bool
 	c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
+		if refused.Load() {
+			// A run that was under way when the subscription was refused:
+			// nothing follows the refusal's complete.
+			return
+		}
 		if first := !started.Swap(true); first && r.Err != nil {
 			// A query that fails at once is refused, as Hasura refuses a
 			// subscription whose first run fails; later failures are
 			// results, and the subscription goes on.
+			refused.Store(true)
 			c.fail(ctx, id, gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, r.Err))
 			return
 		}
