@@ -25,6 +25,7 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/webhook"
 )
 
 // defaultTimeout is Hasura's for an action without one.
@@ -74,7 +75,7 @@ func New(md *metadata.Metadata, getenv func(string) string) (*Service, error) {
 			resolved.timeout = time.Duration(*t) * time.Second
 		}
 		var err error
-		if resolved.url, resolved.headers, err = metadata.ResolveWebhook(act.Definition.Handler, act.Definition.Headers, getenv); err != nil {
+		if resolved.url, resolved.headers, err = webhook.Resolve(act.Definition.Handler, act.Definition.Headers, getenv); err != nil {
 			return nil, fmt.Errorf("%s: action %s: %w", a.File, act.Name, err)
 		}
 		for _, p := range act.Permissions {
@@ -90,8 +91,7 @@ func New(md *metadata.Metadata, getenv func(string) string) (*Service, error) {
 			s.types = append(s.types, def)
 		}
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	s.client = &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	s.client = webhook.NewClient(0) // each call is a request's, bounded by its timeout
 	return s, nil
 }
 

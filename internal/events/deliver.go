@@ -28,20 +28,6 @@ const (
 	excerptLimit = 4 << 10
 )
 
-// newClient is the HTTP client of the webhook calls: at most poolSize
-// connections to a host, redirects not followed (a webhook's URL is where
-// its events go, not where its answer points), and no timeout of its own
-// (each call has its trigger's).
-func newClient(poolSize int) *http.Client {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxConnsPerHost = poolSize
-	transport.MaxIdleConnsPerHost = poolSize
-	return &http.Client{
-		Transport:     transport,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
 // row is a taken row of the log.
 type row struct {
 	id, kind, trigger        string

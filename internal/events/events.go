@@ -22,6 +22,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/webhook"
 )
 
 // The kinds of rows in the log.
@@ -146,7 +147,7 @@ func New(cfg Config, md *metadata.Metadata) (*Service, error) {
 	if len(s.targets) == 0 {
 		return nil, nil
 	}
-	s.client = newClient(cfg.HTTPPoolSize)
+	s.client = webhook.NewClient(cfg.HTTPPoolSize)
 	return s, nil
 }
 
@@ -170,6 +171,6 @@ func orDefault(v *int, def int) int {
 
 // resolve sets the target's URL and headers from the environment.
 func (t *target) resolve(url string, headers []metadata.Header, getenv func(string) string) (err error) {
-	t.url, t.headers, err = metadata.ResolveWebhook(url, headers, getenv)
+	t.url, t.headers, err = webhook.Resolve(url, headers, getenv)
 	return err
 }

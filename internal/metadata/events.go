@@ -2,7 +2,6 @@ package metadata
 
 import (
 	"fmt"
-	"net/http"
 	"regexp"
 	"strings"
 
@@ -79,38 +78,6 @@ type CronRetryConf struct {
 	RetryIntervalSeconds *int `yaml:"retry_interval_seconds"`
 	TimeoutSeconds       *int `yaml:"timeout_seconds"`
 	ToleranceSeconds     *int `yaml:"tolerance_seconds"`
-}
-
-// envTemplate is Hasura's {{VAR}} in a webhook's or handler's URL.
-var envTemplate = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
-
-// ResolveWebhook is url with its {{VAR}}s replaced from the environment,
-// and headers' values (value, or value_from_env); what names a variable
-// that is not set is an error (which names the variable, never a value).
-func ResolveWebhook(url string, headers []Header, getenv func(string) string) (string, http.Header, error) {
-	var missing string
-	url = envTemplate.ReplaceAllStringFunc(url, func(m string) string {
-		name := envTemplate.FindStringSubmatch(m)[1]
-		v := getenv(name)
-		if v == "" && missing == "" {
-			missing = name
-		}
-		return v
-	})
-	if missing != "" {
-		return "", nil, fmt.Errorf("URL: environment variable %s is not set", missing)
-	}
-	h := http.Header{}
-	for _, hd := range headers {
-		v := hd.Value
-		if hd.ValueFromEnv != "" {
-			if v = getenv(hd.ValueFromEnv); v == "" {
-				return "", nil, fmt.Errorf("header %s: value_from_env: environment variable %s is not set", hd.Name, hd.ValueFromEnv)
-			}
-		}
-		h.Add(hd.Name, v)
-	}
-	return url, h, nil
 }
 
 // triggerName is Hasura's rule for trigger names (at most 42 characters,
