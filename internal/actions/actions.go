@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -46,10 +47,13 @@ type action struct {
 	roles   map[string]bool
 }
 
+// fieldKey names an action's field: its root type and name.
+type fieldKey struct{ root, name string }
+
 // Service answers a project's synchronous actions.
 type Service struct {
-	byField map[string]*action // by root type and name: "mutation_root.login"
-	types   []*ast.Definition  // the custom types of actions.graphql
+	byField map[fieldKey]*action
+	types   []*ast.Definition // the custom types of actions.graphql
 	client  *http.Client
 }
 
@@ -60,7 +64,7 @@ func New(md *metadata.Metadata, getenv func(string) string) (*Service, error) {
 		return nil, nil
 	}
 	a := md.Actions
-	s := &Service{byField: map[string]*action{}}
+	s := &Service{byField: map[fieldKey]*action{}}
 	for _, act := range a.Actions {
 		if act.Definition.Kind == "asynchronous" {
 			continue
@@ -81,7 +85,7 @@ func New(md *metadata.Metadata, getenv func(string) string) (*Service, error) {
 		for _, p := range act.Permissions {
 			resolved.roles[p.Role] = true
 		}
-		s.byField[root+"."+act.Name] = resolved
+		s.byField[fieldKey{root, act.Name}] = resolved
 	}
 	if len(s.byField) == 0 {
 		return nil, nil
@@ -107,8 +111,7 @@ func (s *Service) SDL(role string, exists func(typeName string) bool) string {
 	}
 	doc := &ast.SchemaDocument{}
 	byRoot := map[string]*ast.Definition{}
-	for _, key := range sortedKeys(s.byField) {
-		a := s.byField[key]
+	for _, a := range sortedActions(s.byField) {
 		if !a.may(role) {
 			continue
 		}
@@ -134,13 +137,12 @@ func (s *Service) SDL(role string, exists func(typeName string) bool) string {
 	return b.String()
 }
 
-func sortedKeys(m map[string]*action) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+// sortedActions are the actions by root type and name, so that each
+// role's SDL is written the same way at every start.
+func sortedActions(m map[fieldKey]*action) []*action {
+	list := slices.Collect(maps.Values(m))
+	slices.SortFunc(list, func(a, b *action) int { return strings.Compare(a.root+"."+a.name, b.root+"."+b.name) })
+	return list
 }
 
 // Serves reports whether rootType's field name is an action role may run.
@@ -148,7 +150,7 @@ func (s *Service) Serves(rootType, name, role string) bool {
 	if s == nil {
 		return false
 	}
-	a, ok := s.byField[rootType+"."+name]
+	a, ok := s.byField[fieldKey{rootType, name}]
 	return ok && a.may(role)
 }
 
@@ -162,7 +164,7 @@ type Call struct {
 // Run calls the handler of the action f of rootType and returns its answer
 // as f selects it, in JSON.
 func (s *Service) Run(ctx context.Context, op *graphql.OperationContext, schema *ast.Schema, rootType string, f graphql.CollectedField, call Call) ([]byte, error) {
-	a := s.byField[rootType+"."+f.Name]
+	a := s.byField[fieldKey{rootType, f.Name}]
 	body, err := json.Marshal(map[string]any{
 		"action":            map[string]string{"name": a.name},
 		"input":             f.ArgumentMap(op.Variables),
