@@ -180,7 +180,9 @@ func (s *Service) call(ctx context.Context, t *target, body []byte) outcome {
 	o.status = resp.StatusCode
 	o.response = excerpt(read)
 	if v := resp.Header.Get("Retry-After"); v != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
+		// Whole seconds above zero, as Hasura reads it; dates, fractions
+		// and 0 leave the trigger's interval.
+		if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs > 0 {
 			o.retryAfter = time.Duration(secs) * time.Second
 		}
 	}
