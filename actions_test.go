@@ -102,6 +102,14 @@ func (h *actionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(500, `internal secrets: stack trace`)
 	case "missing":
 		answer(200, `{"item": "missing"}`)
+	case "null id":
+		answer(200, `{"id": null, "item": "x"}`)
+	case "array":
+		answer(200, `[{"id": 1, "item": "x"}]`)
+	case "failing":
+		answer(503, `{"message": "busy"}`)
+	case "code only":
+		answer(409, `{"message": "no stock", "code": "out-of-stock"}`)
 	case "wrong type":
 		answer(200, `{"id": "one", "item": "x"}`)
 	case "wrong enum":
@@ -163,10 +171,14 @@ func TestSynchronousActions(t *testing.T) {
 		{"refused", `{"errors":[{"message":"out of stock","extensions":{"code":"out-of-stock","item":"refused"}}]}`},
 		{"bare refusal", `{"errors":[{"message":"no","extensions":{"code":"unexpected","path":"$"}}]}`},
 		{"broken", `{"errors":[{"message":"not a valid json response from webhook","extensions":{"code":"unexpected","path":"$"}}]}`},
-		{"missing", `{"errors":[{"message":"expecting not null value for field \"id\"","extensions":{"code":"unexpected","path":"$"}}]}`},
-		{"wrong type", `{"errors":[{"message":"expecting a value of type Int for field \"id\"","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"missing", `{"errors":[{"message":"field \"id\" expected in webhook response, but not found","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"null id", `{"errors":[{"message":"expecting not null value for field \"id\"","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"wrong type", `{"errors":[{"message":"got scalar String for the action webhook response, expecting Int","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"array", `{"errors":[{"message":"got array for the action webhook response, expecting OrderResult","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"failing", `{"errors":[{"message":"internal error","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"code only", `{"errors":[{"message":"no stock","extensions":{"path":"$","code":"out-of-stock"}}]}`},
 		{"wrong enum", `{"errors":[{"message":"expecting a value of enum Size for field \"size\"","extensions":{"code":"unexpected","path":"$"}}]}`},
-		{"slow", `{"errors":[{"message":"the action's handler did not answer within its timeout","extensions":{"code":"unexpected","path":"$"}}]}`},
+		{"slow", `{"errors":[{"message":"http exception when calling webhook","extensions":{"code":"unexpected","path":"$"}}]}`},
 		{"nothing", `{"data":{"placeOrder":null}}`},
 	} {
 		got := s.gql(t, `mutation { placeOrder(item: "`+tt.item+`") { id item size } }`, nil, user)

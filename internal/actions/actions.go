@@ -180,7 +180,7 @@ func (s *Service) Run(ctx context.Context, op *graphql.OperationContext, schema 
 	}
 	var out bytes.Buffer
 	p := projector{op: op, schema: schema}
-	if err := p.value(&out, answer, f.Definition.Type, f.Selections, "$"); err != nil {
+	if err := p.value(&out, answer, f.Definition.Type, f.Selections, ""); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil
@@ -215,7 +215,7 @@ func (s *Service) call(ctx context.Context, a *action, body []byte, client http.
 	if err != nil {
 		var netErr net.Error
 		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
-			return nil, unexpected("the action's handler did not answer within its timeout")
+			return nil, unexpected("http exception when calling webhook") // as Hasura, a timeout too
 		}
 		return nil, unexpected("http exception when calling webhook")
 	}
@@ -236,7 +236,7 @@ func (s *Service) call(ctx context.Context, a *action, body []byte, client http.
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		return nil, handlerError(answer)
 	}
-	return nil, unexpected("the action's handler failed")
+	return nil, unexpected("internal error") // Hasura's words for a status neither 2xx nor 4xx
 }
 
 // handlerError is a 4xx answer {message, extensions} as a GraphQL error.
@@ -249,6 +249,8 @@ func handlerError(answer any) error {
 	e := &hasura.HandlerError{Message: message}
 	if ext, ok := obj["extensions"].(map[string]any); ok {
 		e.Extensions = ext
+	} else if code, ok := obj["code"].(string); ok {
+		e.Extensions = map[string]any{"path": "$", "code": code}
 	}
 	return e
 }

@@ -23,6 +23,9 @@ type projector struct {
 func (p projector) value(out *bytes.Buffer, v any, typ *ast.Type, sel ast.SelectionSet, field string) error {
 	if v == nil {
 		if typ.NonNull {
+			if field == "" {
+				return unexpected("got null for the action webhook response")
+			}
 			return unexpected(fmt.Sprintf("expecting not null value for field %q", field))
 		}
 		out.WriteString("null")
@@ -31,7 +34,7 @@ func (p projector) value(out *bytes.Buffer, v any, typ *ast.Type, sel ast.Select
 	if typ.Elem != nil {
 		list, ok := v.([]any)
 		if !ok {
-			return unexpected(fmt.Sprintf("expecting a list for field %q", field))
+			return unexpected("expecting array for the action webhook response")
 		}
 		out.WriteByte('[')
 		for i, item := range list {
@@ -49,11 +52,14 @@ func (p projector) value(out *bytes.Buffer, v any, typ *ast.Type, sel ast.Select
 	if def == nil {
 		return unexpected(fmt.Sprintf("the type %s of field %q is not in the schema", typ.NamedType, field))
 	}
+	mismatch := func() error {
+		return unexpected(fmt.Sprintf("got %s for the action webhook response, expecting %s", jsonKind(v), def.Name))
+	}
 	switch def.Kind {
 	case ast.Object:
 		obj, ok := v.(map[string]any)
 		if !ok {
-			return unexpected(fmt.Sprintf("expecting an object for field %q", field))
+			return mismatch()
 		}
 		out.WriteByte('{')
 		for i, f := range graphql.CollectFields(p.op, sel, []string{def.Name}) {
@@ -66,7 +72,11 @@ func (p projector) value(out *bytes.Buffer, v any, typ *ast.Type, sel ast.Select
 				out.WriteString(strconv.Quote(def.Name))
 				continue
 			}
-			if err := p.value(out, obj[f.Name], f.Definition.Type, f.Selections, f.Name); err != nil {
+			fv, present := obj[f.Name]
+			if !present && f.Definition.Type.NonNull {
+				return unexpected(fmt.Sprintf("field %q expected in webhook response, but not found", f.Name))
+			}
+			if err := p.value(out, fv, f.Definition.Type, f.Selections, f.Name); err != nil {
 				return err
 			}
 		}
@@ -81,7 +91,7 @@ func (p projector) value(out *bytes.Buffer, v any, typ *ast.Type, sel ast.Select
 		return nil
 	}
 	if !scalarFits(def.Name, v) {
-		return unexpected(fmt.Sprintf("expecting a value of type %s for field %q", def.Name, field))
+		return mismatch()
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
@@ -94,6 +104,20 @@ func (p projector) value(out *bytes.Buffer, v any, typ *ast.Type, sel ast.Select
 	}
 	out.Write(raw)
 	return nil
+}
+
+// jsonKind names v's JSON kind as Hasura's messages do (a number is a
+// "scalar String" there too).
+func jsonKind(v any) string {
+	switch v.(type) {
+	case bool:
+		return "scalar Boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "scalar String"
 }
 
 // scalarFits reports whether the JSON value v is one of the built-in
