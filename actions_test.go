@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,6 +166,17 @@ func TestSynchronousActions(t *testing.T) {
 	if header.Get("X-Api-Key") != "k3y" || header.Get("X-Client-Note") != "from the app" || header.Get("User-Agent") != "freshgraph" ||
 		header.Get("Content-Type") != "application/json" {
 		t.Errorf("headers %v", header)
+	}
+	// As Hasura forwards a client's headers: never the X-Hasura- ones (the
+	// admin secret among them), the client's Host and User-Agent as
+	// X-Forwarded- ones.
+	for name, values := range header {
+		if strings.HasPrefix(strings.ToLower(name), "x-hasura-") {
+			t.Errorf("the handler got %s: %v", name, values)
+		}
+	}
+	if header.Get("X-Forwarded-Host") != strings.TrimPrefix(s.URL, "http://") || header.Get("X-Forwarded-User-Agent") == "" {
+		t.Errorf("X-Forwarded- headers: %v", header)
 	}
 
 	for _, tt := range []struct{ item, want string }{

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,7 +23,10 @@ type hasuraFixture struct {
 	// Env is the server's settings besides the tests' own.
 	Env   map[string]string `yaml:"env"`
 	Setup string            `yaml:"setup"` // SQL run before the cases
-	Cases []hasuraCase      `yaml:"cases"`
+	// ActionHandler starts Hasura's test handler of Actions
+	// (hasuraActionHandler) at ACTION_WEBHOOK_HANDLER.
+	ActionHandler bool         `yaml:"action_handler"`
+	Cases         []hasuraCase `yaml:"cases"`
 }
 
 type hasuraCase struct {
@@ -59,12 +64,26 @@ func TestHasuraFixtures(t *testing.T) {
 				t.Fatalf("%s: %v", file, err)
 			}
 			var configure []func(*config)
+			var handler *hasuraActionHandler
+			if fx.ActionHandler {
+				handler = &hasuraActionHandler{}
+				hook := httptest.NewServer(handler)
+				t.Cleanup(hook.Close)
+				fx.Env = maps.Clone(fx.Env)
+				if fx.Env == nil {
+					fx.Env = map[string]string{}
+				}
+				fx.Env["ACTION_WEBHOOK_HANDLER"] = hook.URL
+			}
 			if fx.Project != "" {
 				configure = append(configure, withProject(t, filepath.Join("testdata", "hasura", "projects", fx.Project), fx.Env))
 			} else if fx.Env != nil {
 				configure = append(configure, func(c *config) { *c = testConfig(t, fx.Env) })
 			}
 			s := newTestServer(t, configure...)
+			if handler != nil {
+				handler.pool.Store(s.pool)
+			}
 			if fx.Setup != "" {
 				s.exec(t, fx.Setup)
 			}

@@ -92,9 +92,17 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
 	}
 	cancelWait()
-	eventService, err := startEvents(ctx, logger, cfg, pool, catalogue)
+	actionService, err := actions.New(cfg.Metadata, catalogue, cfg.Getenv)
 	if err != nil {
 		return nil, err
+	}
+	eventService, err := startEvents(ctx, logger, cfg, pool, catalogue, actionService)
+	if err != nil {
+		return nil, err
+	}
+	if actionService != nil {
+		actionService.Wake = eventService.Wake
+		go actionService.Listen(ctx, pool, logger)
 	}
 	service := accounts.NewService(pool, cfg.Session)
 	link := cmp.Or(cfg.PasswordResetURL, "{token}")
@@ -104,10 +112,6 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	case cfg.embedded():
 		// On the developer's own machine the reset link goes to the log.
 		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
-	}
-	actionService, err := actions.New(cfg.Metadata, cfg.Getenv)
-	if err != nil {
-		return nil, err
 	}
 	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries,
 		Actions: actionService, EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata)}
@@ -151,15 +155,18 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 }
 
 // startEvents puts the project's event triggers on their tables (and takes
-// off those it no longer has) and starts delivering its events and cron
-// events.
-func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue) (*events.Service, error) {
+// off those it no longer has) and starts delivering its events, cron
+// events and asynchronous actions' calls.
+func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue, actionService *actions.Service) (*events.Service, error) {
 	md := cfg.Metadata
 	if md == nil {
 		md = &metadata.Metadata{}
 	}
 	eventsConfig := cfg.Events
 	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv = pool, logger, cfg.Getenv
+	if actionService != nil {
+		eventsConfig.Actions = actionService // the asynchronous actions' calls go through the log
+	}
 	service, err := events.New(eventsConfig, md)
 	if err != nil {
 		return nil, err

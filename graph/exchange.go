@@ -25,10 +25,25 @@ type exchange struct {
 	// headers are the request's (a WebSocket's: its upgrade request's),
 	// for the actions that forward them to their handlers.
 	headers http.Header
+	// host is the request's Host, which Go keeps apart from its headers.
+	host    string
 	mu      sync.Mutex
 	cookies []session.Cookie
 	// noCookies: a WebSocket cannot set cookies, so none are kept.
 	noCookies bool
+}
+
+// clientHeaders are the request's headers with its Host, for the actions
+// that forward them to their handlers.
+func (ex *exchange) clientHeaders() http.Header {
+	h := ex.headers.Clone()
+	if ex.host != "" {
+		if h == nil {
+			h = http.Header{}
+		}
+		h.Set("Host", ex.host)
+	}
+	return h
 }
 
 type exchangeKey struct{}
@@ -37,7 +52,7 @@ type exchangeKey struct{}
 // and w wrapped to write the session cookie changes they queue with
 // cookies. address is where r comes from (forwarded.Proxies.Client).
 func WithExchange(ctx context.Context, w http.ResponseWriter, r *http.Request, address string, cookies *session.Cookies) (context.Context, http.ResponseWriter) {
-	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r, address), headers: r.Header}, cookies: cookies}
+	cw := &cookieWriter{ResponseWriter: w, ex: exchange{client: clientOf(r, address), headers: r.Header, host: r.Host}, cookies: cookies}
 	return context.WithValue(ctx, exchangeKey{}, &cw.ex), cw
 }
 
@@ -48,7 +63,7 @@ func withExchange(ctx context.Context, r *http.Request) context.Context {
 	if client.Address == "" {
 		client = clientOf(r, forwarded.Peer(r.RemoteAddr))
 	}
-	return context.WithValue(ctx, exchangeKey{}, &exchange{client: client, headers: r.Header, noCookies: true})
+	return context.WithValue(ctx, exchangeKey{}, &exchange{client: client, headers: r.Header, host: r.Host, noCookies: true})
 }
 
 // maxUserAgent bounds the User-Agent kept with a session: a real one is a

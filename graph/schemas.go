@@ -232,7 +232,7 @@ func newRoleSchema(r *Resolver, v *tables.View, parts []Part, live string, confi
 	generatedSDL := tables.WriteSDL(v)
 	sources := []*ast.Source{{Name: hasura.GeneratedSource + " (role " + v.Role + ")", Input: generatedSDL}}
 	if r.Actions != nil {
-		if sdl := r.Actions.SDL(v.Role, typeNames(generatedSDL)); sdl != "" {
+		if sdl := r.Actions.SDL(v, typeNames(generatedSDL)); sdl != "" {
 			sources = append(sources, &ast.Source{Name: "actions.graphql", Input: sdl})
 		}
 	}
@@ -462,9 +462,22 @@ func (s *roleSchema) run(ctx context.Context, op *graphql.OperationContext) *gra
 			graphql.AddError(ctx, err)
 			return &graphql.Response{}
 		}
+		s.wakeActions(fields)
 		return resp
 	}
-	return s.answer(ctx, op, rootType, fields)
+	resp := s.answer(ctx, op, rootType, fields)
+	if op.Operation.Operation == ast.Mutation {
+		s.wakeActions(fields)
+	}
+	return resp
+}
+
+// wakeActions has the deliverer take the asynchronous actions' calls the
+// mutation's fields wrote, now that they are committed.
+func (s *roleSchema) wakeActions(fields []graphql.CollectedField) {
+	if s.r.Actions.Enqueues(fields) {
+		s.r.Actions.Wake()
+	}
 }
 
 func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, rootType string, fields []graphql.CollectedField) *graphql.Response {
@@ -567,7 +580,7 @@ func (s *roleSchema) action(ctx context.Context, op *graphql.OperationContext, r
 	if err != nil {
 		return fail(err)
 	}
-	out, err := s.r.Actions.Run(ctx, op, s.schema, rootType, f, actions.Call{SessionVariables: vars, ClientHeaders: exchangeFrom(ctx).headers})
+	out, err := s.r.Actions.Run(ctx, op, s.schema, rootType, f, s.actionCall(ctx, vars))
 	if err == nil {
 		err = limits.Spend(ctx, len(out))
 	}
@@ -575,6 +588,25 @@ func (s *roleSchema) action(ctx context.Context, op *graphql.OperationContext, r
 		return fail(err)
 	}
 	return out, true
+}
+
+// actionCall is what an action's field of the request in ctx is answered
+// with.
+func (s *roleSchema) actionCall(ctx context.Context, vars map[string]string) actions.Call {
+	return actions.Call{Caller: auth.CallerFrom(ctx), SessionVariables: vars, ClientHeaders: exchangeFrom(ctx).clientHeaders(),
+		DB: database.ConnFrom(ctx, s.r.DB), View: s.view}
+}
+
+// FollowAction keeps the subscription to an asynchronous action's result
+// f for the caller in ctx; send gets each new result.
+func (s *Schemas) FollowAction(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, send func([]byte, error)) {
+	rs := s.of(auth.CallerFrom(ctx).Role)
+	vars, err := rs.sessionVariables(ctx, auth.CallerFrom(ctx))
+	if err != nil {
+		send(nil, err)
+		return
+	}
+	rs.r.Actions.Follow(ctx, op, rs.schema, f, rs.actionCall(ctx, vars), send)
 }
 
 // sessionVariables are caller's, as an action's handler receives them: a

@@ -380,6 +380,10 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 		c.followTable(ctx, opCtx, rf, fields[0], id)
 		return true
 	}
+	if c.t.Resolver.Actions.Serves("subscription_root", fields[0].Name, string(auth.CallerFrom(ctx).Role)) {
+		c.followAction(ctx, opCtx, fields[0], id)
+		return true
+	}
 	if c.t.Schemas.Original(fields[0].Name) != "session" {
 		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeValidationFailed, Message: "subscription must not select an introspection top level field", Path: "$"})
 		return true
@@ -432,6 +436,31 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 			msg = append(msg, "}}}"...)
 		}
 		c.send(msg)
+	})
+}
+
+// followAction subscribes id to an asynchronous action's result: sent at
+// once, and again when the call is done.
+func (c *wsConn) followAction(ctx context.Context, op *graphql.OperationContext, f graphql.CollectedField, id string) {
+	idJSON, _ := json.Marshal(id)
+	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":{"data":{` + strconv.Quote(f.Alias) + `:`
+	var started, refused atomic.Bool
+	c.t.Schemas.FollowAction(ctx, op, f, func(data []byte, err error) {
+		if refused.Load() {
+			return
+		}
+		if first := !started.Swap(true); first && err != nil {
+			refused.Store(true)
+			c.fail(ctx, id, gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err))
+			return
+		}
+		if err != nil {
+			resp := c.exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err)})
+			errs, _ := json.Marshal(resp.Errors)
+			c.send([]byte(`{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":{"data":null,"errors":` + string(errs) + `}}`))
+			return
+		}
+		c.send([]byte(head + string(data) + "}}}"))
 	})
 }
 

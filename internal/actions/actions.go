@@ -1,9 +1,12 @@
-// Package actions serves a Hasura project's synchronous Actions: custom
-// queries and mutations (actions.yaml, actions.graphql) answered by the
-// app's HTTP handlers. Each role's schema gets the actions it may run and
-// their custom types; a call POSTs Hasura's body to the handler and reads
-// its JSON answer as the action's output type, field by field, as the
-// request selects it.
+// Package actions serves a Hasura project's Actions: custom queries and
+// mutations (actions.yaml, actions.graphql) answered by the app's HTTP
+// handlers. Each role's schema gets the actions it may run, their custom
+// types and the relationships from their output objects to the tables it
+// reads. A synchronous action's call POSTs Hasura's body to the handler
+// and reads its JSON answer as the action's output type, field by field,
+// as the request selects it. An asynchronous action's mutation writes the
+// call to the durable log of internal/events and answers its id; a
+// deliverer calls the handler, and <action>(id:) reads the result.
 package actions
 
 import (
@@ -14,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -24,8 +26,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
+	"github.com/freshgraph/freshgraph/internal/auth"
+	"github.com/freshgraph/freshgraph/internal/catalog"
+	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/tables"
 	"github.com/freshgraph/freshgraph/internal/webhook"
 )
 
@@ -35,11 +41,20 @@ const defaultTimeout = 30 * time.Second
 // answerLimit bounds the answer read from a handler.
 const answerLimit = 16 << 20
 
-// action is one synchronous action, resolved.
+// Root types' names.
+const (
+	queryRoot        = "query_root"
+	mutationRoot     = "mutation_root"
+	subscriptionRoot = "subscription_root"
+)
+
+// action is one action, resolved.
 type action struct {
 	name    string
-	root    string // query_root or mutation_root
-	field   *ast.FieldDefinition
+	root    string               // of its call: query_root or mutation_root
+	field   *ast.FieldDefinition // as actions.graphql declares it
+	async   bool
+	comment string
 	url     string
 	headers http.Header
 	forward bool
@@ -47,33 +62,49 @@ type action struct {
 	roles   map[string]bool
 }
 
-// fieldKey names an action's field: its root type and name.
+// fieldKey names a root field: its root type and name.
 type fieldKey struct{ root, name string }
 
-// Service answers a project's synchronous actions.
-type Service struct {
-	byField map[fieldKey]*action
-	types   []*ast.Definition // the custom types of actions.graphql
-	client  *http.Client
+// relationship joins an output object type to a table: Mapping's From are
+// the object's fields, To the table's columns.
+type relationship struct {
+	name string
+	rel  tables.Relationship
 }
 
-// New resolves md's synchronous actions (their handlers' {{VAR}}s and
-// headers from the environment); nil when there are none.
-func New(md *metadata.Metadata, getenv func(string) string) (*Service, error) {
-	if md == nil || md.Actions == nil || md.Actions.SDL == nil {
+// Service answers a project's actions.
+type Service struct {
+	// calls are the actions' own fields; results, an asynchronous
+	// action's <action>(id:) in query_root and subscription_root.
+	calls   map[fieldKey]*action
+	results map[fieldKey]*action
+	types   []*ast.Definition          // the custom types of actions.graphql
+	typeOf  map[string]*ast.Definition // by name
+	rels    map[string][]relationship  // by output object type
+	client  *http.Client
+	// Wake is called once an asynchronous action's call is written, for
+	// the deliverer to take it at once.
+	Wake      func()
+	followers *followers
+}
+
+// New resolves md's actions (their handlers' {{VAR}}s and headers from
+// the environment, their relationships against the catalogue); nil when
+// there are none.
+func New(md *metadata.Metadata, cat *tables.Catalogue, getenv func(string) string) (*Service, error) {
+	if md == nil || md.Actions == nil || md.Actions.SDL == nil || len(md.Actions.Actions) == 0 {
 		return nil, nil
 	}
 	a := md.Actions
-	s := &Service{byField: map[fieldKey]*action{}}
+	s := &Service{calls: map[fieldKey]*action{}, results: map[fieldKey]*action{}, typeOf: map[string]*ast.Definition{},
+		rels: map[string][]relationship{}, Wake: func() {}}
 	for _, act := range a.Actions {
-		if act.Definition.Kind == "asynchronous" {
-			continue
-		}
-		root, sdlRoot := "mutation_root", "Mutation"
+		root, sdlRoot := mutationRoot, "Mutation"
 		if act.Definition.Type == "query" {
-			root, sdlRoot = "query_root", "Query"
+			root, sdlRoot = queryRoot, "Query"
 		}
 		resolved := &action{name: act.Name, root: root, field: metadata.ActionField(a.SDL, sdlRoot, act.Name),
+			async: act.Definition.Kind == "asynchronous", comment: act.Comment,
 			forward: act.Definition.ForwardClientHeaders, timeout: defaultTimeout, roles: map[string]bool{}}
 		if t := act.Definition.Timeout; t != nil {
 			resolved.timeout = time.Duration(*t) * time.Second
@@ -85,43 +116,90 @@ func New(md *metadata.Metadata, getenv func(string) string) (*Service, error) {
 		for _, p := range act.Permissions {
 			resolved.roles[p.Role] = true
 		}
-		s.byField[fieldKey{root, act.Name}] = resolved
-	}
-	if len(s.byField) == 0 {
-		return nil, nil
+		s.calls[fieldKey{root, act.Name}] = resolved
+		if resolved.async {
+			s.results[fieldKey{queryRoot, act.Name}] = resolved
+			s.results[fieldKey{subscriptionRoot, act.Name}] = resolved
+		}
 	}
 	for _, def := range a.SDL.Definitions {
 		if def.Name != "Query" && def.Name != "Mutation" {
 			s.types = append(s.types, def)
+			s.typeOf[def.Name] = def
 		}
 	}
-	s.client = webhook.NewClient(0) // each call is a request's, bounded by its timeout
+	for _, o := range a.CustomTypes.Objects {
+		for _, r := range o.Relationships {
+			rel, err := resolveRelationship(cat, r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: custom type %s: relationship %s: %w", a.File, o.Name, r.Name, err)
+			}
+			s.rels[o.Name] = append(s.rels[o.Name], relationship{name: r.Name, rel: rel})
+		}
+	}
+	s.client = webhook.NewClient(0) // each call is bounded by its timeout
+	s.followers = newFollowers()
 	return s, nil
 }
 
-// may reports whether role may run a.
-func (a *action) may(role string) bool { return role == "admin" || a.roles[role] }
+// resolveRelationship finds r's table and columns in the catalogue.
+func resolveRelationship(cat *tables.Catalogue, r metadata.ActionRelationship) (tables.Relationship, error) {
+	target, ok := cat.BySQL(catalog.Name{Schema: r.RemoteTable.Schema, Table: r.RemoteTable.Name})
+	if !ok {
+		return tables.Relationship{}, fmt.Errorf("table %s is not tracked", r.RemoteTable)
+	}
+	rel := tables.Relationship{Name: r.Name, Array: r.Type == "array", Target: target}
+	for _, field := range slices.Sorted(maps.Keys(r.FieldMapping)) {
+		column := r.FieldMapping[field]
+		if _, ok := target.ColumnBySQL(column); !ok {
+			return tables.Relationship{}, fmt.Errorf("table %s has no column %s", r.RemoteTable, column)
+		}
+		rel.Mapping = append(rel.Mapping, tables.ColumnPair{From: field, To: column})
+	}
+	return rel, nil
+}
 
-// SDL is the part of role's schema the actions make: the custom types
-// (but the scalars the rest of the schema has, which exists says), and
-// the fields of the actions the role may run; "" when it may run none.
-func (s *Service) SDL(role string, exists func(typeName string) bool) string {
+// may reports whether role may run a (and read its results).
+func (a *action) may(role string) bool { return role == string(auth.RoleAdmin) || a.roles[role] }
+
+// SDL is the part of the schema of v's role that the actions make: the
+// custom types (but the scalars the rest of the schema has, which exists
+// says), the fields of the actions the role may run, an asynchronous
+// action's result type and fields, and the relationships of output types
+// to the tables the role reads; "" when it may run none.
+func (s *Service) SDL(v *tables.View, exists func(typeName string) bool) string {
 	if s == nil {
 		return ""
 	}
 	doc := &ast.SchemaDocument{}
 	byRoot := map[string]*ast.Definition{}
-	for _, a := range sortedActions(s.byField) {
-		if !a.may(role) {
-			continue
-		}
-		ext := byRoot[a.root]
+	add := func(root string, f *ast.FieldDefinition) {
+		ext := byRoot[root]
 		if ext == nil {
-			ext = &ast.Definition{Kind: ast.Object, Name: a.root}
-			byRoot[a.root] = ext
+			ext = &ast.Definition{Kind: ast.Object, Name: root}
+			byRoot[root] = ext
 			doc.Extensions = append(doc.Extensions, ext)
 		}
-		ext.Fields = append(ext.Fields, a.field)
+		ext.Fields = append(ext.Fields, f)
+	}
+	async := false
+	for _, a := range sortedActions(s.calls) {
+		if !a.may(v.Role) {
+			continue
+		}
+		if !a.async {
+			add(a.root, a.field)
+			continue
+		}
+		async = true
+		mutation := *a.field
+		mutation.Type = ast.NonNullNamedType("uuid", nil)
+		add(mutationRoot, &mutation)
+		result := &ast.FieldDefinition{Name: a.name, Description: a.comment, Type: ast.NamedType(a.name, nil),
+			Arguments: ast.ArgumentDefinitionList{{Name: "id", Type: ast.NonNullNamedType("uuid", nil)}}}
+		add(queryRoot, result)
+		add(subscriptionRoot, result)
+		doc.Definitions = append(doc.Definitions, resultType(a))
 	}
 	if len(doc.Extensions) == 0 {
 		return ""
@@ -132,9 +210,37 @@ func (s *Service) SDL(role string, exists func(typeName string) bool) string {
 		}
 		doc.Definitions = append(doc.Definitions, def)
 	}
+	if async {
+		for _, name := range []string{"uuid", "timestamptz", "json"} {
+			if !exists(name) && s.typeOf[name] == nil {
+				doc.Definitions = append(doc.Definitions, &ast.Definition{Kind: ast.Scalar, Name: name})
+			}
+		}
+	}
 	var b strings.Builder
 	formatter.NewFormatter(&b).FormatSchemaDocument(doc)
+	for _, typeName := range slices.Sorted(maps.Keys(s.rels)) {
+		var fields []string
+		for _, r := range s.rels[typeName] {
+			fields = append(fields, tables.RelationshipFields(v, r.name, r.rel.Target, r.rel.Array)...)
+		}
+		if len(fields) > 0 {
+			fmt.Fprintf(&b, "\nextend type %s {\n%s\n}\n", typeName, strings.Join(fields, "\n"))
+		}
+	}
 	return b.String()
+}
+
+// resultType is an asynchronous action's result, as Hasura names and
+// describes it.
+func resultType(a *action) *ast.Definition {
+	return &ast.Definition{Kind: ast.Object, Name: a.name, Description: fmt.Sprintf("fields of action: %q", a.name),
+		Fields: ast.FieldList{
+			{Name: "created_at", Description: "the time at which this action was created", Type: ast.NonNullNamedType("timestamptz", nil)},
+			{Name: "errors", Description: "errors related to the invocation", Type: ast.NamedType("json", nil)},
+			{Name: "id", Description: "the unique id of an action", Type: ast.NonNullNamedType("uuid", nil)},
+			{Name: "output", Description: "the output fields of this action", Type: a.field.Type},
+		}}
 }
 
 // sortedActions are the actions by root type and name, so that each
@@ -145,95 +251,160 @@ func sortedActions(m map[fieldKey]*action) []*action {
 	return list
 }
 
-// Serves reports whether rootType's field name is an action role may run.
+// Serves reports whether rootType's field name is an action's (or an
+// asynchronous action's result) that role may run.
 func (s *Service) Serves(rootType, name, role string) bool {
 	if s == nil {
 		return false
 	}
-	a, ok := s.byField[fieldKey{rootType, name}]
+	key := fieldKey{rootType, name}
+	a, ok := s.calls[key]
+	if !ok {
+		a, ok = s.results[key]
+	}
 	return ok && a.may(role)
 }
 
-// Call is what a handler is called with beyond the field: the caller's
-// session variables and, for forward_client_headers, the client's headers.
-type Call struct {
-	SessionVariables map[string]string
-	ClientHeaders    http.Header
+// Enqueues reports whether one of a mutation's fields writes an
+// asynchronous action's call.
+func (s *Service) Enqueues(fields []graphql.CollectedField) bool {
+	if s == nil {
+		return false
+	}
+	for _, f := range fields {
+		if a, ok := s.calls[fieldKey{mutationRoot, f.Name}]; ok && a.async {
+			return true
+		}
+	}
+	return false
 }
 
-// Run calls the handler of the action f of rootType and returns its answer
-// as f selects it, in JSON.
+// Call is what an action's field is answered with beyond the field: the
+// caller, its session variables as a handler receives them, for
+// forward_client_headers the client's headers, the connection of the
+// request (in its transaction, if any) and the caller's role's view of
+// the tables, for relationships.
+type Call struct {
+	Caller           auth.Caller
+	SessionVariables map[string]string
+	ClientHeaders    http.Header
+	DB               database.Conn
+	View             *tables.View
+}
+
+// Run answers the action field f of rootType and returns its JSON: a
+// synchronous action's output as f selects it, an asynchronous action's
+// id, or an asynchronous action's result.
 func (s *Service) Run(ctx context.Context, op *graphql.OperationContext, schema *ast.Schema, rootType string, f graphql.CollectedField, call Call) ([]byte, error) {
-	a := s.byField[fieldKey{rootType, f.Name}]
+	if a, ok := s.results[fieldKey{rootType, f.Name}]; ok {
+		return s.result(ctx, op, schema, a, f, call)
+	}
+	a := s.calls[fieldKey{rootType, f.Name}]
+	input := f.ArgumentMap(op.Variables)
+	if a.async {
+		return s.enqueue(ctx, a, input, call)
+	}
 	body, err := json.Marshal(map[string]any{
 		"action":            map[string]string{"name": a.name},
-		"input":             f.ArgumentMap(op.Variables),
+		"input":             input,
 		"session_variables": call.SessionVariables,
 		"request_query":     op.RawQuery,
 	})
 	if err != nil {
 		return nil, err
 	}
-	answer, err := s.call(ctx, a, body, call.ClientHeaders)
+	answer, err := s.call(ctx, a, body, forwarded(a, call.ClientHeaders)).decoded()
 	if err != nil {
 		return nil, err
 	}
+	p := s.projector(op, schema)
 	var out bytes.Buffer
-	p := projector{op: op, schema: schema}
 	if err := p.value(&out, answer, f.Definition.Type, f.Selections, ""); err != nil {
 		return nil, err
 	}
-	return out.Bytes(), nil
+	return p.fill(ctx, out.Bytes(), call)
 }
 
 // droppedHeaders are the client's headers never forwarded to a handler,
-// as Hasura drops them (they describe the client's own connection).
-var droppedHeaders = []string{"Content-Length", "Content-Md5", "User-Agent", "Host", "Origin", "Referer", "Accept",
-	"Accept-Encoding", "Accept-Language", "Accept-Datetime", "Cache-Control", "Connection", "Dnt", "Content-Type"}
+// as Hasura drops them (they describe the client's own connection), and
+// the X-Forwarded- headers Hasura sends some of them as instead.
+var (
+	droppedHeaders = []string{"Content-Length", "Content-Md5", "User-Agent", "Host", "Origin", "Referer", "Accept",
+		"Accept-Encoding", "Accept-Language", "Accept-Datetime", "Cache-Control", "Connection", "Dnt", "Content-Type"}
+	forwardedAs = map[string]string{"Host": "X-Forwarded-Host", "User-Agent": "X-Forwarded-User-Agent", "Origin": "X-Forwarded-Origin"}
+)
 
-// call POSTs body to a's handler and returns its 2xx answer, decoded.
-func (s *Service) call(ctx context.Context, a *action, body []byte, client http.Header) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, unexpected("the action's handler URL is not valid")
+// forwarded are the client's headers a's handler gets: none unless it
+// has forward_client_headers, and never the ones Hasura drops nor the
+// X-Hasura- ones (the admin secret, the role and session variables, which
+// the body carries).
+func forwarded(a *action, client http.Header) http.Header {
+	if !a.forward || len(client) == 0 {
+		return nil
 	}
-	if a.forward {
-		for name, values := range client {
-			if !slices.Contains(droppedHeaders, http.CanonicalHeaderKey(name)) {
-				req.Header[http.CanonicalHeaderKey(name)] = values
-			}
+	h := http.Header{}
+	for name, values := range client {
+		name = http.CanonicalHeaderKey(name)
+		if as, ok := forwardedAs[name]; ok {
+			h[as] = values
+		}
+		if !slices.Contains(droppedHeaders, name) && !strings.HasPrefix(name, "X-Hasura-") {
+			h[name] = values
 		}
 	}
-	for name, values := range a.headers {
-		req.Header[name] = values
+	return h
+}
+
+// reply is what a handler's call came to.
+type reply struct {
+	status   int // 0: no answer
+	raw      []byte
+	duration time.Duration
+	err      error // no answer, or one too large to read
+}
+
+// call POSTs body to a's handler, with the client's forwarded headers.
+func (s *Service) call(ctx context.Context, a *action, body []byte, client http.Header) reply {
+	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
+	if err != nil {
+		return reply{err: unexpected("the action's handler URL is not valid")}
 	}
+	maps.Copy(req.Header, client)
+	maps.Copy(req.Header, a.headers)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "freshgraph")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		var netErr net.Error
-		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
-			return nil, unexpected("http exception when calling webhook") // as Hasura, a timeout too
-		}
-		return nil, unexpected("http exception when calling webhook")
+		// Hasura's words for a timeout and a refused connection alike.
+		return reply{duration: time.Since(start), err: unexpected("http exception when calling webhook")}
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, answerLimit+1))
+	r := reply{status: resp.StatusCode, raw: raw, duration: time.Since(start)}
 	if err != nil || len(raw) > answerLimit {
-		return nil, unexpected("the action's handler's answer could not be read whole")
+		r.err = unexpected("the action's handler's answer could not be read whole")
+	}
+	return r
+}
+
+// decoded is a 2xx answer, decoded; any other is an error.
+func (r reply) decoded() (any, error) {
+	if r.err != nil {
+		return nil, r.err
 	}
 	var answer any
-	decoder := json.NewDecoder(bytes.NewReader(raw))
+	decoder := json.NewDecoder(bytes.NewReader(r.raw))
 	decoder.UseNumber()
 	if decoder.Decode(&answer) != nil {
 		return nil, unexpected("not a valid json response from webhook")
 	}
 	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	case r.status >= 200 && r.status < 300:
 		return answer, nil
-	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+	case r.status >= 400 && r.status < 500:
 		return nil, handlerError(answer)
 	}
 	return nil, unexpected("internal error") // Hasura's words for a status neither 2xx nor 4xx
@@ -256,3 +427,21 @@ func handlerError(answer any) error {
 }
 
 func unexpected(message string) error { return hasura.Errorf(hasura.CodeUnexpected, "%s", message) }
+
+// errorJSON is err as an asynchronous action's errors, as Hasura keeps
+// them: {path, error, code}.
+func errorJSON(err error) json.RawMessage {
+	out := map[string]any{"path": "$", "error": err.Error(), "code": string(hasura.CodeUnexpected)}
+	var he *hasura.HandlerError
+	var e *hasura.Error
+	switch {
+	case errors.As(err, &he):
+		if code, ok := he.Extensions["code"].(string); ok {
+			out["code"] = code
+		}
+	case errors.As(err, &e):
+		out["code"] = string(e.Code)
+	}
+	raw, _ := json.Marshal(out)
+	return raw
+}

@@ -78,9 +78,9 @@ func TestMigrateCreatesTheAuthJSSchemaAndIsIdempotent(t *testing.T) {
 		"freshgraph_event_attempts.created_at:timestamp with time zone:NO freshgraph_event_attempts.duration_ms:integer:NO " +
 		"freshgraph_event_attempts.event_id:uuid:NO freshgraph_event_attempts.id:bigint:NO freshgraph_event_attempts.response:text:NO " +
 		"freshgraph_event_attempts.status:integer:YES freshgraph_event_log.created_at:timestamp with time zone:NO " +
-		"freshgraph_event_log.data:json:YES freshgraph_event_log.finished_at:timestamp with time zone:YES freshgraph_event_log.id:uuid:NO " +
+		"freshgraph_event_log.data:json:YES freshgraph_event_log.errors:json:YES freshgraph_event_log.finished_at:timestamp with time zone:YES freshgraph_event_log.id:uuid:NO " +
 		"freshgraph_event_log.kind:text:NO freshgraph_event_log.next_attempt_at:timestamp with time zone:NO freshgraph_event_log.op:text:YES " +
-		"freshgraph_event_log.scheduled_time:timestamp with time zone:YES freshgraph_event_log.schema_name:text:YES " +
+		"freshgraph_event_log.output:json:YES freshgraph_event_log.request_headers:json:YES freshgraph_event_log.scheduled_time:timestamp with time zone:YES freshgraph_event_log.schema_name:text:YES " +
 		"freshgraph_event_log.session_variables:json:YES freshgraph_event_log.status:text:NO freshgraph_event_log.table_name:text:YES " +
 		"freshgraph_event_log.tries:integer:NO freshgraph_event_log.trigger_name:text:NO freshgraph_session_devices.address:text:YES " +
 		"freshgraph_session_devices.created_at:timestamp with time zone:YES freshgraph_session_devices.last_seen_at:timestamp with time zone:NO " +

@@ -33,6 +33,7 @@ type row struct {
 	id, kind, trigger        string
 	schema, table, op        *string
 	data, sessionVariables   json.RawMessage
+	requestHeaders           json.RawMessage
 	scheduledTime, createdAt *time.Time
 	tries                    int
 }
@@ -80,6 +81,7 @@ func (s *Service) deliver(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+		case <-s.wake:
 		case <-time.After(s.cfg.FetchInterval):
 		}
 	}
@@ -95,14 +97,14 @@ func (s *Service) take(ctx context.Context, keys []string, leases []float64, lim
 			ORDER BY l.next_attempt_at LIMIT $3 FOR UPDATE OF l SKIP LOCKED) d
 		WHERE e.id = d.id
 		RETURNING e.id, e.kind, e.trigger_name, e.schema_name, e.table_name, e.op, e.data, e.session_variables,
-			e.scheduled_time, e.created_at, e.tries`, keys, leases, limit)
+			e.scheduled_time, e.created_at, e.tries, e.request_headers`, keys, leases, limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
 		var x row
 		err := r.Scan(&x.id, &x.kind, &x.trigger, &x.schema, &x.table, &x.op, &x.data, &x.sessionVariables,
-			&x.scheduledTime, &x.createdAt, &x.tries)
+			&x.scheduledTime, &x.createdAt, &x.tries, &x.requestHeaders)
 		return x, err
 	})
 }
@@ -121,6 +123,10 @@ type outcome struct {
 func (s *Service) attempt(ctx context.Context, r row) {
 	t := s.targets[r.kind+"/"+r.trigger]
 	record := context.WithoutCancel(ctx)
+	if r.kind == kindAction {
+		s.runAction(ctx, record, r)
+		return
+	}
 	if r.kind == kindCron && r.scheduledTime != nil && time.Since(*r.scheduledTime) > t.tolerance {
 		s.finish(record, r, "failed", outcome{response: fmt.Sprintf("not delivered: its time passed more than tolerance_seconds (%s) ago", t.tolerance)}, false)
 		return
@@ -150,6 +156,33 @@ func (s *Service) attempt(ctx context.Context, r row) {
 		s.finish(record, r, "failed", o, true)
 		s.cfg.Logger.Warn("events: delivery failed after its last try", "kind", r.kind, "trigger", r.trigger, "id", r.id, "tries", r.tries+1, "status", o.status)
 	}
+}
+
+// runAction makes an asynchronous action's call, once: its answer or its
+// error is the action's result, kept with the row and announced on
+// ActionsChannel; the forwarded headers are deleted with the call made.
+func (s *Service) runAction(ctx, record context.Context, r row) {
+	res := s.cfg.Actions.RunAsync(ctx, r.trigger, r.data, r.sessionVariables, r.requestHeaders)
+	if res.Cut && ctx.Err() != nil {
+		s.release(record, r) // shutting down: another instance calls it
+		return
+	}
+	status := "delivered"
+	if res.Errors != nil {
+		status = "failed"
+	}
+	s.record(record, r, outcome{status: res.Status, response: res.Response, duration: res.Duration}, true,
+		`WITH done AS (UPDATE freshgraph_event_log SET status = $2, output = $3, errors = $4, request_headers = NULL,
+			finished_at = now(), tries = tries + 1 WHERE id = $1 RETURNING id)
+		SELECT pg_notify('`+ActionsChannel+`', id::text) FROM done`, r.id, status, jsonOrNull(res.Output), jsonOrNull(res.Errors))
+}
+
+// jsonOrNull is raw as a parameter: NULL when empty.
+func jsonOrNull(raw json.RawMessage) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	return string(raw)
 }
 
 // call POSTs body to t's webhook within t's timeout.

@@ -12,6 +12,7 @@
 package events
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -27,9 +28,38 @@ import (
 
 // The kinds of rows in the log.
 const (
-	kindEvent = "event"
-	kindCron  = "cron"
+	kindEvent  = "event"
+	kindCron   = "cron"
+	kindAction = "action"
 )
+
+// ActionsChannel is where the log announces, with its id, each
+// asynchronous action whose call is done, for its subscribers.
+const ActionsChannel = "freshgraph_actions"
+
+// ActionRunner calls the handlers of a project's asynchronous actions
+// (internal/actions), whose calls the log keeps.
+type ActionRunner interface {
+	// AsyncActions are the asynchronous actions' names and the timeouts
+	// of their handlers.
+	AsyncActions() map[string]time.Duration
+	// RunAsync calls the handler of the action name with a logged call's
+	// input, session variables and forwarded client headers (a JSON
+	// object of header names to values).
+	RunAsync(ctx context.Context, name string, input, sessionVariables, headers json.RawMessage) ActionResult
+}
+
+// ActionResult is what a call of an asynchronous action came to.
+type ActionResult struct {
+	// Output is the handler's answer, checked against the action's output
+	// type; Errors, when it did not give one, Hasura's {path, error, code}.
+	Output, Errors json.RawMessage
+	Status         int // the answer's HTTP status; 0: none
+	Response       string
+	Duration       time.Duration
+	// Cut: the call was cut short by ctx's end, not answered.
+	Cut bool
+}
 
 // Config is what the service needs; zero values take Hasura's defaults.
 type Config struct {
@@ -50,6 +80,8 @@ type Config struct {
 	// Retention is how long delivered and failed rows are kept
 	// (EVENTS_RETENTION, 7 days).
 	Retention time.Duration
+	// Actions calls the asynchronous actions' handlers (nil: none).
+	Actions ActionRunner
 }
 
 func (c *Config) defaults() {
@@ -95,6 +127,7 @@ type Service struct {
 	cfg     Config
 	targets map[string]*target // by key
 	client  *http.Client
+	wake    chan struct{}
 }
 
 // New resolves the triggers of md (their URLs and headers from the
@@ -102,7 +135,13 @@ type Service struct {
 // A project without triggers gets a nil Service.
 func New(cfg Config, md *metadata.Metadata) (*Service, error) {
 	cfg.defaults()
-	s := &Service{cfg: cfg, targets: map[string]*target{}}
+	s := &Service{cfg: cfg, targets: map[string]*target{}, wake: make(chan struct{}, 1)}
+	if cfg.Actions != nil {
+		for name, timeout := range cfg.Actions.AsyncActions() {
+			tg := &target{kind: kindAction, name: name, timeout: timeout}
+			s.targets[tg.key()] = tg
+		}
+	}
 	for _, t := range md.Tables {
 		for _, et := range t.EventTriggers {
 			url := et.Webhook
@@ -149,6 +188,18 @@ func New(cfg Config, md *metadata.Metadata) (*Service, error) {
 	}
 	s.client = webhook.NewClient(cfg.HTTPPoolSize)
 	return s, nil
+}
+
+// Wake has the deliverer look for due rows now, not at its next fetch: a
+// row was just written (an asynchronous action's call).
+func (s *Service) Wake() {
+	if s == nil {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // HasEventTriggers reports whether any table has an event trigger, so

@@ -65,9 +65,19 @@ type CustomType struct {
 
 // CustomObject is an output object type, with its relationships.
 type CustomObject struct {
-	Name          string           `yaml:"name"`
-	Description   string           `yaml:"description"`
-	Relationships []map[string]any `yaml:"relationships"`
+	Name          string               `yaml:"name"`
+	Description   string               `yaml:"description"`
+	Relationships []ActionRelationship `yaml:"relationships"`
+}
+
+// ActionRelationship joins an action's output object to a tracked table:
+// each pair of FieldMapping is an output field equal to a column.
+type ActionRelationship struct {
+	Name         string            `yaml:"name"`
+	Type         string            `yaml:"type"` // object or array
+	RemoteTable  QualifiedTable    `yaml:"remote_table"`
+	FieldMapping map[string]string `yaml:"field_mapping"`
+	Source       string            `yaml:"source"`
 }
 
 // actions reads actions.yaml and actions.graphql (both or neither) and
@@ -131,8 +141,8 @@ func (l *loader) actions() error {
 		if ActionField(doc, root, act.Name) == nil {
 			return bad("action %s: actions.graphql has no field %s in type %s", act.Name, act.Name, root)
 		}
-		if d.Kind == "asynchronous" {
-			l.notServed("actions.yaml: asynchronous action %s is not served (yet)", act.Name)
+		if d.Kind == "asynchronous" && !isObjectOutput(doc, ActionField(doc, root, act.Name).Type) {
+			return bad("action %s: an asynchronous action's output type must be an object type (or a list of one)", act.Name)
 		}
 		for _, c := range []counted{{"request_transform", len(d.RequestTransform)}, {"response_transform", len(d.ResponseTransform)}} {
 			if c.n > 0 {
@@ -148,8 +158,8 @@ func (l *loader) actions() error {
 		}
 	}
 	for _, o := range a.CustomTypes.Objects {
-		if len(o.Relationships) > 0 {
-			l.notServed("actions.yaml: the relationships of custom type %s are not served (yet)", o.Name)
+		if err := checkRelationships(doc, o); err != nil {
+			return bad("custom type %s: %s", o.Name, err)
 		}
 	}
 	l.md.Actions = &a
@@ -165,6 +175,60 @@ func ActionField(doc *ast.SchemaDocument, root, name string) *ast.FieldDefinitio
 		}
 		if f := def.Fields.ForName(name); f != nil {
 			return f
+		}
+	}
+	return nil
+}
+
+// isObjectOutput reports whether typ is (a list of) an object type of doc.
+func isObjectOutput(doc *ast.SchemaDocument, typ *ast.Type) bool {
+	for typ.Elem != nil {
+		typ = typ.Elem
+	}
+	def := doc.Definitions.ForName(typ.NamedType)
+	return def != nil && def.Kind == ast.Object
+}
+
+// checkRelationships checks o's relationships against its type in doc: a
+// name no field has, object or array, a remote table, and a mapping from
+// fields of o of scalar types. The tables and columns are checked when the
+// catalogue is read.
+func checkRelationships(doc *ast.SchemaDocument, o CustomObject) error {
+	if len(o.Relationships) == 0 {
+		return nil
+	}
+	def := doc.Definitions.ForName(o.Name)
+	if def == nil || def.Kind != ast.Object {
+		return fmt.Errorf("actions.graphql has no object type %s for its relationships", o.Name)
+	}
+	seen := map[string]bool{}
+	for _, r := range o.Relationships {
+		switch {
+		case r.Name == "" || seen[r.Name]:
+			return fmt.Errorf("relationship %q is unnamed or given twice", r.Name)
+		case def.Fields.ForName(r.Name) != nil:
+			return fmt.Errorf("relationship %s has the name of a field of the type", r.Name)
+		case r.Type != "object" && r.Type != "array":
+			return fmt.Errorf("relationship %s: type %q is not object or array", r.Name, r.Type)
+		case r.RemoteTable.Name == "":
+			return fmt.Errorf("relationship %s has no remote_table", r.Name)
+		case r.Source != "" && r.Source != "default":
+			return fmt.Errorf("relationship %s: source %q is not served (only the default database is)", r.Name, r.Source)
+		case len(r.FieldMapping) == 0:
+			return fmt.Errorf("relationship %s has no field_mapping", r.Name)
+		}
+		seen[r.Name] = true
+		for field := range r.FieldMapping {
+			f := def.Fields.ForName(field)
+			if f == nil {
+				return fmt.Errorf("relationship %s: the type has no field %s", r.Name, field)
+			}
+			if f.Type.Elem != nil {
+				return fmt.Errorf("relationship %s: field %s is a list, and cannot be mapped to a column", r.Name, field)
+			}
+			if named := doc.Definitions.ForName(f.Type.NamedType); named != nil && (named.Kind == ast.Object || named.Kind == ast.InputObject) {
+				return fmt.Errorf("relationship %s: field %s is an object, and cannot be mapped to a column", r.Name, field)
+			}
 		}
 	}
 	return nil

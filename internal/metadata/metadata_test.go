@@ -170,6 +170,20 @@ func TestBadMetadataStopsTheLoadWithItsFileAndLine(t *testing.T) {
 			`actions.yaml: action login: permissions: role "user" is missing or given twice`},
 		{"action unknown key", map[string]string{"actions.yaml": "actions:\n  - name: login\n    definition: {handler: http://h, handlr: x}\n", "actions.graphql": "type Mutation { login: String }\n"},
 			`actions.yaml:3:37: unknown field "handlr"`},
+		{"asynchronous action of a scalar", map[string]string{"actions.yaml": "actions:\n  - name: login\n    definition: {handler: http://h, kind: asynchronous}\n", "actions.graphql": "type Mutation { login: String }\n"},
+			`actions.yaml: action login: an asynchronous action's output type must be an object type (or a list of one)`},
+		{"relationship named as a field", relationshipCase("{name: id, type: object, remote_table: user, field_mapping: {id: id}}"),
+			`actions.yaml: custom type UserId: relationship id has the name of a field of the type`},
+		{"relationship of another type", relationshipCase("{name: user, type: one, remote_table: user, field_mapping: {id: id}}"),
+			`actions.yaml: custom type UserId: relationship user: type "one" is not object or array`},
+		{"relationship from no field", relationshipCase("{name: user, type: object, remote_table: user, field_mapping: {uid: id}}"),
+			`actions.yaml: custom type UserId: relationship user: the type has no field uid`},
+		{"relationship from a list", relationshipCase("{name: user, type: object, remote_table: user, field_mapping: {tags: id}}"),
+			`actions.yaml: custom type UserId: relationship user: field tags is a list, and cannot be mapped to a column`},
+		{"relationship without mapping", relationshipCase("{name: user, type: array, remote_table: user}"),
+			`actions.yaml: custom type UserId: relationship user has no field_mapping`},
+		{"relationship to another source", relationshipCase("{name: user, type: array, remote_table: user, source: other, field_mapping: {id: id}}"),
+			`actions.yaml: custom type UserId: relationship user: source "other" is not served (only the default database is)`},
 		{"tables not a list", map[string]string{tables + "tables.yaml": "posts: yes\n"},
 			tables + "tables.yaml:1:6: expected a list, or \"!include file.yaml\""},
 	} {
@@ -203,5 +217,14 @@ func TestInlineTablesAndTheOptionalFiles(t *testing.T) {
 	}
 	if !slices.Contains(md.NotServed, "notes.txt is not part of Hasura's metadata layout; it is ignored") {
 		t.Errorf("not served: %v", md.NotServed)
+	}
+}
+
+// relationshipCase is a project whose action's output type UserId has the
+// relationship rel.
+func relationshipCase(rel string) map[string]string {
+	return map[string]string{
+		"actions.yaml":    "actions:\n  - name: login\n    definition: {handler: http://h}\ncustom_types:\n  objects:\n    - name: UserId\n      relationships: [" + rel + "]\n",
+		"actions.graphql": "type Mutation { login: UserId }\ntype UserId { id: Int!, tags: [String] }\n",
 	}
 }

@@ -645,3 +645,24 @@ func (p *printer) hasInsertInput(t *Table) bool {
 		return p.v.Of(t).Inserts(c.Name) && !c.Generated
 	})
 }
+
+// RelationshipFields are the SDL fields of a relationship named name, from
+// a type that is no table's (an action's output object) to target, as the
+// role v sees it: none where it may not read target; an object
+// relationship non-null, as Hasura types an action's; an array one with a
+// table's list arguments, and its _aggregate where the role aggregates
+// target.
+func RelationshipFields(v *View, name string, target *Table, array bool) []string {
+	if !v.Selectable(target) {
+		return nil
+	}
+	if !array {
+		return []string{described("An object relationship", name+": "+target.Name+"!")}
+	}
+	p := &printer{v: v, types: map[string]bool{}}
+	fields := []string{described("An array relationship", fmt.Sprintf("%s%s: [%s!]!", name, p.listArgs(target.Name), target.Name))}
+	if v.Of(target).Select.Aggregations {
+		fields = append(fields, described("An aggregate relationship", fmt.Sprintf("%s_aggregate%s: %s_aggregate!", name, p.listArgs(target.Name), target.Name)))
+	}
+	return fields
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/freshgraph/freshgraph/internal/metadata"
 )
@@ -16,19 +18,20 @@ var envTemplate = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
 
 // Resolve is url with its {{VAR}}s replaced from the environment,
 // and headers' values (value, or value_from_env); what names a variable
-// that is not set is an error (which names the variable, never a value).
+// that is not set is an error (which names the variables, in Hasura's
+// words, never a value).
 func Resolve(url string, headers []metadata.Header, getenv func(string) string) (string, http.Header, error) {
-	var missing string
+	var missing []string
 	url = envTemplate.ReplaceAllStringFunc(url, func(m string) string {
 		name := envTemplate.FindStringSubmatch(m)[1]
 		v := getenv(name)
-		if v == "" && missing == "" {
-			missing = name
+		if v == "" && !slices.Contains(missing, name) {
+			missing = append(missing, name)
 		}
 		return v
 	})
-	if missing != "" {
-		return "", nil, fmt.Errorf("URL: environment variable %s is not set", missing)
+	if len(missing) > 0 {
+		return "", nil, fmt.Errorf("URL: value for environment variables not found: %s", strings.Join(missing, ", "))
 	}
 	h := http.Header{}
 	for _, hd := range headers {

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// asyncActionsServer serves Hasura's fixtures of asynchronous actions
+// (projects/actions_async) with Hasura's test handler.
+func asyncActionsServer(t *testing.T) (*testServer, *hasuraActionHandler) {
+	t.Helper()
+	handler := &hasuraActionHandler{gate: make(chan struct{})}
+	hook := httptest.NewServer(handler)
+	t.Cleanup(hook.Close)
+	s := newTestServer(t, withProject(t, filepath.Join("testdata", "hasura", "projects", "actions_async"),
+		map[string]string{"ACTION_WEBHOOK_HANDLER": hook.URL}))
+	handler.pool.Store(s.pool)
+	return s, handler
+}
+
+// actionID is the id a mutation of an asynchronous action answered.
+func actionID(t *testing.T, got []byte, field string) string {
+	t.Helper()
+	var resp struct{ Data map[string]string }
+	if err := json.Unmarshal(got, &resp); err != nil || len(resp.Data[field]) != 36 {
+		t.Fatalf("%s: no action id in %s", field, got)
+	}
+	return resp.Data[field]
+}
+
+// eventually asserts that query answers want within 10 s (the result of
+// an asynchronous action comes when its handler is done).
+func eventually(t *testing.T, s *testServer, query string, vars map[string]any, headers map[string]string, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := s.gql(t, query, vars, headers)
+		if time.Now().After(deadline) || jsonEqual(got, want) {
+			assertJSON(t, got, want)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func jsonEqual(got []byte, want string) bool {
+	var a, b any
+	return json.Unmarshal(got, &a) == nil && json.Unmarshal([]byte(want), &b) == nil && canonical(a) == canonical(b)
+}
+
+func canonical(v any) string { raw, _ := json.Marshal(v); return string(raw) }
+
+// Hasura's own cases of asynchronous actions (server/tests-py/test_actions.py,
+// TestActionsAsync): the mutation answers the call's id at once; the
+// handler is called through the event log, with Hasura's body; the result
+// — output with its relationships, or the error in Hasura's {path, error,
+// code} — is read by <action>(id:), and only by the session that made the
+// call (but the admin).
+func TestAsynchronousActions(t *testing.T) {
+	t.Parallel()
+	s, handler := asyncActionsServer(t)
+	const result = `query ($action_id: uuid!) { create_user(id: $action_id) { __typename id output { __typename id user { __typename name email is_admin } } } }`
+
+	// test_create_user_success
+	id := actionID(t, s.gql(t, `mutation { create_user(email: "clarke@hasura.io", name: "Clarke") }`, nil, adminHeaders), "create_user")
+	eventually(t, s, result, map[string]any{"action_id": id}, adminHeaders,
+		`{"data":{"create_user":{"__typename":"create_user","id":"`+id+`","output":{"__typename":"UserId","id":1,
+			"user":{"__typename":"user","name":"Clarke","email":"clarke@hasura.io","is_admin":false}}}}}`)
+	call := handler.last()
+	raw, _ := json.Marshal(call.body)
+	assertJSON(t, raw, `{"action":{"name":"create_user"},"input":{"email":"clarke@hasura.io","name":"Clarke"},
+		"session_variables":{"x-hasura-role":"admin"},"request_query":null}`)
+
+	// test_create_user_fail: the handler's refusal is the call's errors.
+	id = actionID(t, s.gql(t, `mutation { create_user(email: "random-email", name: "Clarke") }`, nil, adminHeaders), "create_user")
+	eventually(t, s, `query ($action_id: uuid!) { create_user(id: $action_id) { id errors output { id } } }`, map[string]any{"action_id": id}, adminHeaders,
+		`{"data":{"create_user":{"id":"`+id+`","errors":{"code":"invalid-email","path":"$","error":"Given email address is not valid"},"output":null}}}`)
+
+	// test_async_actions_error_response_user_role: an answer that is not
+	// JSON.
+	user1 := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": "1", "Authorization": "Bearer app-token"}
+	id = actionID(t, s.gql(t, `mutation { test_async_action_error_response }`, nil, user1), "test_async_action_error_response")
+	eventually(t, s, `query ($action_id: uuid!) { test_async_action_error_response(id: $action_id) { id errors } }`, map[string]any{"action_id": id}, user1,
+		`{"data":{"test_async_action_error_response":{"id":"`+id+`","errors":{"code":"unexpected","path":"$","error":"not a valid json response from webhook"}}}}`)
+
+	// test_create_user_roles: user 2 does not read user 1's call; user 1
+	// does. The handler got user 1's forwarded headers, but no
+	// X-Hasura- one; once called, they are no longer kept.
+	id = actionID(t, s.gql(t, `mutation { create_user(email: "blake@hasura.io", name: "Blake") }`, nil, user1), "create_user")
+	own := `query ($action_id: uuid!) { create_user(id: $action_id) { id output { id } } }`
+	user2 := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": "2"}
+	eventually(t, s, own, map[string]any{"action_id": id}, user1, `{"data":{"create_user":{"id":"`+id+`","output":{"id":2}}}}`)
+	assertJSON(t, s.gql(t, own, map[string]any{"action_id": id}, user2), `{"data":{"create_user":null}}`)
+	call = handler.last()
+	if call.header.Get("Authorization") != "Bearer app-token" {
+		t.Errorf("the forwarded headers: %v", call.header)
+	}
+	for name := range call.header {
+		if strings.HasPrefix(strings.ToLower(name), "x-hasura-") {
+			t.Errorf("the handler got %s", name)
+		}
+	}
+	var kept *string
+	if err := s.pool.QueryRow(t.Context(), `SELECT request_headers::text FROM freshgraph_event_log WHERE id = $1`, id).Scan(&kept); err != nil || kept != nil {
+		t.Errorf("the forwarded headers are still kept: %v, %v", kept, err)
+	}
+
+	// test_create_user_nested_success
+	id = actionID(t, s.gql(t, `mutation { create_user_nested(email: "clarke@hasura.io", name: "Clarke") }`, nil, adminHeaders), "create_user_nested")
+	eventually(t, s, `query ($action_id: uuid!) { create_user_nested(id: $action_id) { __typename id output { __typename userObj { __typename id } } } }`,
+		map[string]any{"action_id": id}, adminHeaders,
+		`{"data":{"create_user_nested":{"__typename":"create_user_nested","id":"`+id+`","output":{"__typename":"UserIdNested","userObj":{"__typename":"UserIdObj","id":3}}}}}`)
+
+	// Who sees what: a role without the action has neither its mutation
+	// nor its result; an id that is no call's is null, one that is no
+	// uuid PostgreSQL's error.
+	assertJSON(t, s.gql(t, `mutation { create_user_nested(email: "a@b.io", name: "A") }`, nil, user1),
+		`{"errors":[{"message":"field 'create_user_nested' not found in type: 'mutation_root'","extensions":{"code":"validation-failed","path":"$.selectionSet.create_user_nested"}}]}`)
+	assertJSON(t, s.gql(t, own, map[string]any{"action_id": "6c5bb2a0-3d1e-4d6b-a6d3-3f1d4f1b2c3d"}, adminHeaders), `{"data":{"create_user":null}}`)
+	assertJSON(t, s.gql(t, own, map[string]any{"action_id": "nope"}, adminHeaders),
+		`{"errors":[{"message":"invalid input syntax for type uuid: \"nope\"","extensions":{"code":"data-exception","path":"$"}}]}`)
+
+	// A call is written in the mutation's transaction: a mutation that
+	// fails writes none.
+	var before, after int
+	count := `SELECT count(*) FROM freshgraph_event_log WHERE kind = 'action'`
+	_ = s.pool.QueryRow(t.Context(), count).Scan(&before)
+	got := s.gql(t, `mutation { create_user(email: "rolled@back.io", name: "Back") insert_user_one(object: {id: 1, name: "dup", email: "d@d.io"}) { id } }`, nil, adminHeaders)
+	if !strings.Contains(string(got), "constraint-violation") {
+		t.Errorf("the duplicate key: %s", got)
+	}
+	_ = s.pool.QueryRow(t.Context(), count).Scan(&after)
+	if after != before {
+		t.Errorf("a failed mutation wrote %d calls", after-before)
+	}
+}
+
+// subscription { <action>(id:) }: the result at once (the call not yet
+// done: output and errors null), then when the call is done — pushed, in
+// both protocols.
+func TestAsynchronousActionSubscription(t *testing.T) {
+	t.Parallel()
+	s, handler := asyncActionsServer(t)
+	for _, protocol := range []string{"graphql-transport-ws", "graphql-ws"} {
+		user := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": "7"}
+		id := actionID(t, s.gql(t, `mutation { create_user(email: "gated@hasura.io", name: "Gated") }`, nil, user), "create_user")
+		ws := liveAs(t, s, protocol, "user", "7")
+		ws.start("1", `subscription ($id: uuid!) { r: create_user(id: $id) { id errors output { id } } }`, map[string]any{"id": id})
+		assertJSON(t, []byte(ws.result("1")), `{"data":{"r":{"id":"`+id+`","errors":null,"output":null}}}`)
+		handler.gate <- struct{}{} // the handler creates the user
+		var n int
+		_ = s.pool.QueryRow(t.Context(), `SELECT max(id) FROM "user"`).Scan(&n)
+		got := ws.result("1")
+		var resp struct {
+			Data struct{ R struct{ Output struct{ ID int } } }
+		}
+		if err := json.Unmarshal([]byte(got), &resp); err != nil || resp.Data.R.Output.ID == 0 {
+			t.Fatalf("%s: the done call: %s", protocol, got)
+		}
+		ws.quiet(300 * time.Millisecond)
+		// Another user's subscription to the call is null.
+		other := liveAs(t, s, protocol, "user", "8")
+		other.start("2", `subscription ($id: uuid!) { create_user(id: $id) { id } }`, map[string]any{"id": id})
+		assertJSON(t, []byte(other.result("2")), `{"data":{"create_user":null}}`)
+	}
+}
+
+// A project whose actions do not fit the database or the environment does
+// not start, and the error names the file and what does not fit.
+func TestActionsThatDoNotFitAreRefusedAtStart(t *testing.T) {
+	t.Parallel()
+	s, _ := asyncActionsServer(t)
+	src := filepath.Join("testdata", "hasura", "projects", "actions_async")
+	for _, tt := range []struct {
+		name, from, to string
+		env            map[string]string
+		want           string
+	}{
+		{"untracked table", "remote_table: user", "remote_table: account", nil,
+			"actions.graphql: custom type UserId: relationship user: table public.account is not tracked"},
+		{"missing column", "id: id", "id: uid", nil,
+			"actions.graphql: custom type UserId: relationship user: table public.user has no column uid"},
+		{"unset handler", "", "", map[string]string{"ACTION_WEBHOOK_HANDLER": ""},
+			"action create_user: URL: value for environment variables not found: ACTION_WEBHOOK_HANDLER"},
+	} {
+		dir := t.TempDir()
+		if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, "metadata", "actions.yaml")
+		raw, _ := os.ReadFile(file)
+		if err := os.WriteFile(file, []byte(strings.Replace(string(raw), tt.from, tt.to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env := map[string]string{"ACTION_WEBHOOK_HANDLER": "http://127.0.0.1:1"}
+		maps.Copy(env, tt.env)
+		var cfg config
+		withProject(t, dir, env)(&cfg)
+		_, err := NewServer(t.Context(), discardLogger(), cfg, s.pool)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
