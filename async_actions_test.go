@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -139,6 +140,21 @@ func TestAsynchronousActions(t *testing.T) {
 	if after != before {
 		t.Errorf("a failed mutation wrote %d calls", after-before)
 	}
+
+	// The operator sees the calls beside the events; a call's result
+	// stands: it is not an event to redeliver.
+	call2 := func(method, path, body string) string {
+		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+		req.Header.Set("X-Hasura-Admin-Secret", testAdminSecret)
+		got, _ := rawDo(t, s.Client(), req)
+		return string(got)
+	}
+	assertJSON(t, []byte(call2("GET", "/v1/events", "")), `[
+		{"kind":"action","name":"create_user","pending":0,"delivered":2,"failed":1,"oldest_pending_seconds":0},
+		{"kind":"action","name":"create_user_nested","pending":0,"delivered":1,"failed":0,"oldest_pending_seconds":0},
+		{"kind":"action","name":"test_async_action_error_response","pending":0,"delivered":0,"failed":1,"oldest_pending_seconds":0}]`)
+	assertJSON(t, []byte(call2("POST", "/v1/metadata", `{"type":"pg_redeliver_event","args":{"event_id":"`+id+`"}}`)),
+		`{"path":"$.args","error":"event not found","code":"not-exists"}`)
 }
 
 // subscription { <action>(id:) }: the result at once (the call not yet
@@ -158,7 +174,9 @@ func TestAsynchronousActionSubscription(t *testing.T) {
 		_ = s.pool.QueryRow(t.Context(), `SELECT max(id) FROM "user"`).Scan(&n)
 		got := ws.result("1")
 		var resp struct {
-			Data struct{ R struct{ Output struct{ ID int } } }
+			Data struct {
+				R struct{ Output struct{ ID int } }
+			}
 		}
 		if err := json.Unmarshal([]byte(got), &resp); err != nil || resp.Data.R.Output.ID == 0 {
 			t.Fatalf("%s: the done call: %s", protocol, got)
@@ -207,4 +225,50 @@ func TestActionsThatDoNotFitAreRefusedAtStart(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 	}
+}
+
+// The example project's actions (examples/hasura-project): reportPost's
+// answer leads to its post, and exportMyData runs in the background, its
+// result leading to the user it exported; a stand-in for examples/webhooks
+// (whose own test checks its answers) answers as it does.
+func TestExampleProjectActions(t *testing.T) {
+	t.Parallel()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var call struct {
+			Input            map[string]any    `json:"input"`
+			SessionVariables map[string]string `json:"session_variables"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&call)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/actions/report-post":
+			_ = json.NewEncoder(w).Encode(map[string]any{"ticket": "T-1", "postId": call.Input["postId"], "reason": call.Input["reason"]})
+		case "/actions/export-my-data":
+			user := call.SessionVariables["x-hasura-user-id"]
+			_ = json.NewEncoder(w).Encode(map[string]any{"userId": user, "url": "https://files.example.com/exports/" + user + ".zip"})
+		}
+	}))
+	t.Cleanup(hook.Close)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("examples/hasura-project")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "metadata", "actions.yaml")
+	raw, _ := os.ReadFile(file)
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(raw), "http://localhost:3001", hook.URL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestServer(t, withProject(t, dir, nil))
+	examplePosts(t, s)
+	var postID string
+	if err := s.pool.QueryRow(t.Context(), `SELECT id::text FROM posts WHERE title = 'Go'`).Scan(&postID); err != nil {
+		t.Fatal(err)
+	}
+	user := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": alice}
+	assertJSON(t, s.gql(t, `mutation ($p: uuid!) { reportPost(postId: $p, reason: SPAM) { ticket reason post { title author { name } } } }`,
+		map[string]any{"p": postID}, user),
+		`{"data":{"reportPost":{"ticket":"T-1","reason":"SPAM","post":{"title":"Go","author":{"name":"Alice"}}}}}`)
+	id := actionID(t, s.gql(t, `mutation { exportMyData }`, nil, user), "exportMyData")
+	eventually(t, s, `query ($id: uuid!) { exportMyData(id: $id) { output { url user { name } } errors } }`, map[string]any{"id": id}, user,
+		`{"data":{"exportMyData":{"output":{"url":"https://files.example.com/exports/`+alice+`.zip","user":{"name":"Alice"}},"errors":null}}}`)
 }

@@ -1,5 +1,5 @@
-// Command webhooks answers the example project's action (reportPost) and
-// its event and cron triggers (examples/hasura-project): the handlers an
+// Command webhooks answers the example project's actions (reportPost, and
+// exportMyData in the background) and its event and cron triggers (examples/hasura-project): the handlers an
 // app would keep among its own API routes. Run it beside freshgraph:
 //
 //	go run ./examples/webhooks    # listens on :3001 (WEBHOOKS_ADDR)
@@ -109,6 +109,24 @@ func routes() *http.ServeMux {
 		log.Printf("action %s by user %s: post %s reported for %s, ticket %s",
 			call.Action.Name, call.SessionVariables["x-hasura-user-id"], call.Input.PostID, call.Input.Reason, ticket)
 		_ = json.NewEncoder(w).Encode(map[string]string{"ticket": ticket, "postId": call.Input.PostID, "reason": call.Input.Reason})
+	})
+	mux.HandleFunc("POST /actions/export-my-data", func(w http.ResponseWriter, r *http.Request) {
+		// An asynchronous action's call: the client has its id already, and
+		// reads this answer with exportMyData(id:) when it is ready.
+		var call struct {
+			SessionVariables map[string]string `json:"session_variables"`
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&call)
+		user := call.SessionVariables["x-hasura-user-id"]
+		if user == "" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"message":"sign in to export your data","extensions":{"code":"unauthorized"}}`))
+			return
+		}
+		url := "https://files.example.com/exports/" + user + ".zip"
+		log.Printf("action exportMyData by user %s: export written to %s", user, url)
+		_ = json.NewEncoder(w).Encode(map[string]string{"userId": user, "url": url})
 	})
 	return mux
 }

@@ -35,6 +35,9 @@ func TestHandlers(t *testing.T) {
 			"session_variables":{"x-hasura-role":"user","x-hasura-user-id":"u1"},"request_query":"mutation { reportPost }"}`, 200,
 			`action reportPost by user u1: post 0b5b9c2e-0000-4000-8000-000000000009 reported for SPAM, ticket T-0b5b9c2e`},
 		{"/actions/report-post", `{"action":{"name":"reportPost"},"input":{"postId":"0b5b9c2e-0000-4000-8000-000000000009","reason":"OTHER"}}`, 400, ""},
+		{"/actions/export-my-data", `{"action":{"name":"exportMyData"},"input":{},"session_variables":{"x-hasura-role":"user","x-hasura-user-id":"u1"},
+			"request_query":null}`, 200, `action exportMyData by user u1: export written to https://files.example.com/exports/u1.zip`},
+		{"/actions/export-my-data", `{"action":{"name":"exportMyData"},"input":{},"session_variables":{"x-hasura-role":"anonymous"}}`, 400, ""},
 	} {
 		logged.Reset()
 		resp, err := http.Post(srv.URL+tt.path, "application/json", strings.NewReader(tt.body))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,7 +23,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/hasura"
 )
 
-// enqueue writes an asynchronous action's call to the log, in the
+// enqueue writes an asynchronous action's call to the event log, in the
 // request's transaction if it has one, and answers its id.
 func (s *Service) enqueue(ctx context.Context, a *action, input map[string]any, call Call) ([]byte, error) {
 	inputJSON, err := json.Marshal(input)
@@ -35,17 +34,13 @@ func (s *Service) enqueue(ctx context.Context, a *action, input map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	var headers any
+	var headers json.RawMessage
 	if h := forwarded(a, call.ClientHeaders); len(h) > 0 {
-		raw, err := json.Marshal(h)
-		if err != nil {
+		if headers, err = json.Marshal(h); err != nil {
 			return nil, err
 		}
-		headers = string(raw)
 	}
-	var id string
-	err = call.DB.QueryRow(ctx, `INSERT INTO freshgraph_event_log (kind, trigger_name, data, session_variables, request_headers)
-		VALUES ('action', $1, $2, $3, $4) RETURNING id::text`, a.name, string(inputJSON), string(vars), headers).Scan(&id)
+	id, err := events.LogAction(ctx, call.DB, a.name, inputJSON, vars, headers)
 	if err != nil {
 		return nil, err
 	}
@@ -119,16 +114,9 @@ func (s *Service) result(ctx context.Context, op *graphql.OperationContext, sche
 	if err != nil {
 		return nil, err
 	}
-	var createdAt, status string
-	var output, errs []byte
-	err = call.DB.QueryRow(ctx, `SELECT id::text, to_json(created_at)::text, status, output, errors FROM freshgraph_event_log
-		WHERE id = $1::uuid AND kind = 'action' AND trigger_name = $2 AND ($3 OR session_variables::jsonb = $4::jsonb)`,
-		id, a.name, call.Caller.Role == auth.RoleAdmin, string(vars)).Scan(&id, &createdAt, &status, &output, &errs)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return []byte("null"), nil
-	}
-	if err != nil {
-		return nil, err
+	c, err := events.ReadAction(ctx, call.DB, a.name, id, call.Caller.Role == auth.RoleAdmin, vars)
+	if err != nil || c == nil {
+		return []byte("null"), err
 	}
 	p := s.projector(op, schema)
 	var out bytes.Buffer
@@ -143,18 +131,18 @@ func (s *Service) result(ctx context.Context, op *graphql.OperationContext, sche
 		case "__typename":
 			out.WriteString(strconv.Quote(a.name))
 		case "id":
-			out.WriteString(strconv.Quote(id))
+			out.WriteString(strconv.Quote(c.ID))
 		case "created_at":
-			out.WriteString(createdAt)
+			out.Write(c.CreatedAt)
 		case "errors":
-			out.Write(orNull(errs))
+			out.Write(orNull(c.Errors))
 		case "output":
-			if status != "delivered" || output == nil {
+			if !c.Done || c.Output == nil {
 				out.WriteString("null")
 				continue
 			}
 			var answer any
-			decoder := json.NewDecoder(bytes.NewReader(output))
+			decoder := json.NewDecoder(bytes.NewReader(c.Output))
 			decoder.UseNumber()
 			if err := decoder.Decode(&answer); err != nil {
 				return nil, err

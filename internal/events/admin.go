@@ -73,7 +73,8 @@ func MetadataAPI(s *Service, isAdmin func(*http.Request) bool) http.Handler {
 }
 
 // redeliver makes an event (or cron event) due again with no tries
-// counted, whatever its state (Hasura's pg_redeliver_event).
+// counted, whatever its state (Hasura's pg_redeliver_event). An
+// asynchronous action's call is not an event: its result stands.
 func (s *Service) redeliver(ctx context.Context, raw json.RawMessage) (any, *metadataError) {
 	var args struct {
 		EventID string `json:"event_id"`
@@ -85,7 +86,7 @@ func (s *Service) redeliver(ctx context.Context, raw json.RawMessage) (any, *met
 	if _, err := uuid.Parse(args.EventID); err != nil || s == nil {
 		return nil, &metadataError{Path: "$.args", Error: "event not found", Code: "not-exists"}
 	}
-	tag, err := s.cfg.Pool.Exec(ctx, `UPDATE freshgraph_event_log SET status = 'pending', tries = 0, next_attempt_at = now(), finished_at = NULL WHERE id = $1`, args.EventID)
+	tag, err := s.cfg.Pool.Exec(ctx, `UPDATE freshgraph_event_log SET status = 'pending', tries = 0, next_attempt_at = now(), finished_at = NULL WHERE id = $1 AND kind <> 'action'`, args.EventID)
 	if err != nil {
 		return nil, s.unexpected(err)
 	}
@@ -139,7 +140,7 @@ func (s *Service) unexpected(err error) *metadataError {
 
 // TriggerStats is one trigger's figures in the log.
 type TriggerStats struct {
-	Kind      string `json:"kind"` // event or cron
+	Kind      string `json:"kind"` // event, cron or action
 	Name      string `json:"name"`
 	Pending   int64  `json:"pending"` // cron: due ones only, not the times ahead
 	Delivered int64  `json:"delivered"`
