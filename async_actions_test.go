@@ -89,6 +89,12 @@ func TestAsynchronousActions(t *testing.T) {
 	id = actionID(t, s.gql(t, `mutation { test_async_action_error_response }`, nil, user1), "test_async_action_error_response")
 	eventually(t, s, `query ($action_id: uuid!) { test_async_action_error_response(id: $action_id) { id errors } }`, map[string]any{"action_id": id}, user1,
 		`{"data":{"test_async_action_error_response":{"id":"`+id+`","errors":{"code":"unexpected","path":"$","error":"not a valid json response from webhook"}}}}`)
+	var attempts int
+	var response string
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*), min(response) FROM freshgraph_event_attempts WHERE event_id = $1`, id).Scan(&attempts, &response); err != nil ||
+		attempts != 1 || response != "this is not JSON\uFFFD" {
+		t.Errorf("the call's attempts: %d %q %v", attempts, response, err)
+	}
 
 	// test_create_user_roles: user 2 does not read user 1's call; user 1
 	// does. The handler got user 1's forwarded headers, but no

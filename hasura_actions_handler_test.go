@@ -123,7 +123,9 @@ func (h *hasuraActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		answer(400, in["blob"])
 	case "/test-action-user-role-async":
 		w.WriteHeader(200)
-		_, _ = io.WriteString(w, "this is not JSON")
+		// Not JSON, nor even text PostgreSQL keeps: a NUL and a byte that
+		// is no UTF-8.
+		_, _ = io.WriteString(w, "this is not JSON\x00\xff")
 	default:
 		http.NotFound(w, r)
 	}

@@ -171,7 +171,7 @@ func (s *Service) runAction(ctx, record context.Context, r row) {
 	if res.Errors != nil {
 		status = "failed"
 	}
-	s.record(record, r, outcome{status: res.Status, response: res.Response, duration: res.Duration}, true,
+	s.record(record, r, outcome{status: res.Status, response: excerpt([]byte(res.Response)), duration: res.Duration}, true,
 		`WITH done AS (UPDATE freshgraph_event_log SET status = $2, output = $3, errors = $4, request_headers = NULL,
 			finished_at = now(), tries = tries + 1 WHERE id = $1 RETURNING id)
 		SELECT pg_notify('`+ActionsChannel+`', id::text) FROM done`, r.id, status, jsonOrNull(res.Output), jsonOrNull(res.Errors))
