@@ -213,10 +213,7 @@ func TestActionsThatDoNotFitAreRefusedAtStart(t *testing.T) {
 		{"unset handler", "", "", map[string]string{"ACTION_WEBHOOK_HANDLER": ""},
 			"action create_user: URL: value for environment variables not found: ACTION_WEBHOOK_HANDLER"},
 	} {
-		dir := t.TempDir()
-		if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
-			t.Fatal(err)
-		}
+		dir := copyProject(t, src)
 		file := filepath.Join(dir, "metadata", "actions.yaml")
 		raw, _ := os.ReadFile(file)
 		if err := os.WriteFile(file, []byte(strings.Replace(string(raw), tt.from, tt.to, 1)), 0o644); err != nil {
@@ -224,10 +221,7 @@ func TestActionsThatDoNotFitAreRefusedAtStart(t *testing.T) {
 		}
 		env := map[string]string{"ACTION_WEBHOOK_HANDLER": "http://127.0.0.1:1"}
 		maps.Copy(env, tt.env)
-		var cfg config
-		withProject(t, dir, env)(&cfg)
-		_, err := NewServer(t.Context(), discardLogger(), cfg, s.pool)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err := startError(t, s, dir, env); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 	}
@@ -255,10 +249,7 @@ func TestExampleProjectActions(t *testing.T) {
 		}
 	}))
 	t.Cleanup(hook.Close)
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS("examples/hasura-project")); err != nil {
-		t.Fatal(err)
-	}
+	dir := copyProject(t, "examples/hasura-project")
 	file := filepath.Join(dir, "metadata", "actions.yaml")
 	raw, _ := os.ReadFile(file)
 	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(raw), "http://localhost:3001", hook.URL)), 0o644); err != nil {
@@ -277,4 +268,24 @@ func TestExampleProjectActions(t *testing.T) {
 	id := actionID(t, s.gql(t, `mutation { exportMyData }`, nil, user), "exportMyData")
 	eventually(t, s, `query ($id: uuid!) { exportMyData(id: $id) { output { url user { name } } errors } }`, map[string]any{"id": id}, user,
 		`{"data":{"exportMyData":{"output":{"url":"https://files.example.com/exports/`+alice+`.zip","user":{"name":"Alice"}},"errors":null}}}`)
+}
+
+// copyProject is a copy of the project directory src, for a test to edit.
+func copyProject(t *testing.T, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startError is what starting a server of the project dir (with env) on
+// s's database fails with; nil when it starts.
+func startError(t *testing.T, s *testServer, dir string, env map[string]string) error {
+	t.Helper()
+	var cfg config
+	withProject(t, dir, env)(&cfg)
+	_, err := NewServer(t.Context(), discardLogger(), cfg, s.pool)
+	return err
 }

@@ -68,6 +68,10 @@ type config struct {
 	// StringifyNumbers writes bigint, numeric, double precision and money
 	// values as JSON strings, which JavaScript clients read without loss.
 	StringifyNumbers bool
+	// InferFunctionPermissions lets every role that reads a query
+	// function's table run it (HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS,
+	// true as in Hasura).
+	InferFunctionPermissions bool
 	// SessionAPIRenames serves session API root fields under other names
 	// (SESSION_API_ROOT_FIELDS=session:me,signIn:logIn), for a project
 	// whose table has a root field of that name.
@@ -226,6 +230,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			cfg.SessionAPIRenames[from] = to
 		}
+	}
+	cfg.InferFunctionPermissions = true
+	if v := first("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS"); v != "" {
+		b, err := hasuraBool(v)
+		if err != nil {
+			return config{}, fmt.Errorf("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS: %w", err)
+		}
+		cfg.InferFunctionPermissions = b
 	}
 	if v := first("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES"); v != "" {
 		b, err := hasuraBool(v)

@@ -200,7 +200,7 @@ func loadTables(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxp
 	md := metadata.Over(own, cfg.Metadata)
 	p, err := project.Resolve(ctx, pool, md)
 	if err == nil {
-		catalogue, err = tables.Build(ctx, pool, p, tables.Options{StringifyNumbers: cfg.StringifyNumbers})
+		catalogue, err = tables.Build(ctx, pool, p, tables.Options{StringifyNumbers: cfg.StringifyNumbers, InferFunctionPermissions: cfg.InferFunctionPermissions})
 	}
 	var mdErr *metadata.Error
 	switch {

@@ -663,7 +663,9 @@ func (s *roleSchema) makePlan(op *graphql.OperationContext, fields []graphql.Col
 		switch {
 		case f.Name == "__typename":
 			pf.constant = []byte(strconv.Quote(rootTypeName(op.Operation.Operation)))
-		case isTable && engine.IsQuery(rf.Kind):
+		case isTable && engine.IsQuery(rf.Kind) && !rf.PassesSession():
+			// (A session argument's JSON holds every session variable, which
+			// a plan's shape does not tell apart.)
 			p.wholeGenerated = false
 			st, err := engine.CompileQuery(marked, rf, f, s.view, markedCaller, budgetMarker)
 			if err != nil {

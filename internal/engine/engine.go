@@ -44,6 +44,9 @@ type compiler struct {
 	// (the root, relationships, permissions' filters, _exists): what a
 	// live query must be re-run for when they change.
 	reads map[*tables.Table]int
+	// source, when set, writes where the root's rows come from instead
+	// of its table: a function's call.
+	source func(*sqlbuild.Builder)
 }
 
 func newCompiler(op *graphql.OperationContext, v *tables.View, c auth.Caller) *compiler {
@@ -126,7 +129,11 @@ func Execute(ctx context.Context, db database.Conn, op *graphql.OperationContext
 // IsQuery reports whether a root field of kind only reads: one statement,
 // the same for every caller of a role but for its arguments.
 func IsQuery(kind tables.Kind) bool {
-	return kind == tables.Select || kind == tables.SelectByPK || kind == tables.SelectAggregate
+	switch kind {
+	case tables.Select, tables.SelectByPK, tables.SelectAggregate, tables.FunctionSelect, tables.FunctionAggregate:
+		return true
+	}
+	return false
 }
 
 // A Statement is a query root field compiled: its SQL and arguments.
@@ -172,6 +179,9 @@ type Live struct {
 	// the text array $2 is one the query would show now (before its
 	// ordering and limit); its parameters are its own.
 	Probe sqlbuild.Fragment
+	// Polled: what it reads cannot all be known (a function's body may
+	// read any table), so it is run on a timer too.
+	Polled bool
 }
 
 // CompileLive compiles the subscription_root field rf, f in the operation,
@@ -181,7 +191,7 @@ func CompileLive(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 	if err != nil {
 		return Live{}, err
 	}
-	live := Live{Query: b.Fragment(), Position: position, Root: rf.Table}
+	live := Live{Query: b.Fragment(), Position: position, Root: rf.Table, Polled: rf.Function != nil}
 	for t := range reads {
 		live.Reads = append(live.Reads, t)
 	}
@@ -226,6 +236,20 @@ func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 		err = c.selectAggregate(b, rf.Table, field, path)
 	case tables.SelectStream:
 		position, err = c.selectStream(b, rf.Table, field, path)
+	case tables.FunctionSelect, tables.FunctionAggregate:
+		if c.source, err = c.functionSource(rf.Function, field, path); err != nil {
+			break
+		}
+		c.table(&sqlbuild.Builder{}, rf.Table) // read: its writes re-run the live queries
+		switch {
+		case rf.Kind == tables.FunctionAggregate:
+			err = c.selectAggregate(b, rf.Table, field, path)
+		case rf.Function.ReturnsSet:
+			err = c.selectList(b, rf.Table, field, path)
+		default: // one row: the object, or null
+			err = c.selectList(b, rf.Table, field, path)
+			b.Wrap("SELECT (", ") -> 0")
+		}
 	default:
 		return nil, nil, nil, fmt.Errorf("engine: %s does not read", f.Name)
 	}

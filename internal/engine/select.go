@@ -358,7 +358,13 @@ func (c *compiler) writeLimitedRows(b *sqlbuild.Builder, t *tables.Table, alias 
 		}
 		b.S(") ")
 	}
-	c.table(b.S(alias+".* FROM "), t).S(" " + alias + " WHERE true")
+	b.S(alias + ".* FROM ")
+	if c.source != nil && correlate == nil {
+		c.source(b) // the root's rows: a function's
+	} else {
+		c.table(b, t)
+	}
+	b.S(" " + alias + " WHERE true")
 	if correlate != nil {
 		b.S(" AND ")
 		correlate(b)

@@ -267,6 +267,9 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 		if h.visibility != nil {
 			h.visibility.kick()
 		}
+		if q.Polled {
+			h.polled[g] = struct{}{}
+		}
 		for _, t := range q.Reads {
 			if h.byTable[t.SQL] == nil {
 				h.byTable[t.SQL] = map[*group]struct{}{}

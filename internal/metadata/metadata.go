@@ -33,6 +33,8 @@ type Metadata struct {
 	Source string
 	// Tables are the source's tracked tables and views.
 	Tables []Table
+	// Functions are the source's tracked functions.
+	Functions []Function
 	// APILimits is api_limits.yaml, nil when there is none.
 	APILimits *APILimits
 	// IntrospectionDisabledFor are the roles that may not introspect
@@ -242,8 +244,8 @@ func (l *loader) sources() error {
 	if err != nil {
 		return err
 	}
-	if len(functions) > 0 {
-		l.notServed("%s: source %q: tracked functions are not served (%d)", file, s.Name, len(functions))
+	if err := l.functions(functions); err != nil {
+		return err
 	}
 	tables, err := l.list(file, s.Tables.Node)
 	if err != nil {

@@ -68,12 +68,15 @@ func TestLoadsAHasuraExport(t *testing.T) {
 		*l.TimeLimit.Global != 10 || l.TimeLimit.PerRole["anonymous"] != 2 || *l.BatchLimit.Global != 5 {
 		t.Errorf("api limits: %+v", l)
 	}
+	if f := md.Functions; len(f) != 1 || f[0].Function != (QualifiedTable{Schema: "public", Name: "search_posts"}) ||
+		!strings.HasSuffix(f[0].File, "databases/default/functions/public_search_posts.yaml") {
+		t.Errorf("functions: %+v", f)
+	}
 	if !slices.Equal(md.IntrospectionDisabledFor, []string{"anonymous"}) || md.AllowList {
 		t.Errorf("introspection disabled for %v, allow list %v", md.IntrospectionDisabledFor, md.AllowList)
 	}
 	want := []string{
 		`databases/databases.yaml: source "analytics" (bigquery) is not served: freshgraph serves one PostgreSQL database`,
-		`databases/databases.yaml: source "default": tracked functions are not served (1)`,
 		`api_limits.yaml: rate_limit is not served (freshgraph limits only sign-in and sign-up attempts)`,
 		`remote_schemas.yaml: remote schemas are not served`,
 	}
@@ -170,6 +173,14 @@ func TestBadMetadataStopsTheLoadWithItsFileAndLine(t *testing.T) {
 			`actions.yaml: action login: permissions: role "user" is missing or given twice`},
 		{"action unknown key", map[string]string{"actions.yaml": "actions:\n  - name: login\n    definition: {handler: http://h, handlr: x}\n", "actions.graphql": "type Mutation { login: String }\n"},
 			`actions.yaml:3:37: unknown field "handlr"`},
+		{"function exposed as neither", map[string]string{"databases/databases.yaml": functionsSource, "databases/default/functions/functions.yaml": "- {function: {name: f, schema: public}, configuration: {exposed_as: both}}\n"},
+			`databases/default/functions/functions.yaml: function public.f: exposed_as "both" is not query or mutation`},
+		{"function tracked twice", map[string]string{"databases/databases.yaml": functionsSource, "databases/default/functions/functions.yaml": "- function: f\n- function: {name: f, schema: public}\n"},
+			`databases/default/functions/functions.yaml: function public.f is tracked twice (also in databases/default/functions/functions.yaml)`},
+		{"function root fields alike", map[string]string{"databases/databases.yaml": functionsSource, "databases/default/functions/functions.yaml": "- {function: f, configuration: {custom_root_fields: {function: g, function_aggregate: g}}}\n"},
+			`databases/default/functions/functions.yaml: function public.f: the following custom root field names are duplicated: "g" and "g"`},
+		{"function key unknown", map[string]string{"databases/databases.yaml": functionsSource, "databases/default/functions/functions.yaml": "- {function: f, configuration: {custom_nam: g}}\n"},
+			`databases/default/functions/functions.yaml:1:33: unknown field "custom_nam"`},
 		{"asynchronous action of a scalar", map[string]string{"actions.yaml": "actions:\n  - name: login\n    definition: {handler: http://h, kind: asynchronous}\n", "actions.graphql": "type Mutation { login: String }\n"},
 			`actions.yaml: action login: an asynchronous action's output type must be an object type (or a list of one)`},
 		{"relationship named as a field", relationshipCase("{name: id, type: object, remote_table: user, field_mapping: {id: id}}"),
@@ -228,3 +239,7 @@ func relationshipCase(rel string) map[string]string {
 		"actions.graphql": "type Mutation { login: UserId }\ntype UserId { id: Int!, tags: [String] }\n",
 	}
 }
+
+// functionsSource is a databases.yaml whose source tracks the functions of
+// default/functions/functions.yaml.
+const functionsSource = "- name: default\n  kind: postgres\n  configuration: {}\n  functions: \"!include default/functions/functions.yaml\"\n"

@@ -22,7 +22,8 @@ import (
 
 // Project is the metadata's tables, resolved.
 type Project struct {
-	Tables []*Table
+	Tables    []*Table
+	Functions []*Function
 }
 
 // Table is one tracked table as the API serves it.
@@ -94,6 +95,9 @@ func Resolve(ctx context.Context, db database.Conn, md *metadata.Metadata) (*Pro
 				return nil, err
 			}
 		}
+	}
+	if err := p.resolveFunctions(ctx, db, md, tracked); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

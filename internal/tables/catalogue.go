@@ -33,6 +33,9 @@ const (
 	DeleteByPK
 	// SelectStream is subscription_root's alone: <t>_stream.
 	SelectStream
+	// A tracked function's: <fn> and <fn>_aggregate.
+	FunctionSelect
+	FunctionAggregate
 )
 
 // kinds are the root field kinds with their custom_root_fields keys and
@@ -59,10 +62,18 @@ type RootField struct {
 	Name  string
 	Kind  Kind
 	Table *Table
+	// Function is a function's root field's function; Table is the table
+	// it returns rows of.
+	Function *Function
 }
 
 // Mutation reports whether the field belongs to mutation_root.
-func (f RootField) Mutation() bool { return f.Kind >= Insert && f.Kind != SelectStream }
+func (f RootField) Mutation() bool {
+	if f.Function != nil {
+		return f.Function.Mutation
+	}
+	return f.Kind >= Insert && f.Kind <= DeleteByPK
+}
 
 // Reads reports whether the field reads: query_root's and
 // subscription_root's kinds.
@@ -74,6 +85,10 @@ func (t *Table) RootName(k Kind) string { return t.roots[k].name }
 // Catalogue is every served table.
 type Catalogue struct {
 	Tables []*Table
+	// Functions are the tracked functions.
+	Functions []*Function
+	// InferFunctionPermissions: as Options.
+	InferFunctionPermissions bool
 	// Roles are the roles the metadata names, admin not among them, sorted.
 	Roles  []string
 	byName map[string]*Table
@@ -91,6 +106,9 @@ type Catalogue struct {
 // Options are how the API writes what Build serves.
 type Options struct {
 	StringifyNumbers bool
+	// InferFunctionPermissions lets every role that reads a query
+	// function's table run it (HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS).
+	InferFunctionPermissions bool
 }
 
 // Users is the table the session API's user is read from: public.users.
@@ -185,6 +203,9 @@ func Build(ctx context.Context, db database.Conn, p *project.Project, o Options)
 		if c.Tables[i].Roles, err = c.permissions(pt, c.Tables[i], roles); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.buildFunctions(p, o); err != nil {
+		return nil, err
 	}
 	if err := c.checkLiterals(ctx, db); err != nil {
 		return nil, err

@@ -123,6 +123,15 @@ func (v *View) HasSubscriptionField(f RootField) bool {
 }
 
 func (v *View) hasRootField(f RootField, subscription bool) bool {
+	if f.Function != nil {
+		if !v.mayRun(f.Function) {
+			return false
+		}
+		if f.Kind == FunctionAggregate {
+			return v.perms[f.Table].Select.Aggregations
+		}
+		return true
+	}
 	p := v.perms[f.Table]
 	if f.Reads() && p.Select != nil {
 		only := p.Select.QueryRootFields

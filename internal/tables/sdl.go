@@ -19,6 +19,9 @@ func WriteSDL(v *View) string {
 	for _, t := range v.Cat.Tables {
 		p.table(t)
 	}
+	for _, f := range v.Cat.Functions {
+		p.functionArgs(f)
+	}
 	p.roots()
 	return p.String()
 }
@@ -86,6 +89,11 @@ func (p *printer) shared() {
 	for _, t := range p.v.Cat.Tables {
 		for _, c := range t.SortedColumns() {
 			types = append(types, c.Type)
+		}
+	}
+	for _, f := range p.v.Cat.Functions {
+		for _, a := range f.Inputs() {
+			types = append(types, a.Type)
 		}
 	}
 	for _, typ := range types {
@@ -557,6 +565,9 @@ func (p *printer) roots() {
 			}
 		}
 	}
+	for _, f := range p.v.Cat.Functions {
+		p.functionRoots(f, query, mutation, subscription)
+	}
 	if len(query) == 0 && !p.v.Session {
 		query["no_queries_available"] = "  no_queries_available: String!"
 	}
@@ -665,4 +676,74 @@ func RelationshipFields(v *View, name string, target *Table, array bool) []strin
 		fields = append(fields, described("An aggregate relationship", fmt.Sprintf("%s_aggregate%s: %s_aggregate!", name, p.listArgs(target.Name), target.Name)))
 	}
 	return fields
+}
+
+// functionArgs writes f's <fn>_args, when the role may run it and it takes
+// arguments: each nullable, as Hasura types them (an argument without a
+// default makes args itself non-null).
+func (p *printer) functionArgs(f *Function) {
+	if !p.v.mayRun(f) {
+		return
+	}
+	fields := map[string]string{}
+	for _, a := range f.Inputs() {
+		fields[a.Name] = "  " + a.Name + ": " + a.Type.GraphQLType()
+	}
+	p.block("", "input", f.Name+"_args", fields)
+}
+
+// functionRoots adds f's root fields the role has: <fn> (a list, or for a
+// function that returns one row, an object) with args and a table's list
+// arguments, in query_root and subscription_root or in mutation_root; and
+// <fn>_aggregate.
+func (p *printer) functionRoots(f *Function, query, mutation, subscription map[string]string) {
+	t := f.Returns.Name
+	// args first, then a table's list arguments.
+	withArgs := func(name string) string {
+		list := p.listArgs(t)
+		if len(f.Inputs()) == 0 {
+			return list
+		}
+		required := ""
+		if f.ArgsRequired() {
+			required = "!"
+		}
+		args := fmt.Sprintf("\"\"\"input parameters for function %q\"\"\"\n    args: %s_args%s", name, f.Name, required)
+		return "(\n    " + args + "\n    " + strings.TrimPrefix(list, "(\n    ")
+	}
+	returns := fmt.Sprintf("%q", f.Returns.SQL.Table)
+	if f.Returns.SQL.Schema != "public" {
+		returns = fmt.Sprintf("%q", f.Returns.SQL.String())
+	}
+	for kind, name := range f.roots {
+		rf := RootField{Name: name, Kind: kind, Table: f.Returns, Function: f}
+		var desc, def string
+		args := withArgs(name)
+		switch {
+		case kind == FunctionAggregate:
+			desc = fmt.Sprintf("execute function %q and query aggregates on result of table type %s", f.qualified(), returns)
+			def = fmt.Sprintf("%s%s: %s_aggregate!", name, args, t)
+		case f.Mutation:
+			desc = fmt.Sprintf("execute VOLATILE function %q which returns %s", f.qualified(), returns)
+		default:
+			desc = fmt.Sprintf("execute function %q which returns %s", f.qualified(), returns)
+		}
+		if kind == FunctionSelect {
+			if f.Comment != nil {
+				desc = *f.Comment
+			}
+			def = fmt.Sprintf("%s%s: [%s!]!", name, args, t)
+			if !f.ReturnsSet {
+				def = fmt.Sprintf("%s%s: %s", name, args, t)
+			}
+		}
+		switch {
+		case !p.v.HasRootField(rf):
+		case rf.Mutation():
+			mutation[name] = described(desc, def)
+		default:
+			query[name] = described(desc, def)
+			subscription[name] = described(desc, def)
+		}
+	}
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION public.search_posts(text);

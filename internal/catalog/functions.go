@@ -1,0 +1,101 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/freshgraph/freshgraph/internal/database"
+)
+
+// Function is one SQL function, as pg_proc has it.
+type Function struct {
+	Name Name
+	// Args are its arguments, in order; an unnamed one's Name is "".
+	Args []Column
+	// Defaults is how many of the last arguments have a default.
+	Defaults int
+	// Volatility is pg_proc.provolatile: i (IMMUTABLE), s (STABLE) or v
+	// (VOLATILE).
+	Volatility string
+	ReturnsSet bool
+	// Returns is the table (or view) whose row type it returns; zero when
+	// it returns something else, which ReturnType names.
+	Returns    Name
+	ReturnType string
+	// Variadic: its last argument is VARIADIC; OnlyIn: it has no OUT,
+	// INOUT or TABLE argument.
+	Variadic, OnlyIn bool
+	Comment          string
+}
+
+// ReadFunctions reads the functions names name, every overload of each:
+// one round trip however many there are.
+func ReadFunctions(ctx context.Context, db database.Conn, names []Name) (map[Name][]*Function, error) {
+	schemas, functions := make([]string, len(names)), make([]string, len(names))
+	for i, n := range names {
+		schemas[i], functions[i] = n.Schema, n.Table
+	}
+	var raw []byte
+	if err := db.QueryRow(ctx, readFunctionsSQL, schemas, functions).Scan(&raw); err != nil {
+		return nil, fmt.Errorf("read the catalogue's functions: %w", err)
+	}
+	var rows []struct {
+		Schema, Name, Volatility, Comment string
+		ReturnSchema                      string `json:"return_schema"`
+		ReturnTable                       string `json:"return_table"`
+		ReturnType                        string `json:"return_type"`
+		ReturnsSet                        bool   `json:"returns_set"`
+		Variadic                          bool
+		OnlyIn                            bool `json:"only_in"`
+		Defaults                          int
+		Args                              []struct {
+			Name, Type, Kind, Element, Cast string
+			ElementKind                     string `json:"element_kind"`
+		}
+	}
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, fmt.Errorf("read the catalogue's functions: %w", err)
+	}
+	out := map[Name][]*Function{}
+	for _, r := range rows {
+		f := &Function{Name: Name{r.Schema, r.Name}, Defaults: r.Defaults, Volatility: r.Volatility, ReturnsSet: r.ReturnsSet,
+			ReturnType: r.ReturnType, Variadic: r.Variadic, OnlyIn: r.OnlyIn, Comment: r.Comment}
+		if r.ReturnTable != "" {
+			f.Returns = Name{r.ReturnSchema, r.ReturnTable}
+		}
+		for _, a := range r.Args {
+			f.Args = append(f.Args, Column{Name: a.Name, Type: a.Type, Kind: a.Kind, Element: a.Element, ElementKind: a.ElementKind,
+				Cast: a.Cast, Nullable: true})
+		}
+		out[f.Name] = append(out[f.Name], f)
+	}
+	return out, nil
+}
+
+const readFunctionsSQL = `
+SELECT coalesce(json_agg(json_build_object(
+    'schema', n.nspname, 'name', p.proname, 'volatility', p.provolatile, 'returns_set', p.proretset,
+    'variadic', p.provariadic <> 0, 'only_in', coalesce('i' = ALL (p.proargmodes), true),
+    'defaults', p.pronargdefaults, 'comment', coalesce(obj_description(p.oid, 'pg_proc'), ''),
+    'return_schema', coalesce(rn.nspname, ''), 'return_table', coalesce(rc.relname, ''),
+    'return_type', format_type(p.prorettype, NULL),
+    'args', (
+        SELECT coalesce(json_agg(json_build_object(
+            'name', coalesce(p.proargnames[a.i], ''), 'type', t.typname, 'kind', t.typtype,
+            'element', coalesce(CASE WHEN t.typcategory = 'A' THEN e.typname END, ''),
+            'element_kind', coalesce(CASE WHEN t.typcategory = 'A' THEN e.typtype END, ''),
+            'cast', CASE WHEN t.typname = 'bpchar' THEN 'bpchar' WHEN t.typcategory = 'A' AND e.typname = 'bpchar' THEN 'bpchar[]'
+                ELSE format_type(a.oid, NULL) END
+        ) ORDER BY a.i), '[]')
+        FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(oid, i)
+        JOIN pg_type t ON t.oid = a.oid
+        LEFT JOIN pg_type e ON e.oid = t.typelem
+    )
+) ORDER BY p.oid), '[]')
+FROM unnest($1::text[], $2::text[]) AS w(schema_name, function_name)
+JOIN pg_namespace n ON n.nspname = w.schema_name
+JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = w.function_name AND p.prokind = 'f'
+JOIN pg_type rt ON rt.oid = p.prorettype
+LEFT JOIN pg_class rc ON rc.oid = rt.typrelid AND rc.relkind IN ('r', 'p', 'v', 'm', 'f')
+LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace`
