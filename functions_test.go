@@ -67,4 +67,54 @@ func TestExampleProjectFunction(t *testing.T) {
 		`{"data":{"search_posts":[{"title":"Bob draft"},{"title":"Go"}],"n":{"aggregate":{"count":2}}}}`)
 	user := map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": "user", "X-Hasura-User-Id": alice}
 	assertJSON(t, s.gql(t, `{ search_posts(args: {search: "draft"}) { title } }`, nil, user), `{"data":{"search_posts":[{"title":"Draft"}]}}`)
+
+	// The computed field comment_count, which both roles read.
+	s.exec(t, `INSERT INTO comments (post_id, author_id, body) SELECT id, author_id, 'nice' FROM posts WHERE title = 'Go'`)
+	s.exec(t, `INSERT INTO comments (post_id, author_id, body) SELECT id, author_id, 'again' FROM posts WHERE title = 'Go'`)
+	assertJSON(t, s.gql(t, `{ posts(order_by: {title: asc}) { title comment_count } }`, nil, anonymous),
+		`{"data":{"posts":[{"title":"Go","comment_count":2},{"title":"SQL","comment_count":0}]}}`)
+}
+
+// A computed field that cannot be added stops the start, with Hasura's
+// words and the file.
+func TestComputedFieldsThatCannotBeAddedAreRefused(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join("testdata", "hasura", "projects", "computed_fields")
+	s := newTestServer(t, withProject(t, src, nil))
+	for _, tt := range []struct{ field, want string }{
+		{"{name: x, definition: {function: random_function}}", `in computed field "x": no such function exists in postgres : "random_function"`},
+		{"{name: first_name, definition: {function: full_name}}", `in computed field "first_name": field definition conflicts with postgres column`},
+		{"{name: x, definition: {function: touch}}",
+			`the computed field "x" cannot be added to table "author" because the function "touch" is of type VOLATILE; cannot be added as a computed field`},
+		{"{name: x, definition: {function: secrets}}",
+			`because the function "secrets" returning set of table "secret" is not tracked or not found in database`},
+		{"{name: x, definition: {function: author_row}}", `because the function "author_row" returning type author is not a BASE type`},
+		{"{name: x, definition: {function: not_row}}", `because first argument of the function "not_row" is not COMPOSITE type`},
+		{"{name: x, definition: {function: article_title}}",
+			`because first argument of the function "article_title" of type "public.article" is not the table to which the computed field is being added`},
+		{"{name: x, definition: {function: full_name, session_argument: nope}}", `because "nope" is not an input argument of the function "full_name"`},
+		{"{name: x, definition: {function: fetch_articles, table_argument: search}}",
+			"for the following reasons:\n  • \"search\" argument of the function \"fetch_articles\" is not COMPOSITE type\n  • argument \"author_row\" is of type author, which is not served as an argument"},
+	} {
+		dir := copyProject(t, src)
+		tables := "- table: author\n  computed_fields: [" + tt.field + "]\n- table: article\n"
+		if err := os.WriteFile(filepath.Join(dir, "metadata", "databases", "default", "tables", "tables.yaml"), []byte(tables), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := startError(t, s, dir, nil); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v\nwant %q", tt.field, err, tt.want)
+		}
+	}
+}
+
+// A live query that reads a computed field is polled too: the function's
+// body may read any table.
+func TestComputedFieldSubscriptions(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, withProject(t, filepath.Join("testdata", "hasura", "projects", "computed_fields"), nil))
+	ws := liveAs(t, s, "graphql-ws", "admin", "")
+	ws.start("1", `subscription { author_by_pk(id: 1) { full_name article_count } }`, nil)
+	assertJSON(t, []byte(ws.result("1")), `{"data":{"author_by_pk":{"full_name":"Roger Chris","article_count":1}}}`)
+	s.exec(t, `INSERT INTO article (title, author_id) VALUES ('Article 4', 1)`)
+	assertJSON(t, []byte(ws.result("1")), `{"data":{"author_by_pk":{"full_name":"Roger Chris","article_count":2}}}`)
 }

@@ -38,7 +38,10 @@ type Column struct {
 	// qualified where the search path does not find it, without a
 	// length or precision, which a cast would apply (bpchar, not
 	// character, which is char(1)).
-	Cast       string
+	Cast string
+	// Relation is the table whose row type a composite type is (a
+	// function's argument's), else zero.
+	Relation   Name
 	Nullable   bool
 	HasDefault bool // a default, an identity or a generated column
 	Generated  bool // GENERATED ALWAYS AS (…) STORED: never written

@@ -47,6 +47,9 @@ type compiler struct {
 	// source, when set, writes where the root's rows come from instead
 	// of its table: a function's call.
 	source func(*sqlbuild.Builder)
+	// calls: the statement calls a function (a computed field's), whose
+	// body may read any table.
+	calls bool
 }
 
 func newCompiler(op *graphql.OperationContext, v *tables.View, c auth.Caller) *compiler {
@@ -149,7 +152,7 @@ func CompileQuery(op *graphql.OperationContext, rf tables.RootField, f graphql.C
 	if !IsQuery(rf.Kind) {
 		return Statement{}, fmt.Errorf("engine: %s is not a query", f.Name)
 	}
-	b, _, _, err := compileRead(op, rf, f, v, caller, maxBytes)
+	b, _, _, _, err := compileRead(op, rf, f, v, caller, maxBytes)
 	if err != nil {
 		return Statement{}, err
 	}
@@ -187,17 +190,17 @@ type Live struct {
 // CompileLive compiles the subscription_root field rf, f in the operation,
 // for caller, whose role's view is v.
 func CompileLive(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (Live, error) {
-	b, reads, position, err := compileRead(op, rf, f, v, caller, maxBytes)
+	b, reads, position, calls, err := compileRead(op, rf, f, v, caller, maxBytes)
 	if err != nil {
 		return Live{}, err
 	}
-	live := Live{Query: b.Fragment(), Position: position, Root: rf.Table, Polled: rf.Function != nil}
+	live := Live{Query: b.Fragment(), Position: position, Root: rf.Table, Polled: rf.Function != nil || calls}
 	for t := range reads {
 		live.Reads = append(live.Reads, t)
 	}
 	field := merged(f)
 	_, offset := argumentMap(field, op.Variables)["offset"]
-	if rf.Kind != tables.Select || len(rf.Table.PrimaryKey) != 1 || reads[rf.Table] != 1 || offset {
+	if rf.Kind != tables.Select || len(rf.Table.PrimaryKey) != 1 || reads[rf.Table] != 1 || offset || live.Polled {
 		return live, nil
 	}
 	// A list of a table read once, by a one-column key, without an offset
@@ -220,7 +223,7 @@ func CompileLive(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 // compileRead writes the statement of a field that reads: one row of its
 // answer j and the byte budget max; with the tables it reads and, for a
 // stream, its position's arguments.
-func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (*sqlbuild.Builder, map[*tables.Table]int, []int, error) {
+func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.CollectedField, v *tables.View, caller auth.Caller, maxBytes int64) (*sqlbuild.Builder, map[*tables.Table]int, []int, bool, error) {
 	c := newCompiler(op, v, caller)
 	path := "$.selectionSet." + f.Name
 	field := merged(f)
@@ -251,15 +254,15 @@ func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 			b.Wrap("SELECT (", ") -> 0")
 		}
 	default:
-		return nil, nil, nil, fmt.Errorf("engine: %s does not read", f.Name)
+		return nil, nil, nil, false, fmt.Errorf("engine: %s does not read", f.Name)
 	}
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, false, err
 	}
 	if rf.Kind != tables.SelectByPK { // which writes j and max itself
 		b.Wrap("SELECT (", ") AS j, ").TypedArg(maxBytes, "bigint").S(" AS max OFFSET 0")
 	}
-	return b, c.reads, position, nil
+	return b, c.reads, position, c.calls, nil
 }
 
 // StreamPosition is a stream's arguments with its position moved: from

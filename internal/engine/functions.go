@@ -6,41 +6,51 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/freshgraph/freshgraph/internal/authjs"
+	"github.com/freshgraph/freshgraph/internal/catalog"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
 // functionSource reads the args of the field f of the function fn and
-// returns what writes its call, "schema"."fn"("arg" => $n::type, …), as
-// the FROM of the rows the field reads. Arguments are passed by name, so
-// any with a default may be left out; one without a default may not be,
+// returns what writes its call, "schema"."fn"($1::type, "arg" => $2::type,
+// …), as the FROM of the rows the field reads. Arguments are passed in
+// order up to the first one left out, then by name, as Hasura passes them,
+// so any with a default may be left out; one without a default may not be,
 // in Hasura's words. The session argument gets the caller's session
 // variables, as json.
 func (c *compiler) functionSource(fn *tables.Function, f *ast.Field, path string) (func(*sqlbuild.Builder), error) {
+	return c.callOf(fn.SQL, fn.Args, fn.Name+"_args", f, path, "")
+}
+
+// callOf reads the args of the field f of a call of the function name,
+// whose arguments are args (their input type argsType), and returns what
+// writes the call; rowAlias is the row a computed field's function takes.
+func (c *compiler) callOf(name catalog.Name, fnArgs []tables.FunctionArg, argsType string, f *ast.Field, path, rowAlias string) (func(*sqlbuild.Builder), error) {
 	given := map[string]any{}
 	if v, ok := c.args(f)["args"]; ok && v != nil {
-		m, err := object(v, path+".args.args", fn.Name+"_args")
+		m, err := object(v, path+".args.args", argsType)
 		if err != nil {
 			return nil, err
 		}
 		given = m
 	}
 	type bound struct {
-		name    string
-		value   tables.Value
-		typ     tables.Type
-		session bool
+		name                  string
+		value                 tables.Value
+		typ                   tables.Type
+		session, row, omitted bool
 	}
 	var args []bound
-	for _, a := range fn.Args {
-		if a.Session {
-			args = append(args, bound{name: a.Name, session: true})
+	for _, a := range fnArgs {
+		if a.Session || a.Row {
+			args = append(args, bound{name: a.Name, session: a.Session, row: a.Row})
 			continue
 		}
 		v, ok := given[a.Name]
 		if !ok {
 			if a.HasDefault {
+				args = append(args, bound{name: a.Name, omitted: true})
 				continue
 			}
 			return nil, &hasura.Error{Code: hasura.CodeNotSupported, Message: "Non default arguments cannot be omitted", Path: path + ".args.args"}
@@ -55,17 +65,30 @@ func (c *compiler) functionSource(fn *tables.Function, f *ast.Field, path string
 		args = append(args, bound{name: a.Name, value: value, typ: a.Type})
 	}
 	return func(b *sqlbuild.Builder) {
-		b.Ident(fn.SQL.Schema).S(".").Ident(fn.SQL.Table).S("(")
-		for i, a := range args {
-			if i > 0 {
-				b.S(", ")
-			}
-			b.Ident(a.name).S(" => ")
-			if a.session {
-				c.sessionJSON(b)
+		b.Ident(name.Schema).S(".").Ident(name.Table).S("(")
+		// In order while none is left out (an unnamed argument, a
+		// computed field's row, can only be passed so), then by name.
+		named, first := false, true
+		for _, a := range args {
+			if a.omitted {
+				named = true
 				continue
 			}
-			bind(b, a.value, a.typ)
+			if !first {
+				b.S(", ")
+			}
+			first = false
+			if named {
+				b.Ident(a.name).S(" => ")
+			}
+			switch {
+			case a.session:
+				c.sessionJSON(b)
+			case a.row:
+				b.S(rowAlias)
+			default:
+				bind(b, a.value, a.typ)
+			}
 		}
 		b.S(")")
 	}, nil
@@ -83,4 +106,26 @@ func (c *compiler) sessionJSON(b *sqlbuild.Builder) {
 	b.S("jsonb_strip_nulls(").TypedArg(string(vars), "jsonb").S(" || jsonb_build_object('x-hasura-user-id', ")
 	authjs.UserOfSession(b, c.caller.SessionToken)
 	b.S("::text))::json")
+}
+
+// computedValue writes the value of t's computed field cf for the row
+// alias, as the field f selects it: the function's scalar, or the list of
+// its rows under their table's select permission.
+func (c *compiler) computedValue(b *sqlbuild.Builder, t *tables.Table, alias string, cf *tables.ComputedField, f *ast.Field, path string) error {
+	call, err := c.callOf(cf.Function, cf.Args, cf.ArgsType(t), f, path, alias)
+	if err != nil {
+		return err
+	}
+	c.calls = true
+	if cf.Returns == nil {
+		return c.valueOf(b, call, cf.Scalar, f, path)
+	}
+	outer := c.source
+	c.source = call // the rows the list reads: the function's
+	defer func() { c.source = outer }()
+	c.table(&sqlbuild.Builder{}, cf.Returns) // read: its writes re-run the live queries
+	b.S("(")
+	err = c.list(b, cf.Returns, c.alias(), f, nil, path)
+	b.S(")")
+	return err
 }

@@ -61,6 +61,9 @@ func (c *compiler) row(b *sqlbuild.Builder, t *tables.Table, alias string, sel a
 		if col, ok := t.Column(name); ok && c.selects(t, name) {
 			return c.columnValue(b, alias, col, f, p)
 		}
+		if cf, ok := t.ComputedField(name); ok && c.view.ReadsComputedField(t, cf) {
+			return c.computedValue(b, t, alias, cf, f, p)
+		}
 		relName, aggregate := strings.CutSuffix(name, "_aggregate")
 		if !aggregate {
 			relName = name
@@ -253,14 +256,21 @@ func aggregateOf(b *sqlbuild.Builder, fn, alias string, col tables.Column) {
 // columnValue writes the value of the column col of the row alias, as the
 // field f asks: a json or jsonb column's field may take a path into it.
 func (c *compiler) columnValue(b *sqlbuild.Builder, alias string, col tables.Column, f *ast.Field, path string) error {
-	if !col.Type.IsJSON() {
-		b.Col(alias, col.SQLName)
-		c.stringify(b, col.Type)
+	return c.valueOf(b, func(b *sqlbuild.Builder) { b.Col(alias, col.SQLName) }, col.Type, f, path)
+}
+
+// valueOf writes the value that expr writes, of type typ, as the field f
+// selects it: stringified where the catalogue asks, a json value at its
+// path argument.
+func (c *compiler) valueOf(b *sqlbuild.Builder, expr func(*sqlbuild.Builder), typ tables.Type, f *ast.Field, path string) error {
+	if !typ.IsJSON() {
+		expr(b)
+		c.stringify(b, typ)
 		return nil
 	}
 	at, ok := c.args(f)["path"]
 	if !ok || at == nil {
-		b.Col(alias, col.SQLName)
+		expr(b)
 		return nil
 	}
 	text, ok := at.(string)
@@ -272,10 +282,12 @@ func (c *compiler) columnValue(b *sqlbuild.Builder, alias string, col tables.Col
 		return invalid(path+".args.path", "parse json path error: %s", err)
 	}
 	if len(keys) == 0 {
-		b.Col(alias, col.SQLName)
+		expr(b)
 		return nil
 	}
-	b.S("(").Col(alias, col.SQLName).S(" #> ").TypedArg(keys, "text[]").S(")")
+	b.S("(")
+	expr(b)
+	b.S(" #> ").TypedArg(keys, "text[]").S(")")
 	return nil
 }
 

@@ -307,9 +307,22 @@ func (l *loader) checkTable(t *Table, triggers map[string]string) error {
 			seen[role] = true
 		}
 	}
-	computed := len(t.ComputedFields)
+	computed := map[string]bool{}
+	for _, cf := range t.ComputedFields {
+		if cf.Name == "" || computed[cf.Name] {
+			return bad("computed field %q is unnamed or defined twice", cf.Name)
+		}
+		if cf.Definition.Function.Name == "" {
+			return bad("computed field %q has no definition.function", cf.Name)
+		}
+		computed[cf.Name] = true
+	}
 	for _, p := range t.SelectPermissions {
-		computed += len(p.Permission.ComputedFields)
+		for _, name := range p.Permission.ComputedFields {
+			if !computed[name] {
+				return bad("select_permissions of role %s: computed field %q is not one of the table's", p.Role, name)
+			}
+		}
 	}
 	if err := checkEventTriggers(t, triggers, bad); err != nil {
 		return err
@@ -322,8 +335,7 @@ func (l *loader) checkTable(t *Table, triggers map[string]string) error {
 			}
 		}
 	}
-	for _, c := range []counted{{"computed fields", computed},
-		{"remote relationships", len(t.RemoteRelationships)}} {
+	for _, c := range []counted{{"remote relationships", len(t.RemoteRelationships)}} {
 		if c.n > 0 {
 			l.notServed("%s: the %s of %s are not served", l.rel(t.File), c.what, t.Table)
 		}

@@ -54,7 +54,7 @@ type Table struct {
 	UpdatePermissions   []UpdatePermission `yaml:"update_permissions"`
 	DeletePermissions   []DeletePermission `yaml:"delete_permissions"`
 	EventTriggers       []EventTrigger     `yaml:"event_triggers"`
-	ComputedFields      []map[string]any   `yaml:"computed_fields"`
+	ComputedFields      []ComputedField    `yaml:"computed_fields"`
 	RemoteRelationships []map[string]any   `yaml:"remote_relationships"`
 	ApolloFederation    map[string]any     `yaml:"apollo_federation_config"`
 	LogicalModel        string             `yaml:"logical_model"`
@@ -240,4 +240,21 @@ type APILimits struct {
 	TimeLimit  *Limit         `yaml:"time_limit"`
 	BatchLimit *Limit         `yaml:"batch_limit"`
 	RateLimit  map[string]any `yaml:"rate_limit"`
+}
+
+// ComputedField is a field of a table's rows answered by a SQL function of
+// the row: a scalar (the function returns a base type) or rows of a
+// tracked table (it returns SETOF one).
+type ComputedField struct {
+	Name       string `yaml:"name"`
+	Definition struct {
+		Function QualifiedTable `yaml:"function"`
+		// TableArgument names the argument that takes the row; by default
+		// the first.
+		TableArgument string `yaml:"table_argument"`
+		// SessionArgument names the json argument that receives the
+		// caller's session variables.
+		SessionArgument string `yaml:"session_argument"`
+	} `yaml:"definition"`
+	Comment *string `yaml:"comment"`
 }

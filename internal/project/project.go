@@ -39,6 +39,8 @@ type Table struct {
 	Relationships []Relationship
 	// EnumValues are an enum table's rows.
 	EnumValues []catalog.EnumValue
+	// ComputedFields are its computed fields.
+	ComputedFields []ComputedField
 }
 
 // Relationship is an object or array relationship, as the columns it joins.
@@ -97,6 +99,9 @@ func Resolve(ctx context.Context, db database.Conn, md *metadata.Metadata) (*Pro
 		}
 	}
 	if err := p.resolveFunctions(ctx, db, md, tracked); err != nil {
+		return nil, err
+	}
+	if err := p.resolveComputedFields(ctx, db, tracked); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -182,6 +182,7 @@ func Build(ctx context.Context, db database.Conn, p *project.Project, o Options)
 			}
 			t.Relationships = append(t.Relationships, rel)
 		}
+		c.buildComputedFields(pt, t)
 		t.roots = map[Kind]rootName{}
 		for _, k := range kinds {
 			n := rootName{name: fmt.Sprintf(k.format, t.Name)}
@@ -280,7 +281,10 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 		}
 		get(p.Role).Select = &SelectPermission{Columns: columns(p.Permission.Columns), Filter: f,
 			Limit: p.Permission.Limit, Aggregations: p.Permission.AllowAggregations,
-			QueryRootFields: queryRoots, SubscriptionRootFields: subscriptionRoots}
+			QueryRootFields: queryRoots, SubscriptionRootFields: subscriptionRoots, ComputedFields: map[string]bool{}}
+		for _, name := range p.Permission.ComputedFields {
+			get(p.Role).Select.ComputedFields[name] = true
+		}
 	}
 	for _, p := range md.InsertPermissions {
 		check, err := filter("insert_permissions", p.Role, "check", p.Permission.Check)

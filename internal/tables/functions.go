@@ -16,7 +16,7 @@ type Function struct {
 	Name string
 	SQL  catalog.Name
 	// Args are every argument, in order; the session argument among them.
-	Args       []FunctionArg
+	Args       FunctionArgs
 	Returns    *Table
 	ReturnsSet bool
 	// Mutation: served in mutation_root, with no aggregate.
@@ -36,23 +36,29 @@ type FunctionArg struct {
 	// Session: it receives the caller's session variables, as json; it
 	// is not in the API.
 	Session bool
+	// Row: it receives the row (a computed field's table argument); it is
+	// not in the API.
+	Row bool
 }
 
-// Inputs are the arguments the API takes: all but the session argument.
-func (f *Function) Inputs() []FunctionArg {
+// FunctionArgs are a function's arguments, in order.
+type FunctionArgs []FunctionArg
+
+// Inputs are the arguments the API takes: all but the session's and the
+// row's.
+func (as FunctionArgs) Inputs() []FunctionArg {
 	var in []FunctionArg
-	for _, a := range f.Args {
-		if !a.Session {
+	for _, a := range as {
+		if !a.Session && !a.Row {
 			in = append(in, a)
 		}
 	}
 	return in
 }
 
-// ArgsRequired reports whether args must be given: an argument has no
-// default.
-func (f *Function) ArgsRequired() bool {
-	for _, a := range f.Inputs() {
+// Required reports whether args must be given: an input has no default.
+func (as FunctionArgs) Required() bool {
+	for _, a := range as.Inputs() {
 		if !a.HasDefault {
 			return true
 		}
@@ -79,12 +85,7 @@ func (f RootField) PassesSession() bool {
 func (f *Function) RootName(k Kind) string { return f.roots[k] }
 
 // qualified is f's SQL name as Hasura prints it.
-func (f *Function) qualified() string {
-	if f.SQL.Schema == "public" {
-		return f.SQL.Table
-	}
-	return f.SQL.String()
-}
+func (f *Function) qualified() string { return qualifiedName(f.SQL) }
 
 // buildFunctions adds the project's tracked functions and their root
 // fields; a root field that has another's name is refused, naming the file.

@@ -92,8 +92,18 @@ func (p *printer) shared() {
 		}
 	}
 	for _, f := range p.v.Cat.Functions {
-		for _, a := range f.Inputs() {
+		for _, a := range f.Args.Inputs() {
 			types = append(types, a.Type)
+		}
+	}
+	for _, t := range p.v.Cat.Tables {
+		for _, cf := range t.ComputedFields {
+			if cf.Returns == nil {
+				types = append(types, cf.Scalar)
+			}
+			for _, a := range cf.Args.Inputs() {
+				types = append(types, a.Type)
+			}
 		}
 	}
 	for _, typ := range types {
@@ -237,6 +247,9 @@ func (p *printer) table(t *Table) {
 			if v.Of(r.Target).Select.Aggregations {
 				fields[r.Name+"_aggregate"] = described(firstNonEmpty(r.Comment, "An aggregate relationship"), fmt.Sprintf("%s_aggregate%s: %s_aggregate!", r.Name, p.listArgs(target), target))
 			}
+		}
+		for _, cf := range v.ComputedFields(t) {
+			fields[cf.Name] = described(cf.Comment, p.computedField(t, cf))
 		}
 		p.block(firstNonEmpty(t.Comment, fmt.Sprintf(`columns and relationships of "%s"`, n)), "type", n, fields)
 		if v.HasSubscriptionField(RootField{Kind: SelectStream, Table: t}) {
@@ -686,7 +699,7 @@ func (p *printer) functionArgs(f *Function) {
 		return
 	}
 	fields := map[string]string{}
-	for _, a := range f.Inputs() {
+	for _, a := range f.Args.Inputs() {
 		fields[a.Name] = "  " + a.Name + ": " + a.Type.GraphQLType()
 	}
 	p.block("", "input", f.Name+"_args", fields)
@@ -701,11 +714,11 @@ func (p *printer) functionRoots(f *Function, query, mutation, subscription map[s
 	// args first, then a table's list arguments.
 	withArgs := func(name string) string {
 		list := p.listArgs(t)
-		if len(f.Inputs()) == 0 {
+		if len(f.Args.Inputs()) == 0 {
 			return list
 		}
 		required := ""
-		if f.ArgsRequired() {
+		if f.Args.Required() {
 			required = "!"
 		}
 		args := fmt.Sprintf("\"\"\"input parameters for function %q\"\"\"\n    args: %s_args%s", name, f.Name, required)
@@ -746,4 +759,39 @@ func (p *printer) functionRoots(f *Function, query, mutation, subscription map[s
 			subscription[name] = described(desc, def)
 		}
 	}
+}
+
+// computedField is the definition of t's computed field cf: a nullable
+// scalar, or a nullable list of its table's rows with a table's list
+// arguments; args first where it takes arguments. Its <cf>_<t>_args is
+// written too.
+func (p *printer) computedField(t *Table, cf *ComputedField) string {
+	var args []string
+	if in := cf.Args.Inputs(); len(in) > 0 {
+		fields := map[string]string{}
+		for _, a := range in {
+			fields[a.Name] = "  " + a.Name + ": " + a.Type.GraphQLType()
+		}
+		p.block("", "input", cf.ArgsType(t), fields)
+		required := ""
+		if cf.Args.Required() {
+			required = "!"
+		}
+		args = append(args, fmt.Sprintf("\"\"\"input parameters for computed field %q defined on table %q\"\"\"\n    args: %s%s",
+			cf.Name, t.Name, cf.ArgsType(t), required))
+	}
+	if cf.Returns == nil {
+		if cf.Scalar.IsJSON() {
+			args = append(args, "\"\"\"JSON select path\"\"\"\n    path: String")
+		}
+		if len(args) == 0 {
+			return cf.Name + ": " + cf.Scalar.GraphQLType()
+		}
+		return cf.Name + "(\n    " + strings.Join(args, "\n    ") + "\n  ): " + cf.Scalar.GraphQLType()
+	}
+	list := strings.TrimPrefix(p.listArgs(cf.Returns.Name), "(\n    ")
+	if len(args) > 0 {
+		list = args[0] + "\n    " + list
+	}
+	return fmt.Sprintf("%s(\n    %s: [%s!]", cf.Name, list, cf.Returns.Name)
 }

@@ -53,7 +53,9 @@ type Table struct {
 	PrimaryKey    []string // API names
 	Constraints   []Constraint
 	Relationships []Relationship
-	Comment       string
+	// ComputedFields are its computed fields.
+	ComputedFields []*ComputedField
+	Comment        string
 	// Enum is set for an enum table (is_enum): its rows.
 	Enum []catalog.EnumValue
 	// roots are its root fields' names and descriptions.
@@ -86,6 +88,8 @@ type SelectPermission struct {
 	// QueryRootFields and SubscriptionRootFields are the root fields the
 	// permission gives in each root type; nil gives all of them.
 	QueryRootFields, SubscriptionRootFields map[Kind]bool
+	// ComputedFields are the scalar computed fields it reads.
+	ComputedFields map[string]bool
 }
 
 // InsertPermission is an insert permission; Set maps API column names to

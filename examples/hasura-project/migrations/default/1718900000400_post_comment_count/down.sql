@@ -1,0 +1,1 @@
+DROP FUNCTION public.post_comment_count(public.posts);
