@@ -32,11 +32,25 @@ func (c *compiler) compile(b *sqlbuild.Builder, e tables.BoolExp, alias, root st
 		}
 		b.S(")")
 	case tables.Compare:
-		column := func(b *sqlbuild.Builder) { b.Col(alias, x.Column.SQLName) }
+		value := func(b *sqlbuild.Builder) { b.Col(alias, x.Column.SQLName) }
+		if x.Computed != nil {
+			value = func(b *sqlbuild.Builder) { c.computedCall(b, x.Computed, alias) }
+		}
+		column := value
 		if x.AsText {
-			column = func(b *sqlbuild.Builder) { b.S("(").Col(alias, x.Column.SQLName).S(")::text") }
+			column = func(b *sqlbuild.Builder) { b.S("("); value(b); b.S(")::text") }
 		}
 		return c.comparison(b, column, x.Comparison)
+	case tables.ComputedRows:
+		inner := c.alias()
+		b.S("EXISTS (SELECT 1 FROM ")
+		c.computedCall(b, x.Field, alias)
+		c.table(&sqlbuild.Builder{}, x.Field.Returns) // read: its writes re-run the live queries
+		b.S(" " + inner + " WHERE ")
+		if err := c.compile(b, x.Where, inner, root); err != nil {
+			return err
+		}
+		b.S(")")
 	case tables.CompareColumns:
 		other := alias
 		if x.Root {

@@ -129,3 +129,22 @@ func (c *compiler) computedValue(b *sqlbuild.Builder, t *tables.Table, alias str
 	b.S(")")
 	return err
 }
+
+// computedCall writes the call of a computed field that takes no
+// arguments of the API's for the row alias: its arguments in order, the
+// row and the session variables.
+func (c *compiler) computedCall(b *sqlbuild.Builder, cf *tables.ComputedField, alias string) {
+	c.calls = true
+	b.Ident(cf.Function.Schema).S(".").Ident(cf.Function.Table).S("(")
+	for i, a := range cf.Args {
+		if i > 0 {
+			b.S(", ")
+		}
+		if a.Session {
+			c.sessionJSON(b)
+		} else {
+			b.S(alias)
+		}
+	}
+	b.S(")")
+}

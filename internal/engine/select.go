@@ -151,6 +151,14 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { ordered(b, alias, col) }, dir: dir, column: col.Name})
 			continue
 		}
+		if cf, ok := c.filterable(t, key); ok && cf.Returns == nil && cf.Scalar.Ordered {
+			dir, err := direction(val, p)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, orderItem{expr: func(b *sqlbuild.Builder) { c.computedCall(b, cf, alias) }, dir: dir})
+			continue
+		}
 		relName, aggregate := strings.CutSuffix(key, "_aggregate")
 		if !aggregate {
 			relName = key

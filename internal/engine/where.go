@@ -61,6 +61,14 @@ func (c *compiler) where(t *tables.Table, v any, path string) (tables.BoolExp, e
 				out = append(out, e)
 				continue
 			}
+			if cf, ok := c.filterable(t, key); ok {
+				e, err := c.computedFilter(t, cf, value, p)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, e)
+				continue
+			}
 			e, err := c.relationshipFilter(t, key, value, p)
 			if err != nil {
 				return nil, err
@@ -255,4 +263,33 @@ func both(a, b tables.BoolExp) tables.BoolExp {
 		return a
 	}
 	return tables.And{a, b}
+}
+
+// filterable finds t's computed field name, if the role may filter and
+// order by it: it reads it, and it takes no arguments (as Hasura offers).
+func (c *compiler) filterable(t *tables.Table, name string) (*tables.ComputedField, bool) {
+	cf, ok := t.ComputedField(name)
+	if !ok || len(cf.Args.Inputs()) > 0 || !c.view.ReadsComputedField(t, cf) {
+		return nil, false
+	}
+	return cf, true
+}
+
+// computedFilter reads a filter on t's computed field cf: comparisons of
+// a scalar one, or a filter on the rows of a table one (of those the role
+// reads).
+func (c *compiler) computedFilter(t *tables.Table, cf *tables.ComputedField, v any, path string) (tables.BoolExp, error) {
+	if cf.Returns == nil {
+		e, err := c.comparisons(tables.Column{Name: cf.Name, Type: cf.Scalar}, v, path)
+		return tables.OnComputed(e, cf), err
+	}
+	where, err := c.where(cf.Returns, v, path)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := c.readable(cf.Returns, path)
+	if err != nil {
+		return nil, err
+	}
+	return tables.ComputedRows{Field: cf, Where: both(visible, where)}, nil
 }

@@ -16,11 +16,14 @@ type (
 	Or []BoolExp
 	// Not negates.
 	Not struct{ Exp BoolExp }
-	// Compare is a comparison of a column: {col: {_op: operand}}.
+	// Compare is a comparison of a column: {col: {_op: operand}}; with
+	// Computed, of that scalar computed field of the row (Column then
+	// names it and has its type).
 	Compare struct {
 		Column Column
 		// AsText compares the column's text (jsonb's _cast: {String: …}).
-		AsText bool
+		AsText   bool
+		Computed *ComputedField
 		Comparison
 	}
 	// CompareColumns compares two columns of a row (_ceq, _cgt, …): the
@@ -35,6 +38,12 @@ type (
 	// Related holds when a row related through Rel matches Where: EXISTS.
 	Related struct {
 		Rel   Relationship
+		Where BoolExp
+	}
+	// ComputedRows holds when a row the table computed field Field
+	// returns for the row matches Where: EXISTS.
+	ComputedRows struct {
+		Field *ComputedField
 		Where BoolExp
 	}
 	// Exists holds when a row of Table matches Where, whatever the row
@@ -63,7 +72,25 @@ func (Compare) isBoolExp()        {}
 func (CompareColumns) isBoolExp() {}
 func (Related) isBoolExp()        {}
 func (Exists) isBoolExp()         {}
+func (ComputedRows) isBoolExp()   {}
 func (Count) isBoolExp()          {}
+
+// OnComputed is e, the comparisons of one column, as comparisons of the
+// scalar computed field cf.
+func OnComputed(e BoolExp, cf *ComputedField) BoolExp {
+	switch x := e.(type) {
+	case Compare:
+		x.Computed = cf
+		return x
+	case And:
+		out := make(And, len(x))
+		for i, e := range x {
+			out[i] = OnComputed(e, cf)
+		}
+		return out
+	}
+	return e
+}
 
 // AsText is e, the comparisons of one column, as comparisons of the
 // column's text (jsonb's _cast: {String: …}).

@@ -370,6 +370,18 @@ func (p *printer) selectInputs(t *Table, cols []Column, rels []Relationship) {
 			order[r.Name+"_aggregate"] = fmt.Sprintf("  %s_aggregate: %s_aggregate_order_by", r.Name, target)
 		}
 	}
+	for _, cf := range p.v.ComputedFields(t) {
+		switch {
+		case len(cf.Args.Inputs()) > 0: // Hasura filters and orders by those without arguments only
+		case cf.Returns != nil:
+			where[cf.Name] = fmt.Sprintf("  %s: %s_bool_exp", cf.Name, cf.Returns.Name)
+		default:
+			where[cf.Name] = fmt.Sprintf("  %s: %s", cf.Name, cf.Scalar.Comparison)
+			if cf.Scalar.Ordered {
+				order[cf.Name] = fmt.Sprintf("  %s: order_by", cf.Name)
+			}
+		}
+	}
 	p.block(fmt.Sprintf(`Boolean expression to filter rows from the table "%s". All fields are combined with a logical 'AND'.`, n), "input", n+"_bool_exp", where)
 	p.block(fmt.Sprintf(`Ordering options when selecting data from "%s".`, n), "input", n+"_order_by", order)
 

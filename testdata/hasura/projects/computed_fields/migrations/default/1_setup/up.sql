@@ -35,3 +35,6 @@ CREATE FUNCTION secrets(author) RETURNS SETOF secret AS $$ SELECT * FROM secret 
 CREATE FUNCTION not_row(n integer) RETURNS text AS $$ SELECT n::text $$ LANGUAGE sql STABLE;
 CREATE FUNCTION article_title(article) RETURNS text AS $$ SELECT $1.title $$ LANGUAGE sql STABLE;
 CREATE FUNCTION author_row(author) RETURNS author AS $$ SELECT $1 $$ LANGUAGE sql STABLE;
+CREATE FUNCTION author_articles(author) RETURNS SETOF article AS $$
+  SELECT * FROM article WHERE author_id = $1.id
+$$ LANGUAGE sql STABLE;
