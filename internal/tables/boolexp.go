@@ -78,31 +78,23 @@ func (Count) isBoolExp()          {}
 // OnComputed is e, the comparisons of one column, as comparisons of the
 // scalar computed field cf.
 func OnComputed(e BoolExp, cf *ComputedField) BoolExp {
-	switch x := e.(type) {
-	case Compare:
-		x.Computed = cf
-		return x
-	case And:
-		out := make(And, len(x))
-		for i, e := range x {
-			out[i] = OnComputed(e, cf)
-		}
-		return out
-	}
-	return e
+	return eachCompare(e, func(x *Compare) { x.Computed = cf })
 }
 
 // AsText is e, the comparisons of one column, as comparisons of the
 // column's text (jsonb's _cast: {String: …}).
-func AsText(e BoolExp) BoolExp {
+func AsText(e BoolExp) BoolExp { return eachCompare(e, func(x *Compare) { x.AsText = true }) }
+
+// eachCompare is e, the comparisons of one column, each changed by change.
+func eachCompare(e BoolExp, change func(*Compare)) BoolExp {
 	switch x := e.(type) {
 	case Compare:
-		x.AsText = true
+		change(&x)
 		return x
 	case And:
 		out := make(And, len(x))
 		for i, e := range x {
-			out[i] = AsText(e)
+			out[i] = eachCompare(e, change)
 		}
 		return out
 	}
