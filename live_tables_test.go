@@ -715,7 +715,7 @@ func TestLiveQueriesOfAViewArePolled(t *testing.T) {
 	ws.quiet(1500 * time.Millisecond) // polled, but the same answer is not sent again
 }
 
-// projectWith is a copy of examples/hasura-project with one more migration,
+// projectWith is a copy of examples/hasura-project with one more migration (after all of its own),
 // up, and more tracked tables: metadata file name → its content.
 func projectWith(t *testing.T, up string, tables map[string]string) string {
 	t.Helper()
@@ -723,7 +723,7 @@ func projectWith(t *testing.T, up string, tables map[string]string) string {
 	if err := os.CopyFS(dir, os.DirFS("examples/hasura-project")); err != nil {
 		t.Fatal(err)
 	}
-	migration := filepath.Join(dir, "migrations", "default", "1718900000300_test")
+	migration := filepath.Join(dir, "migrations", "default", "1718999999999_test")
 	if err := os.MkdirAll(migration, 0o755); err != nil {
 		t.Fatal(err)
 	}

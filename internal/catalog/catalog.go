@@ -98,7 +98,18 @@ type Table struct {
 	Uniques     []Constraint // unique constraints, the primary key not among them
 	ForeignKeys []Constraint
 	Comment     string
+	// Writes is what PostgreSQL lets a statement do to it, as
+	// pg_relation_is_updatable counts a view's (INSTEAD OF triggers
+	// included): a bit mask of 4 (UPDATE), 8 (INSERT) and 16 (DELETE).
+	Writes int
 }
+
+// The bits of Table.Writes.
+const (
+	WritesUpdate = 4
+	WritesInsert = 8
+	WritesDelete = 16
+)
 
 // Column finds a column by name.
 func (t *Table) Column(name string) (Column, bool) {
@@ -134,6 +145,7 @@ WITH wanted AS (
 )
 SELECT coalesce(json_agg(json_build_object(
     'schema', w.nspname, 'table', w.relname, 'kind', w.relkind, 'comment', coalesce(w.comment, ''),
+    'writes', CASE WHEN w.relkind IN ('r', 'p') THEN 28 ELSE pg_relation_is_updatable(w.oid::regclass, true) END,
     'columns', (
         SELECT coalesce(json_agg(json_build_object(
             'name', a.attname, 'type', t.typname, 'kind', t.typtype,
@@ -204,6 +216,7 @@ func qualified(n Name) string { return pgx.Identifier{n.Schema, n.Table}.Sanitiz
 func decode(raw []byte) (map[Name]*Table, error) {
 	var rows []struct {
 		Schema, Table, Kind, Comment string
+		Writes                       int
 		Columns                      []struct {
 			Name, Type, Kind, Element, Comment, Cast string
 			ElementKind                              string `json:"element_kind"`
@@ -224,7 +237,7 @@ func decode(raw []byte) (map[Name]*Table, error) {
 	}
 	tables := map[Name]*Table{}
 	for _, r := range rows {
-		t := &Table{Name: Name{r.Schema, r.Table}, Kind: r.Kind, Comment: r.Comment}
+		t := &Table{Name: Name{r.Schema, r.Table}, Kind: r.Kind, Comment: r.Comment, Writes: r.Writes}
 		for _, c := range r.Columns {
 			t.Columns = append(t.Columns, Column{Name: c.Name, Type: c.Type, Kind: c.Kind, Element: c.Element,
 				ElementKind: c.ElementKind, Cast: c.Cast, Nullable: c.Nullable, HasDefault: c.HasDefault, Generated: c.Generated, Comment: c.Comment})

@@ -140,7 +140,8 @@ func Build(ctx context.Context, db database.Conn, p *project.Project, o Options)
 	enums := map[catalog.Name]*project.Table{}
 	roles := map[string]bool{}
 	for _, pt := range p.Tables {
-		t := &Table{Name: pt.GraphQLName, SQL: pt.Name, Comment: firstNonEmpty(pt.Metadata.Configuration.Comment, pt.Table.Comment)}
+		t := &Table{Name: pt.GraphQLName, SQL: pt.Name, Comment: firstNonEmpty(pt.Metadata.Configuration.Comment, pt.Table.Comment),
+			Writes: pt.Table.Writes}
 		if _, dup := c.byName[t.Name]; dup {
 			return nil, &metadata.Error{File: pt.Metadata.File, Message: fmt.Sprintf("another tracked table is also called %q in the API: set configuration.custom_name", t.Name)}
 		}
@@ -261,6 +262,15 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 	filter := func(kind, role, part string, e metadata.Expression) (BoolExp, error) {
 		return reader(kind, role, part, e).boolExp(t, e.Value, nil)
 	}
+	// A permission to write what PostgreSQL cannot write (a view that is
+	// not updatable, without an INSTEAD OF trigger) is refused.
+	writable := func(kind, role string, bit int, verb string) error {
+		if t.Writes&bit != 0 {
+			return nil
+		}
+		return &metadata.Error{File: md.File, Message: fmt.Sprintf("%s of role %s: PostgreSQL cannot %s %s %s: it is a view it cannot write through, and has no INSTEAD OF trigger for it",
+			kind, role, verb, relationKind(pt.Table.Kind), t.SQL)}
+	}
 	for _, p := range md.SelectPermissions {
 		f, err := filter("select_permissions", p.Role, "filter", p.Permission.Filter)
 		if err != nil {
@@ -287,6 +297,9 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 		}
 	}
 	for _, p := range md.InsertPermissions {
+		if err := writable("insert_permissions", p.Role, catalog.WritesInsert, "insert into"); err != nil {
+			return nil, err
+		}
 		check, err := filter("insert_permissions", p.Role, "check", p.Permission.Check)
 		if err != nil {
 			return nil, err
@@ -298,6 +311,9 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 		get(p.Role).Insert = &InsertPermission{Columns: columns(p.Permission.Columns), Check: check, Set: set}
 	}
 	for _, p := range md.UpdatePermissions {
+		if err := writable("update_permissions", p.Role, catalog.WritesUpdate, "update"); err != nil {
+			return nil, err
+		}
 		f, err := filter("update_permissions", p.Role, "filter", p.Permission.Filter)
 		if err != nil {
 			return nil, err
@@ -313,6 +329,9 @@ func (c *Catalogue) permissions(pt *project.Table, t *Table, roles map[string]bo
 		get(p.Role).Update = &UpdatePermission{Columns: columns(p.Permission.Columns), Filter: f, Check: check, Set: set}
 	}
 	for _, p := range md.DeletePermissions {
+		if err := writable("delete_permissions", p.Role, catalog.WritesDelete, "delete from"); err != nil {
+			return nil, err
+		}
 		f, err := filter("delete_permissions", p.Role, "filter", p.Permission.Filter)
 		if err != nil {
 			return nil, err
@@ -388,4 +407,17 @@ func rootFieldSet(file, role, key string, names []string, subscription bool) (ma
 		set[k] = true
 	}
 	return set, nil
+}
+
+// relationKind names pg_class.relkind kind.
+func relationKind(kind string) string {
+	switch kind {
+	case "v":
+		return "view"
+	case "m":
+		return "materialized view"
+	case "f":
+		return "foreign table"
+	}
+	return "table"
 }

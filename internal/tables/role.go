@@ -1,6 +1,10 @@
 package tables
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/freshgraph/freshgraph/internal/catalog"
+)
 
 // Admin is the role with every permission on every table.
 const Admin = "admin"
@@ -21,12 +25,18 @@ func (t *Table) admin() *Permissions {
 	for _, c := range t.Columns {
 		all[c.Name] = true
 	}
-	return &Permissions{
-		Select: &SelectPermission{Columns: all, Filter: True, Aggregations: true},
-		Insert: &InsertPermission{Columns: all, Check: True},
-		Update: &UpdatePermission{Columns: all, Filter: True, Check: True},
-		Delete: &DeletePermission{Filter: True},
+	p := &Permissions{Select: &SelectPermission{Columns: all, Filter: True, Aggregations: true}}
+	// What PostgreSQL can write: a view may be read only, or in part.
+	if t.Writes&catalog.WritesInsert != 0 {
+		p.Insert = &InsertPermission{Columns: all, Check: True}
 	}
+	if t.Writes&catalog.WritesUpdate != 0 {
+		p.Update = &UpdatePermission{Columns: all, Filter: True, Check: True}
+	}
+	if t.Writes&catalog.WritesDelete != 0 {
+		p.Delete = &DeletePermission{Filter: True}
+	}
+	return p
 }
 
 // Selects reports whether role may read t's column col.

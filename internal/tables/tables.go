@@ -56,6 +56,9 @@ type Table struct {
 	// ComputedFields are its computed fields.
 	ComputedFields []*ComputedField
 	Comment        string
+	// Writes is what PostgreSQL lets a statement do to it
+	// (catalog.Table.Writes): a view may not be written, or in part.
+	Writes int
 	// Enum is set for an enum table (is_enum): its rows.
 	Enum []catalog.EnumValue
 	// roots are its root fields' names and descriptions.
