@@ -42,18 +42,22 @@ func TestReadsTablesFromPgCatalog(t *testing.T) {
 	posts := tables[catalog.Name{"public", "posts"}]
 	got, _ := json.Marshal(posts)
 	want := `{"Name":{"Schema":"public","Table":"posts"},"Kind":"r","Columns":[` +
-		`{"Name":"id","Type":"int8","Kind":"b","Element":"","ElementKind":"","Cast":"bigint","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"author_id","Type":"uuid","Kind":"b","Element":"","ElementKind":"","Cast":"uuid","Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
-		`{"Name":"title","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
-		`{"Name":"body","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"tags","Type":"jsonb","Kind":"b","Element":"","ElementKind":"","Cast":"jsonb","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"created_at","Type":"timestamptz","Kind":"b","Element":"","ElementKind":"","Cast":"timestamp with time zone","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
-		`{"Name":"status","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Nullable":false,"HasDefault":true,"Generated":false,"Comment":""}],` +
+		`{"Name":"id","Type":"int8","Kind":"b","Element":"","ElementKind":"","Cast":"bigint","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"author_id","Type":"uuid","Kind":"b","Element":"","ElementKind":"","Cast":"uuid","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
+		`{"Name":"title","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":false,"Generated":false,"Comment":""},` +
+		`{"Name":"body","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"tags","Type":"jsonb","Kind":"b","Element":"","ElementKind":"","Cast":"jsonb","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"created_at","Type":"timestamptz","Kind":"b","Element":"","ElementKind":"","Cast":"timestamp with time zone","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":true,"Generated":false,"Comment":""},` +
+		`{"Name":"status","Type":"text","Kind":"b","Element":"","ElementKind":"","Cast":"text","Relation":{"Schema":"","Table":""},"Nullable":false,"HasDefault":true,"Generated":false,"Comment":""}],` +
 		`"PrimaryKey":{"Name":"posts_pkey","Columns":["id"],"References":{"Schema":"","Table":""},"ReferencedColumns":null},"Uniques":null,` +
 		`"ForeignKeys":[{"Name":"posts_author_id_fkey","Columns":["author_id"],"References":{"Schema":"public","Table":"authors"},"ReferencedColumns":["id"]},` +
-		`{"Name":"posts_status_fkey","Columns":["status"],"References":{"Schema":"public","Table":"post_status"},"ReferencedColumns":["value"]}],"Comment":""}`
+		`{"Name":"posts_status_fkey","Columns":["status"],"References":{"Schema":"public","Table":"post_status"},"ReferencedColumns":["value"]}],"Comment":"","Writes":28}`
 	if string(got) != want {
 		t.Errorf("posts:\n got %s\nwant %s", got, want)
+	}
+
+	if w := tables[catalog.Name{"public", "published"}].Writes; w != catalog.WritesInsert|catalog.WritesUpdate|catalog.WritesDelete {
+		t.Errorf("a view PostgreSQL writes through: writes %d", w)
 	}
 
 	odd := tables[catalog.Name{"public", `Odd "name"`}]
