@@ -24,7 +24,7 @@ END $$;
 CREATE TRIGGER insert_post_title INSTEAD OF INSERT ON public.post_titles FOR EACH ROW EXECUTE FUNCTION public.insert_post_title();
 CREATE TABLE public.nokey (a integer, b text);
 `, map[string]string{
-		"public_published.yaml": "table: {name: published, schema: public}\nobject_relationships:\n  - name: author\n    using:\n      manual_configuration:\n        remote_table: {name: users, schema: public}\n        column_mapping: {author_id: id}\n",
+		"public_published.yaml":   "table: {name: published, schema: public}\nobject_relationships:\n  - name: author\n    using:\n      manual_configuration:\n        remote_table: {name: users, schema: public}\n        column_mapping: {author_id: id}\n",
 		"public_post_stats.yaml":  "table: {name: post_stats, schema: public}\n",
 		"public_post_titles.yaml": "table: {name: post_titles, schema: public}\n",
 		"public_nokey.yaml":       "table: {name: nokey, schema: public}\n",
