@@ -75,6 +75,10 @@ func TestExampleProjectFunction(t *testing.T) {
 		`{"data":{"posts":[{"title":"Go","comment_count":2},{"title":"SQL","comment_count":0}]}}`)
 }
 
+// filterOnX ends a computed field's list with a role's select permission
+// whose filter is on the field x; its value follows.
+const filterOnX = "]\n  select_permissions: [{role: r, permission: {columns: [], filter: {x: "
+
 // A computed field that cannot be added stops the start, with Hasura's
 // words and the file.
 func TestComputedFieldsThatCannotBeAddedAreRefused(t *testing.T) {
@@ -82,6 +86,10 @@ func TestComputedFieldsThatCannotBeAddedAreRefused(t *testing.T) {
 	src := filepath.Join("testdata", "hasura", "projects", "computed_fields")
 	s := newTestServer(t, withProject(t, src, nil))
 	for _, tt := range []struct{ field, want string }{
+		{"{name: x, definition: {function: fetch_articles, table_argument: author_row}}" + filterOnX + "{}}}}]",
+			`select_permissions of role r: filter.x: computed field "x" takes arguments, and cannot be part of a boolean expression`},
+		{"{name: x, definition: {function: full_name}}" + filterOnX + "{_ceq: first_name}}}}]",
+			`select_permissions of role r: filter.x._ceq: _ceq compares columns, and does not apply to computed field "x"`},
 		{"{name: x, definition: {function: random_function}}", `in computed field "x": no such function exists in postgres : "random_function"`},
 		{"{name: first_name, definition: {function: full_name}}", `in computed field "first_name": field definition conflicts with postgres column`},
 		{"{name: x, definition: {function: touch}}",
@@ -98,6 +106,9 @@ func TestComputedFieldsThatCannotBeAddedAreRefused(t *testing.T) {
 	} {
 		dir := copyProject(t, src)
 		tables := "- table: author\n  computed_fields: [" + tt.field + "]\n- table: article\n"
+		if strings.Contains(tt.field, filterOnX) {
+			tables = "- table: author\n  computed_fields: [" + tt.field + "\n- table: article\n"
+		}
 		if err := os.WriteFile(filepath.Join(dir, "metadata", "databases", "default", "tables", "tables.yaml"), []byte(tables), 0o644); err != nil {
 			t.Fatal(err)
 		}

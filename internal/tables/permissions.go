@@ -114,9 +114,17 @@ func (r *permissionReader) boolExp(t *Table, v any, path []any) (BoolExp, error)
 				out = append(out, e)
 				continue
 			}
+			if cf, ok := t.ComputedField(key); ok {
+				e, err := r.computedField(cf, value, p)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, e)
+				continue
+			}
 			rel, ok := t.Relationship(key)
 			if !ok {
-				return nil, r.fail(p, "%q does not exist: table %s has no column or relationship of that name", key, t.SQL)
+				return nil, r.fail(p, "%q does not exist: table %s has no column, relationship or computed field of that name", key, t.SQL)
 			}
 			if _, isObject := value.(map[string]any); !isObject && value != nil {
 				return nil, r.fail(p, "a relationship takes a boolean expression over table %s, not %s", rel.Target.SQL, Describe(value))
@@ -132,6 +140,31 @@ func (r *permissionReader) boolExp(t *Table, v any, path []any) (BoolExp, error)
 		return out[0], nil
 	}
 	return out, nil
+}
+
+// computedField reads a filter on the computed field cf, one that takes no
+// arguments (as Hasura allows in a permission): comparisons of a scalar
+// one, a boolean expression over the rows of a table one.
+func (r *permissionReader) computedField(cf *ComputedField, v any, path []any) (BoolExp, error) {
+	if len(cf.Args.Inputs()) > 0 {
+		return nil, r.fail(path, "computed field %q takes arguments, and cannot be part of a boolean expression", cf.Name)
+	}
+	if cf.Returns != nil {
+		if _, isObject := v.(map[string]any); !isObject {
+			return nil, r.fail(path, "a table computed field takes a boolean expression over table %s, not %s", cf.Returns.SQL, Describe(v))
+		}
+		e, err := r.boolExp(cf.Returns, v, path)
+		return ComputedRows{Field: cf, Where: e}, err
+	}
+	if ops, ok := v.(map[string]any); ok {
+		for key := range ops {
+			if op := strings.TrimLeft(key, "_$"); strings.HasPrefix(op, "c") && op != "contains" && op != "contained_in" {
+				return nil, r.fail(appendPath(path, key), "%s compares columns, and does not apply to computed field %q", key, cf.Name)
+			}
+		}
+	}
+	e, err := r.column(nil, Column{Name: cf.Name, SQLName: cf.Name, Type: cf.Scalar}, v, path)
+	return OnComputed(e, cf), err
 }
 
 // exists reads _exists: {_table, _where}.
