@@ -163,6 +163,26 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 		if !aggregate {
 			relName = key
 		}
+		if cf, ok := c.filterable(t, relName); ok && aggregate && cf.Returns != nil && c.aggregates(cf.Returns) {
+			// A table computed field's rows, by an aggregate of them.
+			target, inner := cf.Returns, c.alias()
+			agg, err := c.aggregateOrder(target, inner, val, p, func(value func(b *sqlbuild.Builder)) func(b *sqlbuild.Builder) {
+				return func(b *sqlbuild.Builder) {
+					b.S("(SELECT ")
+					value(b)
+					b.S(" FROM ")
+					c.computedCall(b, cf, alias)
+					b.S(" " + inner + " WHERE true")
+					_ = c.visible(b, target, inner, p)
+					b.S(")")
+				}
+			})
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, agg...)
+			continue
+		}
 		rel, ok := c.follows(t, relName)
 		if !ok || aggregate != rel.Array || (aggregate && !c.aggregates(rel.Target)) {
 			return nil, notFound(p, key, t.Name+"_order_by")
@@ -190,38 +210,51 @@ func (c *compiler) orderObject(t *tables.Table, alias string, v any, path string
 			}
 			continue
 		}
-		agg, err := object(val, p, target.Name+"_aggregate_order_by")
+		agg, err := c.aggregateOrder(target, inner, val, p, sub)
 		if err != nil {
 			return nil, err
 		}
-		for _, fn := range sortedKeys(agg) {
-			av, ap := agg[fn], p+"."+fn
-			if av == nil {
+		items = append(items, agg...)
+	}
+	return items, nil
+}
+
+// aggregateOrder reads a <target>_aggregate_order_by: each aggregate of the
+// rows of target (as inner) that sub reads in a subquery.
+func (c *compiler) aggregateOrder(target *tables.Table, inner string, val any, p string,
+	sub func(value func(b *sqlbuild.Builder)) func(b *sqlbuild.Builder)) ([]orderItem, error) {
+	var items []orderItem
+	agg, err := object(val, p, target.Name+"_aggregate_order_by")
+	if err != nil {
+		return nil, err
+	}
+	for _, fn := range sortedKeys(agg) {
+		av, ap := agg[fn], p+"."+fn
+		if av == nil {
+			continue
+		}
+		if fn == "count" {
+			dir, err := direction(av, ap)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { b.S("count(*)") }), dir: dir})
+			continue
+		}
+		cols, err := object(av, ap, target.Name+"_"+fn+"_order_by")
+		if err != nil || !slices.Contains(target.AggregateFunctions(), fn) {
+			return nil, notFound(ap, fn, target.Name+"_aggregate_order_by")
+		}
+		for _, cn := range sortedKeys(cols) {
+			col, ok := target.Column(cn)
+			if !ok || !c.selects(target, cn) || !aggregates(fn, col) || cols[cn] == nil {
 				continue
 			}
-			if fn == "count" {
-				dir, err := direction(av, ap)
-				if err != nil {
-					return nil, err
-				}
-				items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { b.S("count(*)") }), dir: dir})
-				continue
+			dir, err := direction(cols[cn], ap+"."+cn)
+			if err != nil {
+				return nil, err
 			}
-			cols, err := object(av, ap, target.Name+"_"+fn+"_order_by")
-			if err != nil || !slices.Contains(target.AggregateFunctions(), fn) {
-				return nil, notFound(ap, fn, target.Name+"_aggregate_order_by")
-			}
-			for _, cn := range sortedKeys(cols) {
-				col, ok := target.Column(cn)
-				if !ok || !c.selects(target, cn) || !aggregates(fn, col) || cols[cn] == nil {
-					continue
-				}
-				dir, err := direction(cols[cn], ap+"."+cn)
-				if err != nil {
-					return nil, err
-				}
-				items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { aggregateOf(b, fn, inner, col) }), dir: dir})
-			}
+			items = append(items, orderItem{expr: sub(func(b *sqlbuild.Builder) { aggregateOf(b, fn, inner, col) }), dir: dir})
 		}
 	}
 	return items, nil

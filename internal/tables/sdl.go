@@ -375,6 +375,9 @@ func (p *printer) selectInputs(t *Table, cols []Column, rels []Relationship) {
 		case len(cf.Args.Inputs()) > 0: // Hasura filters and orders by those without arguments only
 		case cf.Returns != nil:
 			where[cf.Name] = fmt.Sprintf("  %s: %s_bool_exp", cf.Name, cf.Returns.Name)
+			if p.v.Of(cf.Returns).Select.Aggregations {
+				order[cf.Name+"_aggregate"] = fmt.Sprintf("  %s_aggregate: %s_aggregate_order_by", cf.Name, cf.Returns.Name)
+			}
 		default:
 			where[cf.Name] = fmt.Sprintf("  %s: %s", cf.Name, cf.Scalar.Comparison)
 			if cf.Scalar.Ordered {
