@@ -107,7 +107,11 @@ func (c *Catalogue) buildFunctions(p *project.Project, o Options) error {
 		if !f.Mutation {
 			f.roots[FunctionAggregate] = firstNonEmpty(custom.FunctionAggregate, f.Name+"_aggregate")
 		}
-		for kind, name := range f.roots {
+		for _, kind := range []Kind{FunctionSelect, FunctionAggregate} {
+			name, ok := f.roots[kind]
+			if !ok {
+				continue
+			}
 			if other, dup := c.roots[name]; dup {
 				owner := "table " + other.Table.SQL.String()
 				if other.Function != nil {
