@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
 )
 
@@ -68,6 +70,11 @@ type config struct {
 	// StringifyNumbers writes bigint, numeric, double precision and money
 	// values as JSON strings, which JavaScript clients read without loss.
 	StringifyNumbers bool
+	// LogJSON writes the log as one JSON object per line (LOG_FORMAT=json);
+	// LogLevel drops records below it (HASURA_GRAPHQL_LOG_LEVEL: debug,
+	// info, warn, error; info as in Hasura).
+	LogJSON  bool
+	LogLevel slog.Level
 	// InferFunctionPermissions lets every role that reads a query
 	// function's table run it (HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS,
 	// true as in Hasura).
@@ -230,6 +237,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 			cfg.SessionAPIRenames[from] = to
 		}
+	}
+	switch v := first("LOG_FORMAT"); v {
+	case "", "text":
+	case "json":
+		cfg.LogJSON = true
+	default:
+		return config{}, fmt.Errorf("LOG_FORMAT: %q is not text or json", v)
+	}
+	if v := first("HASURA_GRAPHQL_LOG_LEVEL"); v != "" {
+		level, ok := requestlog.ParseLevel(v)
+		if !ok {
+			return config{}, fmt.Errorf("HASURA_GRAPHQL_LOG_LEVEL: %q is not debug, info, warn or error", v)
+		}
+		cfg.LogLevel = level
 	}
 	cfg.InferFunctionPermissions = true
 	if v := first("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS"); v != "" {

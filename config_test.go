@@ -87,6 +87,9 @@ func TestLoadConfig(t *testing.T) {
 		want string
 	}{
 		{env("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES", "1"), `HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: "1" is not a boolean`},
+		{env("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS", "maybe"), `HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS: "maybe" is not a boolean`},
+		{env("LOG_FORMAT", "xml"), `LOG_FORMAT: "xml" is not text or json`},
+		{env("HASURA_GRAPHQL_LOG_LEVEL", "verbose"), `HASURA_GRAPHQL_LOG_LEVEL: "verbose" is not debug, info, warn or error`},
 		{env("HASURA_GRAPHQL_UNAUTHORIZED_ROLE", "admin"), `HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin"`},
 		{env("DATABASE_URL", "postgres://h/db"), "SESSION_SECRET is not set"},
 		{env("DATABASE_URL", "postgres://h/db", "SESSION_SECRET", "short"), "at least 32 characters"},

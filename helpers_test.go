@@ -322,7 +322,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func expectNoUnexpected(t testing.TB, log string) {
 	t.Helper()
 	for _, line := range strings.Split(log, "\n") {
-		if strings.Contains(line, `msg="unexpected error"`) || strings.Contains(line, "panic") {
+		if strings.Contains(line, `msg="unexpected error"`) || strings.Contains(line, `"msg":"unexpected error"`) || strings.Contains(line, "panic") {
 			t.Errorf("the server logged: %s", line)
 		}
 	}

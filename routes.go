@@ -140,6 +140,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("POST /v1/metadata", events.MetadataAPI(eventService, isAdmin))
 	mux.Handle("GET /v1/events", events.StatsHandler(eventService, isAdmin))
 	mux.Handle("GET /healthz", healthz(pool))
+	mux.Handle("GET /hasura/healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
 	if err != nil {
@@ -289,6 +290,10 @@ func scoped(authenticator *auth.Authenticator, cookies *session.Cookies, proxies
 	})
 }
 
+// healthz answers as Hasura's /healthz does: OK while the database
+// answers, else 500 ERROR. ?strict=true, which makes Hasura fail on
+// inconsistent metadata, answers the same: freshgraph does not start with
+// metadata that does not fit the database.
 func healthz(pool *pgxpool.Pool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freshgraph/freshgraph/internal/pgtest"
 )
 
 // startRun runs the server as `make run` does, with env, and returns the base
@@ -156,4 +159,39 @@ func postTo(t *testing.T, client *http.Client, base, secret, body string) []byte
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return b
+}
+
+// LOG_FORMAT=json: everything the server logs, from its start to its stop,
+// is a JSON object per line; a request's access line carries the id its
+// response did.
+func TestJSONLog(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "HOST": "127.0.0.1", "PORT": "0",
+		"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret, "SESSION_SECRET": testSessionSecret, "LOG_FORMAT": "json"}
+	logs := &syncBuffer{}
+	base, _, stop := startRunLogging(t, env, logs)
+	req, _ := http.NewRequest(http.MethodPost, base+"v1/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	id, found := resp.Header.Get("X-Request-Id"), false
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("not JSON: %q", line)
+			continue
+		}
+		if rec["msg"] == "request" && rec["request_id"] == id && rec["path"] == "/v1/graphql" && rec["status"] == float64(200) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no access line of request %s in:\n%s", id, logs.String())
+	}
 }

@@ -55,13 +55,13 @@ func main() {
 // run starts the server and blocks until ctx is cancelled, then shuts down:
 // in-flight requests finish, the pool closes, the embedded PostgreSQL stops.
 func run(ctx context.Context, _ []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	logs := requestlog.NewBatch(stderr, 50*time.Millisecond)
-	defer func() { _ = logs.Flush() }()
-	logger := slog.New(requestlog.NewTextHandler(logs))
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
+	logs := requestlog.NewBatch(stderr, 50*time.Millisecond)
+	defer func() { _ = logs.Flush() }()
+	logger := slog.New(requestlog.NewHandler(logs, cfg.LogJSON, cfg.LogLevel))
 
 	if cfg.MetadataDir != "" {
 		logger.Info("read Hasura metadata", "dir", cfg.MetadataDir, "limits", cfg.Limits.String())

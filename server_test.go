@@ -208,9 +208,11 @@ func TestGetRunsQueries(t *testing.T) {
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	s := newTestServer(t)
-	status, body := get(t, s.URL+"/healthz")
-	if status != http.StatusOK || body != "OK" {
-		t.Errorf("healthy: %d %q, want 200 OK", status, body)
+	for _, path := range []string{"/healthz", "/hasura/healthz", "/healthz?strict=true"} {
+		status, body := get(t, s.URL+path)
+		if status != http.StatusOK || body != "OK" {
+			t.Errorf("healthy %s: %d %q, want 200 OK", path, status, body)
+		}
 	}
 
 	// A server whose database stops answering.
@@ -220,7 +222,7 @@ func TestHealthz(t *testing.T) {
 	}
 	down := newTestServerOnPool(t, dead)
 	dead.Close()
-	status, body = get(t, down.URL+"/healthz")
+	status, body := get(t, down.URL+"/healthz?strict=true")
 	if status != http.StatusInternalServerError || body != "ERROR" {
 		t.Errorf("unhealthy: %d %q, want 500 ERROR", status, body)
 	}

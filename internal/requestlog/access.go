@@ -12,8 +12,34 @@ import (
 // to b. Its access lines are formatted by hand (appendAccess), byte for byte
 // what slog's text handler writes for them, at a fraction of its cost: the
 // access line is the one record every request writes.
-func NewTextHandler(b *Batch) Handler {
-	return Handler{Handler: slog.NewTextHandler(b, nil), Batch: b, plainText: true}
+func NewTextHandler(b *Batch) Handler { return NewHandler(b, false, slog.LevelInfo) }
+
+// NewHandler is the server's log handler, written to b: slog's text format
+// (NewTextHandler) or, with json, one JSON object per line with the same
+// keys (time, level, msg, request_id, …), for a log pipeline to read.
+// Records below level are not written.
+func NewHandler(b *Batch, json bool, level slog.Leveler) Handler {
+	opts := &slog.HandlerOptions{Level: level}
+	if json {
+		return Handler{Handler: slog.NewJSONHandler(b, opts), Batch: b}
+	}
+	return Handler{Handler: slog.NewTextHandler(b, opts), Batch: b, plainText: true}
+}
+
+// ParseLevel reads a log level as Hasura's HASURA_GRAPHQL_LOG_LEVEL names
+// it: debug, info, warn or error.
+func ParseLevel(s string) (slog.Level, bool) {
+	switch s {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return 0, false
 }
 
 // access is what the access line says of a request.
@@ -30,6 +56,9 @@ type access struct {
 // the logger is NewTextHandler's as made (no attributes or groups added)
 // and a's strings need no quoting, through slog otherwise.
 func logAccess(logger *slog.Logger, end time.Time, a access) {
+	if !logger.Enabled(context.Background(), slog.LevelInfo) {
+		return // HASURA_GRAPHQL_LOG_LEVEL=warn or error: no access lines
+	}
 	if h, ok := logger.Handler().(Handler); ok && h.plainText {
 		bp := lineBuffers.Get().(*[]byte)
 		line, ok := appendAccess((*bp)[:0], end, a)

@@ -2,6 +2,7 @@ package requestlog
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -50,5 +51,65 @@ func TestEveryRequestIsLoggedWithItsID(t *testing.T) {
 		if strings.Contains(out.String(), "secret") {
 			t.Errorf("the query string was logged: %s", out.String())
 		}
+	}
+}
+
+// LOG_FORMAT=json: every line is a JSON object with the text line's keys,
+// the access line and a record logged in the request among them; a level
+// above info (HASURA_GRAPHQL_LOG_LEVEL=warn) drops the access lines and
+// the info records, and keeps the warnings.
+func TestJSONLinesAndLevels(t *testing.T) {
+	for _, tt := range []struct {
+		level string
+		want  []string // each line's msg
+	}{
+		{"info", []string{"inside", "request"}},
+		{"warn", []string{"inside"}},
+		{"error", nil},
+	} {
+		var out bytes.Buffer
+		batch := NewBatch(&out, 0)
+		level, ok := ParseLevel(tt.level)
+		if !ok {
+			t.Fatalf("%s is a level", tt.level)
+		}
+		logger := slog.New(NewHandler(batch, true, level))
+		h := Middleware(logger, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			logger.InfoContext(r.Context(), "not at warn")
+			logger.WarnContext(r.Context(), "inside", "n", 1)
+			w.WriteHeader(http.StatusTeapot)
+		}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/v1/graphql", nil))
+		_ = batch.Flush()
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			if line == "" {
+				continue
+			}
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("%s: not JSON: %q", tt.level, line)
+			}
+			if rec["request_id"] != w.Header().Get(Header) || rec["time"] == nil || rec["level"] == nil {
+				t.Errorf("%s: %q lacks the request's id, time or level", tt.level, line)
+			}
+			if rec["msg"] == "request" && (rec["status"] != float64(http.StatusTeapot) || rec["method"] != "GET" || rec["path"] != "/v1/graphql") {
+				t.Errorf("%s: access line %q", tt.level, line)
+			}
+			if msg, _ := rec["msg"].(string); msg != "not at warn" || tt.level == "info" {
+				got = append(got, msg)
+			}
+		}
+		want := tt.want
+		if tt.level == "info" {
+			want = []string{"not at warn", "inside", "request"}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: lines %v, want %v", tt.level, got, want)
+		}
+	}
+	if _, ok := ParseLevel("verbose"); ok {
+		t.Error("verbose is no level")
 	}
 }
