@@ -70,6 +70,10 @@ type config struct {
 	// StringifyNumbers writes bigint, numeric, double precision and money
 	// values as JSON strings, which JavaScript clients read without loss.
 	StringifyNumbers bool
+	// MetricsSecret guards /v1/metrics: a scraper sends it as
+	// Authorization: Bearer <secret> (HASURA_GRAPHQL_METRICS_SECRET).
+	// Without one, the metrics are served only in embedded mode.
+	MetricsSecret string
 	// LogJSON writes the log as one JSON object per line (LOG_FORMAT=json);
 	// LogLevel drops records below it (HASURA_GRAPHQL_LOG_LEVEL: debug,
 	// info, warn, error; info as in Hasura).
@@ -180,6 +184,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		DataDir:           first("FRESHGRAPH_DATA_DIR"),
 		GraphiQLAssetsDir: first("GRAPHIQL_ASSETS_DIR", "HASURA_GRAPHQL_CONSOLE_ASSETS_DIR"),
 		AdminSecret:       first("HASURA_GRAPHQL_ADMIN_SECRET"),
+		MetricsSecret:     first("HASURA_GRAPHQL_METRICS_SECRET"),
 		Port:              8080,
 		KeepAlive:         25 * time.Second,
 		LiveQueryInterval: 50 * time.Millisecond,

@@ -36,6 +36,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/project"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
@@ -123,7 +124,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token,
 		AuthJSCookies: cfg.AuthJSCookies, AuthJWT: authJWT, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole),
 		LiveSession: func(ctx context.Context, token string) (bool, error) { return authjs.SessionIsLive(ctx, pool, token) }})
-	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator)
+	meters := metrics.New(pool)
+	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator, meters)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +141,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	mux.Handle("POST /v1/metadata", events.MetadataAPI(eventService, isAdmin))
 	mux.Handle("GET /v1/events", events.StatsHandler(eventService, isAdmin))
+	mux.Handle("GET /v1/metrics", meters.Handler(cfg.MetricsSecret, cfg.embedded()))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /hasura/healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
@@ -217,7 +220,7 @@ func loadTables(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxp
 	return catalogue, nil
 }
 
-func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator) (http.Handler, error) {
+func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolver *graph.Resolver, authenticator *auth.Authenticator, meters *metrics.Metrics) (http.Handler, error) {
 	ws := &graph.Websocket{
 		Ctx:            ctx,
 		Identify:       authenticator.Identify,
@@ -229,6 +232,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Limits:         cfg.Limits,
 		Resolver:       resolver,
 		LiveQueries:    resolver.LiveQueries,
+		Metrics:        meters,
 	}
 	schemas, err := graph.NewSchemas(resolver, graph.Options{HandWritten: handWrittenSDL, Unauthorized: auth.Role(cfg.UnauthorizedRole),
 		Renames: cfg.SessionAPIRenames, Configure: func(exec *executor.Executor) {
@@ -251,6 +255,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		},
 		ReadTimeout: cfg.HTTP.ReadTimeout,
 		Planned:     schemas.Planned,
+		Observe:     meters.ObserveRequest,
 	}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		exec := schemas.Executor(auth.CallerFrom(r.Context()).Role)

@@ -26,6 +26,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/livequery"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
@@ -62,6 +63,8 @@ type Websocket struct {
 	// Schemas give each caller its role's executor, whatever role the
 	// upgrade request had.
 	Schemas *Schemas
+	// Metrics count the connections, subscriptions and operations.
+	Metrics *metrics.Metrics
 
 	start sync.Once
 	mu    sync.Mutex
@@ -147,6 +150,7 @@ func (t *Websocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	t.conns[c] = struct{}{}
 	t.mu.Unlock()
 	context.AfterFunc(ctx, c.shut)
+	context.AfterFunc(ctx, t.Metrics.WebSocketOpened())
 	go c.read()
 }
 
@@ -364,8 +368,11 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 		go func() {
 			ctx, cancel := c.t.Limits.Start(ctx, auth.CallerFrom(ctx).Role)
 			defer cancel()
+			start := time.Now()
 			responses, ctx := c.exec.DispatchOperation(ctx, opCtx)
-			c.sendResult(id, responses(ctx))
+			resp := responses(ctx)
+			c.t.Metrics.ObserveRequest(string(opCtx.Operation.Operation), resp == nil || len(resp.Errors) > 0, time.Since(start))
+			c.sendResult(id, resp)
 			c.complete(id)
 		}()
 		return true
@@ -376,10 +383,17 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 	}
 	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil)
 	ctx = graphql.WithOperationContext(ctx, opCtx)
+	c.t.Metrics.ObserveRequest("subscription", false, 0)
 	if rf, ok := c.t.Schemas.View(auth.CallerFrom(ctx).Role).SubscriptionField(fields[0].Name); ok {
+		kind := metrics.LiveQuery
+		if rf.Kind == tables.SelectStream {
+			kind = metrics.Streaming
+		}
+		context.AfterFunc(ctx, c.t.Metrics.SubscriptionStarted(kind))
 		c.followTable(ctx, opCtx, rf, fields[0], id)
 		return true
 	}
+	context.AfterFunc(ctx, c.t.Metrics.SubscriptionStarted(metrics.LiveQuery))
 	if c.t.Resolver.Actions.Serves("subscription_root", fields[0].Name, string(auth.CallerFrom(ctx).Role)) {
 		c.followAction(ctx, opCtx, fields[0], id)
 		return true

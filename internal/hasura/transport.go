@@ -33,6 +33,10 @@ type Transport struct {
 	// can (resp non-nil); otherwise it returns the context to execute the
 	// request in.
 	Planned func(ctx context.Context, params *graphql.RawParams) (context.Context, *graphql.Response)
+	// Observe, if set, is told of each operation answered: its type
+	// (query, mutation, subscription; unknown when it failed before its
+	// type was known), whether it failed, and how long it took.
+	Observe func(operationType string, failed bool, took time.Duration)
 }
 
 var _ graphql.Transport = Transport{}
@@ -201,13 +205,26 @@ func paramsFromURL(r *http.Request) (*graphql.RawParams, error) {
 }
 
 func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, allowMutation bool) *graphql.Response {
+	if t.Observe == nil {
+		resp, _ := t.answer(ctx, exec, params, allowMutation)
+		return resp
+	}
+	start := time.Now()
+	resp, op := t.answer(ctx, exec, params, allowMutation)
+	t.Observe(op, resp == nil || len(resp.Errors) > 0, time.Since(start))
+	return resp
+}
+
+// answer answers one operation, and names its type.
+func (t Transport) answer(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, allowMutation bool) (*graphql.Response, string) {
+	const unknown = "unknown"
 	if params.Query == "" {
-		return errorResponse(ctx, exec, &Error{Code: CodeParseFailed, Message: `key "query" not found`})
+		return errorResponse(ctx, exec, &Error{Code: CodeParseFailed, Message: `key "query" not found`}), unknown
 	}
 	if t.Planned != nil {
 		var resp *graphql.Response
 		if ctx, resp = t.Planned(ctx, params); resp != nil {
-			return resp
+			return resp, "query" // only queries are planned
 		}
 	}
 	ctx = graphql.StartOperationTrace(ctx) // a plan answers without gqlgen, which needs it
@@ -215,22 +232,23 @@ func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, para
 	params.ReadTime = graphql.TraceTiming{Start: start, End: start}
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		return exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		return exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs), unknown
 	}
+	op := string(opCtx.Operation.Operation)
 	switch opCtx.Operation.Operation {
 	case ast.Mutation:
 		if !allowMutation {
 			// A GET can be triggered cross-site by a link or an image.
-			return errorResponse(ctx, exec, &Error{Code: CodeValidationFailed, Message: "mutations are not allowed over GET; use POST"})
+			return errorResponse(ctx, exec, &Error{Code: CodeValidationFailed, Message: "mutations are not allowed over GET; use POST"}), op
 		}
 	case ast.Subscription:
 		if err := OneSubscriptionField(opCtx); err != nil {
-			return errorResponse(ctx, exec, err)
+			return errorResponse(ctx, exec, err), op
 		}
-		return errorResponse(ctx, exec, &Error{Code: CodeUnexpectedPayload, Message: "subscriptions are not supported over HTTP, use websockets instead"})
+		return errorResponse(ctx, exec, &Error{Code: CodeUnexpectedPayload, Message: "subscriptions are not supported over HTTP, use websockets instead"}), op
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	return responses(ctx)
+	return responses(ctx), op
 }
 
 // OneSubscriptionField is Hasura's rule that a subscription has one root

@@ -1,0 +1,191 @@
+// Package metrics keeps freshgraph's Prometheus metrics and serves them at
+// /v1/metrics, under Hasura's names where Hasura has one (its EE and Cloud
+// metrics, which dashboards already use), so that an operator's graphs keep
+// working. No label comes from a request: operation types, outcomes and
+// subscription kinds are fixed sets, so the series are bounded.
+package metrics
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are one server's metrics. A nil *Metrics records nothing.
+type Metrics struct {
+	registry      *prometheus.Registry
+	requests      *prometheus.CounterVec
+	executionTime *prometheus.HistogramVec
+	websockets    prometheus.Gauge
+	subscriptions *prometheus.GaugeVec
+	// byType are each operation type's series, looked up once: a request
+	// then costs two atomic adds, not a hash of its labels.
+	byType map[string]*typeSeries
+}
+
+// typeSeries are one operation type's series.
+type typeSeries struct {
+	success, failed prometheus.Counter
+	took            prometheus.Observer // nil: not timed
+}
+
+// Subscription kinds, Hasura's label values.
+const (
+	LiveQuery = "live-query"
+	Streaming = "streaming"
+)
+
+// New makes the metrics of a server whose database pool is pool.
+func New(pool *pgxpool.Pool) *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hasura_graphql_requests_total",
+			Help: "Number of GraphQL requests received, by operation type and outcome",
+		}, []string{"operation_type", "response_status"}),
+		executionTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hasura_graphql_execution_time_seconds",
+			Help:    "Execution time of successful GraphQL queries and mutations (excluding subscriptions)",
+			Buckets: []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10},
+		}, []string{"operation_type"}),
+		websockets: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hasura_websocket_connections",
+			Help: "Current number of active WebSocket connections",
+		}),
+		subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hasura_active_subscriptions",
+			Help: "Current number of active subscriptions, by kind",
+		}, []string{"subscription_kind"}),
+	}
+	// Every label value exists from the start, at zero: a dashboard's
+	// rate() sees the first request.
+	m.byType = map[string]*typeSeries{}
+	for _, op := range []string{"query", "mutation", "subscription", "unknown"} {
+		ts := &typeSeries{failed: m.requests.WithLabelValues(op, "failed")}
+		if op != "unknown" {
+			ts.success = m.requests.WithLabelValues(op, "success")
+		}
+		if op == "query" || op == "mutation" {
+			ts.took = m.executionTime.WithLabelValues(op)
+		}
+		m.byType[op] = ts
+	}
+	m.subscriptions.WithLabelValues(LiveQuery)
+	m.subscriptions.WithLabelValues(Streaming)
+	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.subscriptions,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if pool != nil {
+		m.registry.MustRegister(poolCollector{pool})
+	}
+	return m
+}
+
+// ObserveRequest counts a GraphQL operation: its type (query, mutation,
+// subscription, or unknown when it failed before its type was known),
+// whether it failed, and how long a successful query or mutation took.
+func (m *Metrics) ObserveRequest(operationType string, failed bool, took time.Duration) {
+	if m == nil {
+		return
+	}
+	ts := m.byType[operationType]
+	switch {
+	case ts == nil:
+		return
+	case failed || ts.success == nil:
+		ts.failed.Inc()
+	default:
+		ts.success.Inc()
+		if ts.took != nil {
+			ts.took.Observe(took.Seconds())
+		}
+	}
+}
+
+// WebSocketOpened counts a WebSocket connection until closed is called.
+func (m *Metrics) WebSocketOpened() (closed func()) {
+	if m == nil {
+		return func() {}
+	}
+	m.websockets.Inc()
+	return m.websockets.Dec
+}
+
+// SubscriptionStarted counts an active subscription of kind until ended is
+// called.
+func (m *Metrics) SubscriptionStarted(kind string) (ended func()) {
+	if m == nil {
+		return func() {}
+	}
+	g := m.subscriptions.WithLabelValues(kind)
+	g.Inc()
+	return g.Dec
+}
+
+// Handler serves the metrics in Prometheus's text format. With a secret,
+// only to a scraper that sends it as Authorization: Bearer <secret> (as
+// Hasura's HASURA_GRAPHQL_METRICS_SECRET); without one, only when open
+// (the embedded mode on a developer's machine), else it is no endpoint.
+func (m *Metrics) Handler(secret string, open bool) http.Handler {
+	serve := promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		switch {
+		case secret == "" && !open:
+			writeError(w, http.StatusNotFound, "resource does not exist", "not-found")
+			return
+		case secret != "":
+			want := "Bearer " + secret
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+				writeError(w, http.StatusUnauthorized, "the metrics need Authorization: Bearer <HASURA_GRAPHQL_METRICS_SECRET>", "access-denied")
+				return
+			}
+		}
+		serve.ServeHTTP(w, r)
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, message, code string) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"path":"$","error":"` + message + `","code":"` + code + `"}`))
+}
+
+// poolCollector reads the database pool's figures when scraped.
+type poolCollector struct{ pool *pgxpool.Pool }
+
+var (
+	// Hasura's, for its one source; conn_info names the setting, never
+	// the URL (which holds a password).
+	poolConnections = prometheus.NewDesc("hasura_postgres_connections", "Number of connections open to PostgreSQL",
+		nil, prometheus.Labels{"source_name": "default", "conn_info": "DATABASE_URL", "role": "primary"})
+	poolMax = prometheus.NewDesc("hasura_postgres_max_connections", "Most connections the pool opens to PostgreSQL",
+		nil, prometheus.Labels{"source_name": "default", "conn_info": "DATABASE_URL", "role": "primary"})
+	poolAcquired = prometheus.NewDesc("freshgraph_postgres_pool_acquired_connections", "Connections of the pool in use",
+		nil, nil)
+	poolIdle = prometheus.NewDesc("freshgraph_postgres_pool_idle_connections", "Connections of the pool idle", nil, nil)
+	poolWaits = prometheus.NewDesc("freshgraph_postgres_pool_empty_acquires_total",
+		"Acquires that waited because the pool had no idle connection: the pool is saturated when this grows", nil, nil)
+	poolWaitTime = prometheus.NewDesc("freshgraph_postgres_pool_acquire_seconds_total",
+		"Time spent acquiring connections from the pool", nil, nil)
+)
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolConnections, poolMax, poolAcquired, poolIdle, poolWaits, poolWaitTime} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolConnections, prometheus.GaugeValue, float64(s.TotalConns()))
+	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(poolAcquired, prometheus.GaugeValue, float64(s.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(poolIdle, prometheus.GaugeValue, float64(s.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWaitTime, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrape reads s's /v1/metrics with the secret, parsed as Prometheus does.
+func scrape(t *testing.T, s *testServer, secret string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	body, resp := rawDo(t, s.Client(), req)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/v1/metrics: %d %s", resp.StatusCode, body)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return families
+}
+
+// value is the value of the series of family with labels (name=value,
+// …), or -1 when there is none.
+func value(families map[string]*dto.MetricFamily, family string, labels ...string) float64 {
+	f := families[family]
+	if f == nil {
+		return -1
+	}
+next:
+	for _, m := range f.Metric {
+		for i := 0; i+1 < len(labels); i += 2 {
+			found := false
+			for _, l := range m.Label {
+				if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount())
+		}
+	}
+	return -1
+}
+
+// /v1/metrics, under Hasura's names: requests by operation type and
+// outcome (a plan's answer, gqlgen's, a WebSocket's), the execution time
+// of the successful ones, WebSocket connections and subscriptions as they
+// open and close, the pool's figures, Go's; only to the scraper that has
+// the secret.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	const secret = "metrics-s3cret"
+	s := newTestServer(t, func(c *config) { *c = testConfig(t, map[string]string{"HASURA_GRAPHQL_METRICS_SECRET": secret}) })
+	before := scrape(t, s, secret)
+	for range 3 {
+		s.gql(t, `{ users_by_pk(id: "`+alice+`") { id } }`, nil, adminHeaders) // planned from the second on
+	}
+	s.gql(t, `{ nope }`, nil, adminHeaders)             // fails validation: its type is unknown
+	s.gql(t, `mutation { __typename }`, nil, adminHeaders) // a mutation
+	s.gql(t, `mutation { signOut }`, nil, map[string]string{"X-Hasura-Admin-Secret": "wrong"})
+	ws := liveAs(t, s, "graphql-transport-ws", "admin", "")
+	ws.start("1", `subscription { users(limit: 1) { id } }`, nil)
+	ws.result("1")
+	ws.start("2", `subscription { users_stream(batch_size: 1, cursor: {initial_value: {id: "`+alice+`"}}) { id } }`, nil)
+	ws.start("3", `{ __typename }`, nil)
+	ws.result("3")
+	after := scrape(t, s, secret)
+
+	delta := func(family string, labels ...string) float64 {
+		return value(after, family, labels...) - max(value(before, family, labels...), 0)
+	}
+	for _, tt := range []struct {
+		family string
+		labels []string
+		want   float64
+	}{
+		{"hasura_graphql_requests_total", []string{"operation_type", "query", "response_status", "success"}, 4},
+		{"hasura_graphql_requests_total", []string{"operation_type", "unknown", "response_status", "failed"}, 1},
+		{"hasura_graphql_requests_total", []string{"operation_type", "mutation", "response_status", "success"}, 1},
+		{"hasura_graphql_requests_total", []string{"operation_type", "subscription", "response_status", "success"}, 2},
+		{"hasura_graphql_execution_time_seconds", []string{"operation_type", "query"}, 4},
+		{"hasura_graphql_execution_time_seconds", []string{"operation_type", "mutation"}, 1},
+		{"hasura_websocket_connections", nil, 1},
+		{"hasura_active_subscriptions", []string{"subscription_kind", "live-query"}, 1},
+		{"hasura_active_subscriptions", []string{"subscription_kind", "streaming"}, 1},
+	} {
+		if got := delta(tt.family, tt.labels...); got != tt.want {
+			t.Errorf("%s%v: %v more, want %v", tt.family, tt.labels, got, tt.want)
+		}
+	}
+	if v := value(after, "hasura_postgres_connections", "source_name", "default", "conn_info", "DATABASE_URL"); v < 1 {
+		t.Errorf("hasura_postgres_connections: %v", v)
+	}
+	for _, family := range []string{"hasura_postgres_max_connections", "freshgraph_postgres_pool_empty_acquires_total", "go_goroutines", "process_resident_memory_bytes"} {
+		if value(after, family) < 0 {
+			t.Errorf("no %s", family)
+		}
+	}
+
+	// A closed connection's subscriptions end, and so does its count.
+	_ = ws.conn.CloseNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		now := scrape(t, s, secret)
+		done := value(now, "hasura_websocket_connections") == value(before, "hasura_websocket_connections") &&
+			value(now, "hasura_active_subscriptions", "subscription_kind", "live-query") == 0
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the close: %v connections, %v live queries", value(now, "hasura_websocket_connections"),
+				value(now, "hasura_active_subscriptions", "subscription_kind", "live-query"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Only with the secret; and never without one outside embedded mode.
+	for _, auth := range []string{"", "Bearer nope", "Basic " + secret, secret} {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		body, resp := rawDo(t, s.Client(), req)
+		if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "go_goroutines") {
+			t.Errorf("Authorization %q: %d %s", auth, resp.StatusCode, body)
+		}
+	}
+	open := newTestServer(t)
+	req, _ := http.NewRequest(http.MethodGet, open.URL+"/v1/metrics", nil)
+	body, resp := rawDo(t, open.Client(), req)
+	if resp.StatusCode != http.StatusNotFound || string(body) != `{"path":"$","error":"resource does not exist","code":"not-found"}` {
+		t.Errorf("no secret: %d %s", resp.StatusCode, body)
+	}
+}
