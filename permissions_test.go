@@ -49,7 +49,7 @@ const exampleProjectMigrations = "examples/hasura-project/migrations"
 func TestPermissionsThatDoNotFitStopTheStart(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ filter, want string }{
-		{`{titel: {_eq: x}}`, `filter.titel: "titel" does not exist: table public.posts has no column or relationship of that name`},
+		{`{titel: {_eq: x}}`, `filter.titel: "titel" does not exist: table public.posts has no column, relationship or computed field of that name`},
 		{`{likes: {_foo: 1}}`, `filter.likes._foo: unknown operator "_foo"`},
 		{`{likes: {_like: "%1"}}`, `filter.likes._like: _like works only on columns of type "varchar", "text", "citext", "bpchar", not integer`},
 		{`{likes: {$has_key: a}}`, `filter.likes.$has_key: _has_key works only on columns of type jsonb, not integer`},
@@ -62,12 +62,12 @@ func TestPermissionsThatDoNotFitStopTheStart(t *testing.T) {
 		{`{likes: {_is_null: X-Hasura-User-Id}}`, `filter.likes._is_null: _is_null takes true or false, not a string`},
 		{`{likes: {_ceq: [$, title]}}`, `filter.likes._ceq: incompatible column types: "likes" has type integer, but "title" has type text`},
 		{`{likes: {_ceq: nope}}`, `filter.likes._ceq: column "nope" does not exist in table public.posts`},
-		{`{author: {nope: {_eq: 1}}}`, `filter.author.nope: "nope" does not exist: table public.users has no column or relationship of that name`},
+		{`{author: {nope: {_eq: 1}}}`, `filter.author.nope: "nope" does not exist: table public.users has no column, relationship or computed field of that name`},
 		{`{author: 1}`, `filter.author: a relationship takes a boolean expression over table public.users, not a number`},
 		{`{_or: {likes: {_eq: 1}}}`, `filter._or: _or takes a list of boolean expressions`},
 		{`{_exists: {_table: nope, _where: {}}}`, `filter._exists._table: table "public.nope" does not exist: it is not tracked`},
-		{`{_exists: {_table: comments, _where: {nope: {_eq: 1}}}}`, `filter._exists._where.nope: "nope" does not exist: table public.comments has no column or relationship of that name`},
-		{`{comments_aggregate: {count: {predicate: {_eq: 1}}}}`, `filter.comments_aggregate: "comments_aggregate" does not exist: table public.posts has no column or relationship of that name`},
+		{`{_exists: {_table: comments, _where: {nope: {_eq: 1}}}}`, `filter._exists._where.nope: "nope" does not exist: table public.comments has no column, relationship or computed field of that name`},
+		{`{comments_aggregate: {count: {predicate: {_eq: 1}}}}`, `filter.comments_aggregate: "comments_aggregate" does not exist: table public.posts has no column, relationship or computed field of that name`},
 		{`{tags: {_cast: {integer: {_eq: 1}}}}`, `filter.tags._cast.integer: cannot cast column of type jsonb to type integer`},
 	} {
 		t.Run(c.filter, func(t *testing.T) {
