@@ -73,7 +73,7 @@ func TestMetrics(t *testing.T) {
 	for range 3 {
 		s.gql(t, `{ users_by_pk(id: "`+alice+`") { id } }`, nil, adminHeaders) // planned from the second on
 	}
-	s.gql(t, `{ nope }`, nil, adminHeaders)             // fails validation: its type is unknown
+	s.gql(t, `{ nope }`, nil, adminHeaders)                // fails validation: its type is unknown
 	s.gql(t, `mutation { __typename }`, nil, adminHeaders) // a mutation
 	s.gql(t, `mutation { signOut }`, nil, map[string]string{"X-Hasura-Admin-Secret": "wrong"})
 	ws := liveAs(t, s, "graphql-transport-ws", "admin", "")

@@ -167,7 +167,7 @@ var (
 		nil, prometheus.Labels{"source_name": "default", "conn_info": "DATABASE_URL", "role": "primary"})
 	poolAcquired = prometheus.NewDesc("freshgraph_postgres_pool_acquired_connections", "Connections of the pool in use",
 		nil, nil)
-	poolIdle = prometheus.NewDesc("freshgraph_postgres_pool_idle_connections", "Connections of the pool idle", nil, nil)
+	poolIdle  = prometheus.NewDesc("freshgraph_postgres_pool_idle_connections", "Connections of the pool idle", nil, nil)
 	poolWaits = prometheus.NewDesc("freshgraph_postgres_pool_empty_acquires_total",
 		"Acquires that waited because the pool had no idle connection: the pool is saturated when this grows", nil, nil)
 	poolWaitTime = prometheus.NewDesc("freshgraph_postgres_pool_acquire_seconds_total",
