@@ -20,10 +20,13 @@ func asyncActionsServer(t *testing.T) (*testServer, *hasuraActionHandler) {
 	hook := httptest.NewServer(handler)
 	t.Cleanup(hook.Close)
 	s := newTestServer(t, withProject(t, filepath.Join("testdata", "hasura", "projects", "actions_async"),
-		map[string]string{"ACTION_WEBHOOK_HANDLER": hook.URL}))
+		map[string]string{"ACTION_WEBHOOK_HANDLER": hook.URL, "HASURA_GRAPHQL_METRICS_SECRET": metricsSecret}))
 	handler.pool.Store(s.pool)
 	return s, handler
 }
+
+// metricsSecret guards the test servers' /v1/metrics.
+const metricsSecret = "test-metrics-secret"
 
 // actionID is the id a mutation of an asynchronous action answered.
 func actionID(t *testing.T, got []byte, field string) string {
@@ -161,6 +164,12 @@ func TestAsynchronousActions(t *testing.T) {
 		{"kind":"action","name":"test_async_action_error_response","pending":0,"delivered":0,"failed":1,"oldest_pending_seconds":0}]`)
 	assertJSON(t, []byte(call2("POST", "/v1/metadata", `{"type":"pg_redeliver_event","args":{"event_id":"`+id+`"}}`)),
 		`{"path":"$.args","error":"event not found","code":"not-exists"}`)
+
+	// And in the metrics: three calls answered, two failed.
+	m := scrape(t, s, metricsSecret)
+	if ok, failed := value(m, "freshgraph_async_actions_total", "status", "success"), value(m, "freshgraph_async_actions_total", "status", "failed"); ok != 3 || failed != 2 {
+		t.Errorf("freshgraph_async_actions_total: %v success, %v failed", ok, failed)
+	}
 }
 
 // subscription { <action>(id:) }: the result at once (the call not yet

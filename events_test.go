@@ -681,9 +681,15 @@ func TestEventsAdmin(t *testing.T) {
     definition: {enable_manual: true, insert: {columns: "*"}}
     webhook_from_env: ORDERS_HOOK
 `)
-	s := newTestServer(t, withProject(t, dir, map[string]string{"ORDERS_HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20"}))
+	s := newTestServer(t, withProject(t, dir, map[string]string{"ORDERS_HOOK": hook.URL, "HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL": "20",
+		"HASURA_GRAPHQL_METRICS_SECRET": metricsSecret}))
 	s.exec(t, `INSERT INTO orders (item) VALUES ('tea')`)
 	waitState(t, s, "failed 1")
+	m := scrape(t, s, metricsSecret)
+	if calls, done := value(m, "hasura_event_invocations_total", "status", "failed", "trigger_name", "order_events"),
+		value(m, "hasura_event_processed_total", "status", "failed", "trigger_name", "order_events"); calls != 1 || done != 1 {
+		t.Errorf("the failed event's metrics: %v calls, %v processed", calls, done)
+	}
 	call := func(method, path, body string, headers map[string]string) (int, string) {
 		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 		for k, v := range headers {

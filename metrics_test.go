@@ -67,7 +67,7 @@ next:
 // the secret.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	const secret = "metrics-s3cret"
+	const secret = metricsSecret
 	s := newTestServer(t, func(c *config) { *c = testConfig(t, map[string]string{"HASURA_GRAPHQL_METRICS_SECRET": secret}) })
 	before := scrape(t, s, secret)
 	for range 3 {
@@ -101,6 +101,10 @@ func TestMetrics(t *testing.T) {
 		{"hasura_websocket_connections", nil, 1},
 		{"hasura_active_subscriptions", []string{"subscription_kind", "live-query"}, 1},
 		{"hasura_active_subscriptions", []string{"subscription_kind", "streaming"}, 1},
+		// users_by_pk learnt once, then answered twice from its plan; the
+		// invalid query and the mutation are learnt, and have none.
+		{"freshgraph_query_plans_total", []string{"result", "hit"}, 2},
+		{"freshgraph_query_plans_total", []string{"result", "miss"}, 3},
 	} {
 		if got := delta(tt.family, tt.labels...); got != tt.want {
 			t.Errorf("%s%v: %v more, want %v", tt.family, tt.labels, got, tt.want)

@@ -93,11 +93,12 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
 	}
 	cancelWait()
+	meters := metrics.New(pool)
 	actionService, err := actions.New(cfg.Metadata, catalogue, cfg.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	eventService, err := startEvents(ctx, logger, cfg, pool, catalogue, actionService)
+	eventService, err := startEvents(ctx, logger, cfg, pool, catalogue, actionService, meters)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
 	}
 	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries,
-		Actions: actionService, EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata)}
+		Actions: actionService, EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata), Metrics: meters}
 	if cfg.SessionCleanupInterval > 0 {
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}
@@ -124,7 +125,6 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	authenticator := auth.NewAuthenticator(auth.Config{AdminSecret: cfg.AdminSecret, JWT: cfg.JWT, SessionToken: cookies.Token,
 		AuthJSCookies: cfg.AuthJSCookies, AuthJWT: authJWT, UnauthorizedRole: auth.Role(cfg.UnauthorizedRole),
 		LiveSession: func(ctx context.Context, token string) (bool, error) { return authjs.SessionIsLive(ctx, pool, token) }})
-	meters := metrics.New(pool)
 	gql, err := graphqlHandler(ctx, logger, cfg, resolver, authenticator, meters)
 	if err != nil {
 		return nil, err
@@ -161,13 +161,13 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 // startEvents puts the project's event triggers on their tables (and takes
 // off those it no longer has) and starts delivering its events, cron
 // events and asynchronous actions' calls.
-func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue, actionService *actions.Service) (*events.Service, error) {
+func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpool.Pool, catalogue *tables.Catalogue, actionService *actions.Service, meters *metrics.Metrics) (*events.Service, error) {
 	md := cfg.Metadata
 	if md == nil {
 		md = &metadata.Metadata{}
 	}
 	eventsConfig := cfg.Events
-	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv = pool, logger, cfg.Getenv
+	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv, eventsConfig.Metrics = pool, logger, cfg.Getenv, meters
 	if actionService != nil {
 		eventsConfig.Actions = actionService // the asynchronous actions' calls go through the log
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/auth"
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 )
 
 // Plans are queries compiled once, as Hasura plans them: a request whose
@@ -481,28 +482,36 @@ func (s *Schemas) Planned(ctx context.Context, params *graphql.RawParams) (conte
 	learn := func() context.Context {
 		return context.WithValue(ctx, pendingKey{}, &pending{docKey: key, vars: cloneJSON(params.Variables)})
 	}
+	m := rs.r.Metrics
 	dp, ok := rs.plans.docs.Get(key)
 	if !ok {
+		m.Plan(metrics.PlanMiss)
 		return learn(), nil
 	}
 	if dp.none {
+		m.Plan(metrics.PlanNone)
 		return ctx, nil
 	}
 	var buf [64]byte
 	shape, ok := dp.appendShape(buf[:0], params.Variables, caller)
 	if !ok {
+		m.Plan(metrics.PlanNone)
 		return ctx, nil
 	}
 	p, ok := dp.get(shape)
 	switch {
 	case !ok:
+		m.Plan(metrics.PlanMiss)
 		return learn(), nil
 	case p == nil:
+		m.Plan(metrics.PlanNone)
 		return ctx, nil
 	}
 	if resp, ok := rs.answerPlanned(ctx, p, params.Variables, caller); ok {
+		m.Plan(metrics.PlanHit)
 		return ctx, resp
 	}
+	m.Plan(metrics.PlanNone)
 	return ctx, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/actions"
 	"github.com/freshgraph/freshgraph/internal/live"
 	"github.com/freshgraph/freshgraph/internal/livequery"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
 
@@ -34,6 +35,8 @@ type Resolver struct {
 	// EventSessions: tables have event triggers, so mutations leave the
 	// caller's session variables in their transaction for the events.
 	EventSessions bool
+	// Metrics count what the plans do.
+	Metrics *metrics.Metrics
 }
 
 // QueryRoot returns the resolvers of query_root's hand-written fields.

@@ -146,14 +146,17 @@ func (s *Service) attempt(ctx context.Context, r row) {
 	switch {
 	case o.status >= 200 && o.status < 300:
 		s.finish(record, r, "delivered", o, true)
+		s.cfg.Metrics.Delivered(r.kind, r.trigger, true, true)
 	case r.tries < t.numRetries:
 		wait := t.interval
 		if o.retryAfter >= 0 {
 			wait = o.retryAfter
 		}
 		s.retry(record, r, o, wait)
+		s.cfg.Metrics.Delivered(r.kind, r.trigger, false, false)
 	default:
 		s.finish(record, r, "failed", o, true)
+		s.cfg.Metrics.Delivered(r.kind, r.trigger, false, true)
 		s.cfg.Logger.Warn("events: delivery failed after its last try", "kind", r.kind, "trigger", r.trigger, "id", r.id, "tries", r.tries+1, "status", o.status)
 	}
 }
@@ -171,6 +174,7 @@ func (s *Service) runAction(ctx, record context.Context, r row) {
 	if res.Errors != nil {
 		status = "failed"
 	}
+	s.cfg.Metrics.Delivered(r.kind, r.trigger, res.Errors == nil, true)
 	s.record(record, r, outcome{status: res.Status, response: excerpt([]byte(res.Response)), duration: res.Duration}, true,
 		`WITH done AS (UPDATE freshgraph_event_log SET status = $2, output = $3, errors = $4, request_headers = NULL,
 			finished_at = now(), tries = tries + 1 WHERE id = $1 RETURNING id)

@@ -23,6 +23,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/webhook"
 )
 
@@ -82,6 +83,8 @@ type Config struct {
 	Retention time.Duration
 	// Actions calls the asynchronous actions' handlers (nil: none).
 	Actions ActionRunner
+	// Metrics count the calls and the rows finished.
+	Metrics *metrics.Metrics
 }
 
 func (c *Config) defaults() {

@@ -26,6 +26,12 @@ type Metrics struct {
 	// byType are each operation type's series, looked up once: a request
 	// then costs two atomic adds, not a hash of its labels.
 	byType map[string]*typeSeries
+	// plans counts the requests answered from a query plan, by result.
+	plans map[string]prometheus.Counter
+	// Deliveries of the event log: each call, and each row finished.
+	eventCalls, eventsDone *prometheus.CounterVec
+	cronCalls, cronDone    *prometheus.CounterVec
+	actionsDone            *prometheus.CounterVec
 }
 
 // typeSeries are one operation type's series.
@@ -77,6 +83,31 @@ func New(pool *pgxpool.Pool) *Metrics {
 	}
 	m.subscriptions.WithLabelValues(LiveQuery)
 	m.subscriptions.WithLabelValues(Streaming)
+	plans := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "freshgraph_query_plans_total",
+		Help: "Queries by what their plan did: hit (answered from a plan), miss (a plan is made from the answer), unplannable (answered without one)",
+	}, []string{"result"})
+	m.plans = map[string]prometheus.Counter{}
+	for _, r := range []string{PlanHit, PlanMiss, PlanNone} {
+		m.plans[r] = plans.WithLabelValues(r)
+	}
+	status := []string{"status"}
+	m.eventCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_event_invocations_total",
+		Help: "Calls of event triggers' webhooks, by outcome (success: a 2xx answer) and trigger"}, []string{"status", "trigger_name"})
+	m.eventsDone = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_event_processed_total",
+		Help: "Events finished, delivered (success) or failed after their last try, by trigger"}, []string{"status", "trigger_name"})
+	m.cronCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_cron_events_invocation_total",
+		Help: "Calls of cron triggers' webhooks, by outcome"}, status)
+	m.cronDone = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_cron_events_processed_total",
+		Help: "Cron events finished, delivered (success) or failed"}, status)
+	m.actionsDone = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_async_actions_total",
+		Help: "Asynchronous actions' calls done, by outcome (failed: the result is an error)"}, status)
+	for _, st := range []string{"success", "failed"} {
+		m.cronCalls.WithLabelValues(st)
+		m.cronDone.WithLabelValues(st)
+		m.actionsDone.WithLabelValues(st)
+	}
+	m.registry.MustRegister(plans, m.eventCalls, m.eventsDone, m.cronCalls, m.cronDone, m.actionsDone)
 	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.subscriptions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
@@ -103,6 +134,54 @@ func (m *Metrics) ObserveRequest(operationType string, failed bool, took time.Du
 		if ts.took != nil {
 			ts.took.Observe(took.Seconds())
 		}
+	}
+}
+
+// What a query plan did for a request (Plan).
+const (
+	PlanHit  = "hit"
+	PlanMiss = "miss"
+	PlanNone = "unplannable"
+)
+
+// Plan counts a query by what its plan did.
+func (m *Metrics) Plan(result string) {
+	if m != nil {
+		m.plans[result].Inc()
+	}
+}
+
+// The kinds of the event log's rows (Delivered).
+const (
+	KindEvent  = "event"
+	KindCron   = "cron"
+	KindAction = "action"
+)
+
+// Delivered counts a call of the event log's row of kind and trigger
+// (an event trigger's, a cron trigger's or an action's name), and with
+// finished that the row is done: delivered when ok, else failed.
+func (m *Metrics) Delivered(kind, trigger string, ok, finished bool) {
+	if m == nil {
+		return
+	}
+	status := "success"
+	if !ok {
+		status = "failed"
+	}
+	switch kind {
+	case KindEvent:
+		m.eventCalls.WithLabelValues(status, trigger).Inc()
+		if finished {
+			m.eventsDone.WithLabelValues(status, trigger).Inc()
+		}
+	case KindCron:
+		m.cronCalls.WithLabelValues(status).Inc()
+		if finished {
+			m.cronDone.WithLabelValues(status).Inc()
+		}
+	case KindAction:
+		m.actionsDone.WithLabelValues(status).Inc()
 	}
 }
 
