@@ -82,7 +82,20 @@ func TestMetrics(t *testing.T) {
 	ws.start("2", `subscription { users_stream(batch_size: 1, cursor: {initial_value: {id: "`+alice+`"}}) { id } }`, nil)
 	ws.start("3", `{ __typename }`, nil)
 	ws.result("3")
+	// A write that changes live queries' answers is pushed: the latency of
+	// each group's push is recorded (users(limit: 1) had no user yet, so
+	// both groups' answers change).
+	ws.start("4", `subscription { users(order_by: {email: asc}) { email } }`, nil)
+	ws.result("4")
+	s.exec(t, `INSERT INTO users (email) VALUES ('metrics@example.com')`)
+	ws.result("4")
+	ws.result("1")
+	// (A run records its latency once its pushes are sent.)
 	after := scrape(t, s, secret)
+	for deadline := time.Now().Add(2 * time.Second); value(after, "freshgraph_live_push_latency_seconds") < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		after = scrape(t, s, secret)
+	}
 
 	delta := func(family string, labels ...string) float64 {
 		return value(after, family, labels...) - max(value(before, family, labels...), 0)
@@ -95,11 +108,12 @@ func TestMetrics(t *testing.T) {
 		{"hasura_graphql_requests_total", []string{"operation_type", "query", "response_status", "success"}, 4},
 		{"hasura_graphql_requests_total", []string{"operation_type", "unknown", "response_status", "failed"}, 1},
 		{"hasura_graphql_requests_total", []string{"operation_type", "mutation", "response_status", "success"}, 1},
-		{"hasura_graphql_requests_total", []string{"operation_type", "subscription", "response_status", "success"}, 2},
+		{"hasura_graphql_requests_total", []string{"operation_type", "subscription", "response_status", "success"}, 3},
 		{"hasura_graphql_execution_time_seconds", []string{"operation_type", "query"}, 4},
 		{"hasura_graphql_execution_time_seconds", []string{"operation_type", "mutation"}, 1},
 		{"hasura_websocket_connections", nil, 1},
-		{"hasura_active_subscriptions", []string{"subscription_kind", "live-query"}, 1},
+		{"hasura_active_subscriptions", []string{"subscription_kind", "live-query"}, 2},
+		{"freshgraph_live_push_latency_seconds", nil, 2},
 		{"hasura_active_subscriptions", []string{"subscription_kind", "streaming"}, 1},
 		// users_by_pk learnt once, then answered twice from its plan; the
 		// invalid query and the mutation are learnt, and have none.

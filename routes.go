@@ -83,8 +83,9 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		return nil, err
 	}
 	context.AfterFunc(ctx, livePool.Close)
+	meters := metrics.New(pool)
 	liveQueries := livequery.New(livequery.Config{Pool: livePool, Logger: logger, Interval: cfg.LiveQueryInterval,
-		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured, PollAll: cfg.LiveQueryPoll})
+		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured, PollAll: cfg.LiveQueryPoll, Metrics: meters})
 	go liveQueries.Run(ctx)
 	// Serve once the writes reach the hub, so that a subscription opened
 	// at start is pushed like any other; meanwhile it would be polled.
@@ -93,7 +94,6 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
 	}
 	cancelWait()
-	meters := metrics.New(pool)
 	actionService, err := actions.New(cfg.Metadata, catalogue, cfg.Getenv)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/limits"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
 )
@@ -61,6 +62,8 @@ type Config struct {
 	// PollAll, if set, runs every group this often and ignores writes, as
 	// Hasura does (every second): for comparison (make bench-live).
 	PollAll time.Duration
+	// Metrics are told how long after a write its answers were pushed.
+	Metrics *metrics.Metrics
 }
 
 // Result is what a subscriber is sent: the field's JSON, or an error.
@@ -135,8 +138,12 @@ func (l listener) HandleNotification(_ context.Context, n *pgconn.Notification, 
 // it) their cohorts the row whose key's columns, as text joined by NUL,
 // are key can concern; key "" is the whole table.
 func (h *Hub) written(table catalog.Name, key string) {
+	now := time.Now()
 	for _, g := range h.groupsReading(table) {
 		g.mu.Lock()
+		if g.learnt.IsZero() {
+			g.learnt = now
+		}
 		if g.keyed && g.root == table && key != "" && len(g.keys) < maxKeys {
 			g.keys[key] = struct{}{}
 		} else {
@@ -368,6 +375,9 @@ type group struct {
 	// again when the timer fires.
 	waiting map[*cohort]struct{}
 	dirty   bool
+	// learnt is when the oldest write not yet answered by a run was
+	// learnt (zero: none), for the push latency.
+	learnt  time.Time
 	keys    map[string]struct{} // written keys of root rows since the last run
 	byKey   map[string]map[*cohort]struct{}
 	running bool
@@ -415,6 +425,12 @@ func (g *group) run() {
 			g.mu.Unlock()
 			return
 		}
+		// The run answers every write learnt so far: the oldest one's
+		// time is the latency of what it pushes.
+		var learnt time.Time
+		if whole || keys != nil {
+			learnt, g.learnt = g.learnt, time.Time{}
+		}
 		g.mu.Unlock()
 		var results []answer
 		var err error
@@ -448,12 +464,16 @@ func (g *group) run() {
 			}
 			return
 		}
+		pushed := false
 		for i, c := range batch {
 			if _, ok := g.all[c]; ok {
-				g.push(c, results[i])
+				pushed = g.push(c, results[i]) || pushed
 			}
 		}
 		g.mu.Unlock()
+		if pushed && !learnt.IsZero() {
+			g.hub.cfg.Metrics.LivePushed(time.Since(learnt))
+		}
 		if g.position != nil {
 			if err := g.observe(); err != nil {
 				g.mu.Lock()
@@ -742,29 +762,30 @@ func queryError(ctx context.Context, err error) error {
 
 // push sends c's subscribers a new answer, unless it is the last one
 // sent; a stream's batch moves its position on. g.mu is held.
-func (g *group) push(c *cohort, a answer) {
+func (g *group) push(c *cohort, a answer) bool {
 	if a.err != nil {
 		if c.sent && c.last.Err != nil && c.last.Err.Error() == a.err.Error() {
-			return
+			return false
 		}
 		c.sent, c.last, c.lastKey = true, Result{Err: a.err}, nil
 		for s := range c.subs {
 			s.deliver(c.last)
 		}
-		return
+		return true
 	}
 	if g.position != nil {
 		g.pushBatch(c, a.json)
-		return
+		return false
 	}
 	g.index(c, a.keys)
 	if c.sent && c.last.Err == nil && bytes.Equal(a.json, c.lastKey) {
-		return
+		return false
 	}
 	c.sent, c.last, c.lastKey = true, Result{Data: a.json}, a.json
 	for s := range c.subs {
 		s.deliver(c.last)
 	}
+	return true
 }
 
 // pushBatch sends a stream's batch, if it has rows, and moves the

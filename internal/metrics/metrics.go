@@ -32,6 +32,7 @@ type Metrics struct {
 	eventCalls, eventsDone *prometheus.CounterVec
 	cronCalls, cronDone    *prometheus.CounterVec
 	actionsDone            *prometheus.CounterVec
+	livePush               prometheus.Histogram
 }
 
 // typeSeries are one operation type's series.
@@ -107,7 +108,12 @@ func New(pool *pgxpool.Pool) *Metrics {
 		m.cronDone.WithLabelValues(st)
 		m.actionsDone.WithLabelValues(st)
 	}
-	m.registry.MustRegister(plans, m.eventCalls, m.eventsDone, m.cronCalls, m.cronDone, m.actionsDone)
+	m.livePush = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "freshgraph_live_push_latency_seconds",
+		Help:    "Time from a write learnt (by a trigger's notification or logical decoding) to the live queries' answers it changed being pushed",
+		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
+	})
+	m.registry.MustRegister(plans, m.eventCalls, m.eventsDone, m.cronCalls, m.cronDone, m.actionsDone, m.livePush)
 	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.subscriptions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
@@ -182,6 +188,14 @@ func (m *Metrics) Delivered(kind, trigger string, ok, finished bool) {
 		}
 	case KindAction:
 		m.actionsDone.WithLabelValues(status).Inc()
+	}
+}
+
+// LivePushed records how long after the write they answer a live query
+// run's changed answers were pushed.
+func (m *Metrics) LivePushed(latency time.Duration) {
+	if m != nil {
+		m.livePush.Observe(latency.Seconds())
 	}
 }
 
