@@ -221,8 +221,8 @@ func (s *Service) Follow(ctx context.Context, op *graphql.OperationContext, sche
 	context.AfterFunc(ctx, func() {
 		s.followers.mu.Lock()
 		delete(set, fl)
-		if len(set) == 0 && s.followers.byID[key] != nil && len(s.followers.byID[key]) == 0 {
-			delete(s.followers.byID, key)
+		if len(s.followers.byID[key]) == 0 {
+			delete(s.followers.byID, key) // set, or none: a set is made with its first follower
 		}
 		s.followers.mu.Unlock()
 	})

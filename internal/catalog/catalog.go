@@ -20,6 +20,15 @@ type Name struct{ Schema, Table string }
 
 func (n Name) String() string { return n.Schema + "." + n.Table }
 
+// Hasura is n as Hasura's messages print it: its name in schema public,
+// else schema.name.
+func (n Name) Hasura() string {
+	if n.Schema == "public" {
+		return n.Table
+	}
+	return n.String()
+}
+
 // Column is one column of a table.
 type Column struct {
 	Name string

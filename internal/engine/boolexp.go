@@ -45,7 +45,7 @@ func (c *compiler) compile(b *sqlbuild.Builder, e tables.BoolExp, alias, root st
 		inner := c.alias()
 		b.S("EXISTS (SELECT 1 FROM ")
 		c.computedCall(b, x.Field, alias)
-		c.table(&sqlbuild.Builder{}, x.Field.Returns) // read: its writes re-run the live queries
+		c.read(x.Field.Returns)
 		b.S(" " + inner + " WHERE ")
 		if err := c.compile(b, x.Where, inner, root); err != nil {
 			return err

@@ -71,11 +71,17 @@ func (c *compiler) collect(sel ast.SelectionSet, typeName string) []graphql.Coll
 
 // table writes t's name where the statement reads it.
 func (c *compiler) table(b *sqlbuild.Builder, t *tables.Table) *sqlbuild.Builder {
+	c.read(t)
+	return tableName(b, t)
+}
+
+// read notes that the statement reads t (by its name, or through a
+// function that returns its rows): its writes re-run the live queries.
+func (c *compiler) read(t *tables.Table) {
 	if c.reads == nil {
 		c.reads = map[*tables.Table]int{}
 	}
 	c.reads[t]++
-	return tableName(b, t)
 }
 
 // tableName writes t's schema-qualified name.
@@ -243,7 +249,7 @@ func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 		if c.source, err = c.functionSource(rf.Function, field, path); err != nil {
 			break
 		}
-		c.table(&sqlbuild.Builder{}, rf.Table) // read: its writes re-run the live queries
+		c.read(rf.Table)
 		switch {
 		case rf.Kind == tables.FunctionAggregate:
 			err = c.selectAggregate(b, rf.Table, field, path)

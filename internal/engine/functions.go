@@ -123,7 +123,7 @@ func (c *compiler) computedValue(b *sqlbuild.Builder, t *tables.Table, alias str
 	outer := c.source
 	c.source = call // the rows the list reads: the function's
 	defer func() { c.source = outer }()
-	c.table(&sqlbuild.Builder{}, cf.Returns) // read: its writes re-run the live queries
+	c.read(cf.Returns)
 	b.S("(")
 	err = c.list(b, cf.Returns, c.alias(), f, nil, path)
 	b.S(")")

@@ -53,7 +53,7 @@ func (p *Project) resolveComputedFields(ctx context.Context, db database.Conn, t
 
 func resolveComputedField(t *Table, mcf *metadata.ComputedField, found map[catalog.Name][]*catalog.Function, tracked map[catalog.Name]*Table) (ComputedField, error) {
 	name := catalog.Name{Schema: mcf.Definition.Function.Schema, Table: mcf.Definition.Function.Name}
-	qf := qualifiedName(name)
+	qf := name.Hasura()
 	fail := func(format string, args ...any) error {
 		return fail(t.Metadata, "in computed field %q: %s", mcf.Name, fmt.Sprintf(format, args...))
 	}
@@ -79,7 +79,7 @@ func resolveComputedField(t *Table, mcf *metadata.ComputedField, found map[catal
 	switch {
 	case f.ReturnsSet && f.Returns != (catalog.Name{}):
 		if cf.Returns = tracked[f.Returns]; cf.Returns == nil {
-			reasons = append(reasons, fmt.Sprintf("the function %q returning set of table %q is not tracked or not found in database", qf, qualifiedName(f.Returns)))
+			reasons = append(reasons, fmt.Sprintf("the function %q returning set of table %q is not tracked or not found in database", qf, f.Returns.Hasura()))
 		}
 	case f.ReturnsSet || f.Result.Kind != "b":
 		reasons = append(reasons, fmt.Sprintf("the function %q returning type %s is not a BASE type", qf, f.ReturnType))
@@ -131,8 +131,8 @@ func resolveComputedField(t *Table, mcf *metadata.ComputedField, found map[catal
 	case 0:
 		return cf, nil
 	case 1:
-		return ComputedField{}, fail("the computed field %q cannot be added to table %q because %s", mcf.Name, qualifiedName(t.Name), reasons[0])
+		return ComputedField{}, fail("the computed field %q cannot be added to table %q because %s", mcf.Name, t.Name.Hasura(), reasons[0])
 	}
 	return ComputedField{}, fail("the computed field %q cannot be added to table %q for the following reasons:\n  • %s",
-		mcf.Name, qualifiedName(t.Name), strings.Join(reasons, "\n  • "))
+		mcf.Name, t.Name.Hasura(), strings.Join(reasons, "\n  • "))
 }

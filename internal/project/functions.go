@@ -43,7 +43,7 @@ func (p *Project) resolveFunctions(ctx context.Context, db database.Conn, md *me
 	}
 	for i := range md.Functions {
 		mf := &md.Functions[i]
-		qf := qualifiedName(names[i])
+		qf := names[i].Hasura()
 		fail := func(format string, args ...any) error {
 			return &metadata.Error{File: mf.File, Message: fmt.Sprintf(format, args...)}
 		}
@@ -69,7 +69,7 @@ func (p *Project) resolveFunctions(ctx context.Context, db database.Conn, md *me
 		if cf.Returns == (catalog.Name{}) {
 			reasons = append(reasons, `the function does not return a table`)
 		} else if f.Returns = tracked[cf.Returns]; f.Returns == nil {
-			reasons = append(reasons, fmt.Sprintf("the function returns rows of table %q, which is not tracked", qualifiedName(cf.Returns)))
+			reasons = append(reasons, fmt.Sprintf("the function returns rows of table %q, which is not tracked", cf.Returns.Hasura()))
 		}
 		switch mf.Configuration.ExposedAs {
 		case "mutation":
@@ -112,13 +112,4 @@ func (p *Project) resolveFunctions(ctx context.Context, db database.Conn, md *me
 		p.Functions = append(p.Functions, f)
 	}
 	return nil
-}
-
-// qualifiedName is n as Hasura prints it: its name in schema public, else
-// schema.name.
-func qualifiedName(n catalog.Name) string {
-	if n.Schema == "public" {
-		return n.Table
-	}
-	return n.String()
 }

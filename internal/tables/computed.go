@@ -39,7 +39,7 @@ func (c *Catalogue) buildComputedFields(pt *project.Table, t *Table) {
 	for _, pcf := range pt.ComputedFields {
 		f := pcf.Function
 		cf := &ComputedField{Name: pcf.Metadata.Name, Function: f.Name,
-			Comment: firstNonEmpty(f.Comment, fmt.Sprintf("A computed field, executes function %q", qualifiedName(f.Name)))}
+			Comment: firstNonEmpty(f.Comment, fmt.Sprintf("A computed field, executes function %q", f.Name.Hasura()))}
 		if pcf.Metadata.Comment != nil {
 			cf.Comment = *pcf.Metadata.Comment
 		}
@@ -54,15 +54,6 @@ func (c *Catalogue) buildComputedFields(pt *project.Table, t *Table) {
 		}
 		t.ComputedFields = append(t.ComputedFields, cf)
 	}
-}
-
-// qualifiedName is n as Hasura prints it: its name in schema public, else
-// schema.name.
-func qualifiedName(n catalog.Name) string {
-	if n.Schema == "public" {
-		return n.Table
-	}
-	return n.String()
 }
 
 // ComputedFields are the computed fields of t the role reads: a scalar

@@ -84,9 +84,6 @@ func (f RootField) PassesSession() bool {
 // FunctionAggregate.
 func (f *Function) RootName(k Kind) string { return f.roots[k] }
 
-// qualified is f's SQL name as Hasura prints it.
-func (f *Function) qualified() string { return qualifiedName(f.SQL) }
-
 // buildFunctions adds the project's tracked functions and their root
 // fields; a root field that has another's name is refused, naming the file.
 func (c *Catalogue) buildFunctions(p *project.Project, o Options) error {

@@ -544,10 +544,7 @@ func (p *printer) roots() {
 	subscription := map[string]string{}
 	for _, t := range p.v.Cat.Tables {
 		n := t.Name
-		table := fmt.Sprintf("%q", t.SQL.Table)
-		if t.SQL.Schema != "public" {
-			table = fmt.Sprintf("%q", t.SQL.String())
-		}
+		table := fmt.Sprintf("%q", t.SQL.Hasura())
 		onConflict := ""
 		if p.hasOnConflict(t) {
 			onConflict = ", on_conflict: " + n + "_on_conflict"
@@ -739,22 +736,19 @@ func (p *printer) functionRoots(f *Function, query, mutation, subscription map[s
 		args := fmt.Sprintf("\"\"\"input parameters for function %q\"\"\"\n    args: %s_args%s", name, f.Name, required)
 		return "(\n    " + args + "\n    " + strings.TrimPrefix(list, "(\n    ")
 	}
-	returns := fmt.Sprintf("%q", f.Returns.SQL.Table)
-	if f.Returns.SQL.Schema != "public" {
-		returns = fmt.Sprintf("%q", f.Returns.SQL.String())
-	}
+	returns := fmt.Sprintf("%q", f.Returns.SQL.Hasura())
 	for kind, name := range f.roots {
 		rf := RootField{Name: name, Kind: kind, Table: f.Returns, Function: f}
 		var desc, def string
 		args := withArgs(name)
 		switch {
 		case kind == FunctionAggregate:
-			desc = fmt.Sprintf("execute function %q and query aggregates on result of table type %s", f.qualified(), returns)
+			desc = fmt.Sprintf("execute function %q and query aggregates on result of table type %s", f.SQL.Hasura(), returns)
 			def = fmt.Sprintf("%s%s: %s_aggregate!", name, args, t)
 		case f.Mutation:
-			desc = fmt.Sprintf("execute VOLATILE function %q which returns %s", f.qualified(), returns)
+			desc = fmt.Sprintf("execute VOLATILE function %q which returns %s", f.SQL.Hasura(), returns)
 		default:
-			desc = fmt.Sprintf("execute function %q which returns %s", f.qualified(), returns)
+			desc = fmt.Sprintf("execute function %q which returns %s", f.SQL.Hasura(), returns)
 		}
 		if kind == FunctionSelect {
 			if f.Comment != nil {
