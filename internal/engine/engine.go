@@ -250,14 +250,13 @@ func compileRead(op *graphql.OperationContext, rf tables.RootField, f graphql.Co
 			break
 		}
 		c.read(rf.Table)
-		switch {
-		case rf.Kind == tables.FunctionAggregate:
+		if rf.Kind == tables.FunctionAggregate {
 			err = c.selectAggregate(b, rf.Table, field, path)
-		case rf.Function.ReturnsSet:
-			err = c.selectList(b, rf.Table, field, path)
-		default: // one row: the object, or null
-			err = c.selectList(b, rf.Table, field, path)
-			b.Wrap("SELECT (", ") -> 0")
+			break
+		}
+		err = c.selectList(b, rf.Table, field, path)
+		if !rf.Function.ReturnsSet {
+			b.Wrap("SELECT (", ") -> 0") // one row: the object, or null
 		}
 	default:
 		return nil, nil, nil, false, fmt.Errorf("engine: %s does not read", f.Name)

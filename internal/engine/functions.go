@@ -35,22 +35,16 @@ func (c *compiler) callOf(name catalog.Name, fnArgs []tables.FunctionArg, argsTy
 		}
 		given = m
 	}
-	type bound struct {
-		name                  string
-		value                 tables.Value
-		typ                   tables.Type
-		session, row, omitted bool
-	}
-	var args []bound
+	var args []callArg
 	for _, a := range fnArgs {
 		if a.Session || a.Row {
-			args = append(args, bound{name: a.Name, session: a.Session, row: a.Row})
+			args = append(args, callArg{name: a.Name, session: a.Session, row: a.Row})
 			continue
 		}
 		v, ok := given[a.Name]
 		if !ok {
 			if a.HasDefault {
-				args = append(args, bound{name: a.Name, omitted: true})
+				args = append(args, callArg{name: a.Name, omitted: true})
 				continue
 			}
 			return nil, &hasura.Error{Code: hasura.CodeNotSupported, Message: "Non default arguments cannot be omitted", Path: path + ".args.args"}
@@ -62,36 +56,49 @@ func (c *compiler) callOf(name catalog.Name, fnArgs []tables.FunctionArg, argsTy
 				return nil, err
 			}
 		}
-		args = append(args, bound{name: a.Name, value: value, typ: a.Type})
+		args = append(args, callArg{name: a.Name, value: value, typ: a.Type})
 	}
-	return func(b *sqlbuild.Builder) {
-		b.Ident(name.Schema).S(".").Ident(name.Table).S("(")
-		// In order while none is left out (an unnamed argument, a
-		// computed field's row, can only be passed so), then by name.
-		named, first := false, true
-		for _, a := range args {
-			if a.omitted {
-				named = true
-				continue
-			}
-			if !first {
-				b.S(", ")
-			}
-			first = false
-			if named {
-				b.Ident(a.name).S(" => ")
-			}
-			switch {
-			case a.session:
-				c.sessionJSON(b)
-			case a.row:
-				b.S(rowAlias)
-			default:
-				bind(b, a.value, a.typ)
-			}
+	return func(b *sqlbuild.Builder) { c.writeCall(b, name, args, rowAlias) }, nil
+}
+
+// callArg is an argument of a call: a value, the session variables, the
+// row, or one left out (its default).
+type callArg struct {
+	name                  string
+	value                 tables.Value
+	typ                   tables.Type
+	session, row, omitted bool
+}
+
+// writeCall writes the call of the function name with args; rowAlias is
+// the row a computed field's function takes. Arguments go in order while
+// none is left out (an unnamed argument, a computed field's row, can only
+// be passed so), then by name.
+func (c *compiler) writeCall(b *sqlbuild.Builder, name catalog.Name, args []callArg, rowAlias string) {
+	b.Ident(name.Schema).S(".").Ident(name.Table).S("(")
+	named, first := false, true
+	for _, a := range args {
+		if a.omitted {
+			named = true
+			continue
 		}
-		b.S(")")
-	}, nil
+		if !first {
+			b.S(", ")
+		}
+		first = false
+		if named {
+			b.Ident(a.name).S(" => ")
+		}
+		switch {
+		case a.session:
+			c.sessionJSON(b)
+		case a.row:
+			b.S(rowAlias)
+		default:
+			bind(b, a.value, a.typ)
+		}
+	}
+	b.S(")")
 }
 
 // sessionJSON writes the caller's session variables as a json object, as
@@ -135,16 +142,9 @@ func (c *compiler) computedValue(b *sqlbuild.Builder, t *tables.Table, alias str
 // row and the session variables.
 func (c *compiler) computedCall(b *sqlbuild.Builder, cf *tables.ComputedField, alias string) {
 	c.calls = true
-	b.Ident(cf.Function.Schema).S(".").Ident(cf.Function.Table).S("(")
+	args := make([]callArg, len(cf.Args))
 	for i, a := range cf.Args {
-		if i > 0 {
-			b.S(", ")
-		}
-		if a.Session {
-			c.sessionJSON(b)
-		} else {
-			b.S(alias)
-		}
+		args[i] = callArg{name: a.Name, session: a.Session, row: !a.Session}
 	}
-	b.S(")")
+	c.writeCall(b, cf.Function, args, alias)
 }

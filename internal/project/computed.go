@@ -3,7 +3,6 @@ package project
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/freshgraph/freshgraph/internal/catalog"
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -127,12 +126,8 @@ func resolveComputedField(t *Table, mcf *metadata.ComputedField, found map[catal
 			reasons = append(reasons, fmt.Sprintf("argument %q is of type %s, which is not served as an argument", a.Name, a.Cast))
 		}
 	}
-	switch len(reasons) {
-	case 0:
-		return cf, nil
-	case 1:
-		return ComputedField{}, fail("the computed field %q cannot be added to table %q because %s", mcf.Name, t.Name.Hasura(), reasons[0])
+	if len(reasons) > 0 {
+		return ComputedField{}, fail("%s", refusal(fmt.Sprintf("the computed field %q cannot be added to table %q", mcf.Name, t.Name.Hasura()), reasons))
 	}
-	return ComputedField{}, fail("the computed field %q cannot be added to table %q for the following reasons:\n  • %s",
-		mcf.Name, t.Name.Hasura(), strings.Join(reasons, "\n  • "))
+	return cf, nil
 }

@@ -102,14 +102,19 @@ func (p *Project) resolveFunctions(ctx context.Context, db database.Conn, md *me
 		if s := mf.Configuration.SessionArgument; s != "" && f.SessionArgument < 0 {
 			reasons = append(reasons, fmt.Sprintf("given session argument %q not the input argument of the function", s))
 		}
-		switch len(reasons) {
-		case 0:
-		case 1:
-			return fail("the function %q cannot be tracked because %s", qf, reasons[0])
-		default:
-			return fail("the function %q cannot be tracked for the following reasons:\n  • %s", qf, strings.Join(reasons, "\n  • "))
+		if len(reasons) > 0 {
+			return fail("%s", refusal(fmt.Sprintf("the function %q cannot be tracked", qf), reasons))
 		}
 		p.Functions = append(p.Functions, f)
 	}
 	return nil
+}
+
+// refusal is what cannot be done and its reasons, as Hasura words them
+// (makeReasonMessage): "because" the one, or each on a bulleted line.
+func refusal(what string, reasons []string) string {
+	if len(reasons) == 1 {
+		return what + " because " + reasons[0]
+	}
+	return what + " for the following reasons:\n  • " + strings.Join(reasons, "\n  • ")
 }
