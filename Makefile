@@ -59,7 +59,7 @@ lint:
 
 check: lint test
 
-# GraphiQL's scripts (pinned in web/graphiql/package-lock.json) for serving
-# GraphiQL without a CDN: GRAPHIQL_ASSETS_DIR=.freshgraph/graphiql make run
+# Refresh the GraphiQL files the binary embeds from npm, at the versions
+# pinned in web/graphiql/package-lock.json.
 graphiql-assets:
-	bash web/graphiql/install.sh .freshgraph/graphiql
+	bash web/graphiql/refresh.sh

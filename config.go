@@ -14,6 +14,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/accounts"
 	"github.com/freshgraph/freshgraph/internal/events"
 	"github.com/freshgraph/freshgraph/internal/forwarded"
+	"github.com/freshgraph/freshgraph/internal/graphiql"
 	"github.com/freshgraph/freshgraph/internal/jwtauth"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/livequery"
@@ -44,9 +45,9 @@ type config struct {
 	// LiveQueryPoll, if set, polls every live query this often instead of
 	// following writes, as Hasura does: for comparison only.
 	LiveQueryPoll time.Duration
-	// GraphiQLAssetsDir serves GraphiQL's scripts from this directory instead
-	// of a CDN (make graphiql-assets fills one).
-	GraphiQLAssetsDir string
+	// GraphiQL says where GraphiQL's scripts come from: embedded in the
+	// binary unless a directory or the CDN is asked for.
+	GraphiQL graphiql.Options
 	// Limits bound each GraphQL request's work (see internal/limits).
 	Limits limits.Config
 	// MetadataDir is a Hasura project's metadata directory, if any; what of
@@ -182,7 +183,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Host:              first("HOST"),
 		DatabaseURL:       first("DATABASE_URL", "HASURA_GRAPHQL_DATABASE_URL"),
 		DataDir:           first("FRESHGRAPH_DATA_DIR"),
-		GraphiQLAssetsDir: first("GRAPHIQL_ASSETS_DIR", "HASURA_GRAPHQL_CONSOLE_ASSETS_DIR"),
+		GraphiQL:          graphiql.Options{AssetsDir: first("GRAPHIQL_ASSETS_DIR", "HASURA_GRAPHQL_CONSOLE_ASSETS_DIR")},
 		AdminSecret:       first("HASURA_GRAPHQL_ADMIN_SECRET"),
 		MetricsSecret:     first("HASURA_GRAPHQL_METRICS_SECRET"),
 		Port:              8080,
@@ -256,6 +257,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("HASURA_GRAPHQL_LOG_LEVEL: %q is not debug, info, warn or error", v)
 		}
 		cfg.LogLevel = level
+	}
+	if v := first("GRAPHIQL_CDN"); v != "" {
+		if cfg.GraphiQL.CDN, err = hasuraBool(v); err != nil {
+			return config{}, fmt.Errorf("GRAPHIQL_CDN: %w", err)
+		}
 	}
 	cfg.InferFunctionPermissions = true
 	if v := first("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS"); v != "" {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freshgraph/freshgraph/internal/graphiql"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -78,7 +80,11 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || !cfg.StringifyNumbers || cfg.UnauthorizedRole != "public" {
 		t.Errorf("Hasura's settings: %+v, %v", cfg, err)
 	}
-	if cfg, err = loadConfig(env()); err != nil || cfg.StringifyNumbers || cfg.UnauthorizedRole != "anonymous" {
+	if cfg, err = loadConfig(env("GRAPHIQL_CDN", "true", "HASURA_GRAPHQL_CONSOLE_ASSETS_DIR", "/srv/console")); err != nil ||
+		cfg.GraphiQL != (graphiql.Options{CDN: true, AssetsDir: "/srv/console"}) {
+		t.Errorf("GraphiQL's settings: %+v, %v", cfg.GraphiQL, err)
+	}
+	if cfg, err = loadConfig(env()); err != nil || cfg.StringifyNumbers || cfg.UnauthorizedRole != "anonymous" || cfg.GraphiQL != (graphiql.Options{}) {
 		t.Errorf("Hasura's settings' defaults: %+v, %v", cfg, err)
 	}
 
@@ -89,6 +95,7 @@ func TestLoadConfig(t *testing.T) {
 		{env("HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES", "1"), `HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: "1" is not a boolean`},
 		{env("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS", "maybe"), `HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS: "maybe" is not a boolean`},
 		{env("LOG_FORMAT", "xml"), `LOG_FORMAT: "xml" is not text or json`},
+		{env("GRAPHIQL_CDN", "cdn"), `GRAPHIQL_CDN: "cdn" is not a boolean`},
 		{env("HASURA_GRAPHQL_LOG_LEVEL", "verbose"), `HASURA_GRAPHQL_LOG_LEVEL: "verbose" is not debug, info, warn or error`},
 		{env("HASURA_GRAPHQL_UNAUTHORIZED_ROLE", "admin"), `HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin"`},
 		{env("DATABASE_URL", "postgres://h/db"), "SESSION_SECRET is not set"},

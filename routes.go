@@ -45,7 +45,8 @@ import (
 
 // NewServer returns the server's whole HTTP surface:
 //
-//	GET  /            GraphiQL, talking to /v1/graphql with the browser's cookies
+//	GET  /            GraphiQL with the Explorer, talking to /v1/graphql with the browser's cookies
+//	GET  /graphiql/assets/…  its files, embedded in the binary
 //	     /v1/graphql  GraphQL, as Hasura answers it
 //	GET  /api/auth/session  the session as Auth.js's endpoint answers it, fresh
 //	POST /api/auth/session  the same, for useSession().update(), CSRF-checked
@@ -145,7 +146,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /hasura/healthz", healthz(pool))
 	mux.Handle("GET /v1/version", version())
-	graphiQL, err := graphiql.New(cfg.GraphiQLAssetsDir)
+	graphiQL, err := graphiql.New(cfg.GraphiQL)
 	if err != nil {
 		return nil, err
 	}

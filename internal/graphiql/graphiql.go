@@ -1,67 +1,163 @@
-// Package graphiql serves GraphiQL, talking to /v1/graphql with the browser's
-// cookies. By default its scripts come from a CDN, as gqlgen's and Hasura's
-// do; with an assets directory (GRAPHIQL_ASSETS_DIR, like Hasura's
-// HASURA_GRAPHQL_CONSOLE_ASSETS_DIR; `make graphiql-assets` fills one) they
-// are served from this server, so GraphiQL works offline.
+// Package graphiql serves GraphiQL with the Explorer, talking to /v1/graphql
+// with the browser's cookies, so its docs pane and Explorer show the schema
+// of the signed-in role. Its scripts are the pinned builds embedded in the
+// binary (assets/, refreshed from npm by web/graphiql/refresh.sh), so it
+// works offline; a directory of the same files (GRAPHIQL_ASSETS_DIR, like
+// Hasura's HASURA_GRAPHQL_CONSOLE_ASSETS_DIR) replaces them, and the CDN is
+// used only when asked (GRAPHIQL_CDN).
 package graphiql
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
+	"embed"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
+	"mime"
 	"net/http"
 	"os"
-	"path/filepath"
+	"path"
+	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql/playground"
 )
 
-// AssetsPath is where the local assets are served.
+// AssetsPath is where the assets are served.
 const AssetsPath = "/graphiql/assets/"
 
-// Assets are the files an assets directory must hold.
-var Assets = []string{"graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"}
-
-// Routes are GraphiQL's handlers: the page, and, with local assets, the assets.
-type Routes struct {
-	Page   http.Handler
-	Assets http.Handler // nil without an assets directory
+// Assets are the files the page loads; an assets directory must hold them.
+var Assets = []string{
+	"graphiql.min.js", "graphiql.min.css",
+	"react.production.min.js", "react-dom.production.min.js",
+	"plugin-explorer.umd.js", "plugin-explorer.css",
 }
 
-// New returns GraphiQL's routes; assetsDir "" loads the assets from the CDN.
-func New(assetsDir string) (*Routes, error) {
-	opts := []playground.GraphiqlConfigOption{playground.WithStoragePrefix("freshgraph:")}
-	r := &Routes{}
-	if assetsDir != "" {
-		sri := map[string]string{}
-		for _, name := range Assets {
-			b, err := os.ReadFile(filepath.Join(assetsDir, name))
-			if err != nil {
-				return nil, fmt.Errorf("GRAPHIQL_ASSETS_DIR: %w (run `make graphiql-assets` to fill it)", err)
-			}
-			// Subresource integrity, as the CDN page has: the browser runs
-			// exactly the files that were installed.
-			sum := sha256.Sum256(b)
-			sri[name] = "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-		}
-		opts = append(opts,
-			playground.WithGraphiqlVersion(AssetsPath+"graphiql.min.js", AssetsPath+"graphiql.min.css",
-				sri["graphiql.min.js"], sri["graphiql.min.css"]),
-			playground.WithGraphiqlReactVersion(AssetsPath+"react.production.min.js", AssetsPath+"react-dom.production.min.js",
-				sri["react.production.min.js"], sri["react-dom.production.min.js"]))
-		files := http.StripPrefix(AssetsPath, http.FileServer(http.Dir(assetsDir)))
-		allowed := map[string]bool{}
-		for _, name := range Assets {
-			allowed[AssetsPath+name] = true
-		}
-		r.Assets = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if !allowed[req.URL.Path] {
-				http.NotFound(w, req)
-				return
-			}
-			files.ServeHTTP(w, req)
-		})
+//go:embed assets
+var embedded embed.FS
+
+// Options says where the page's scripts come from: the embedded builds
+// unless AssetsDir names a directory of the same files or CDN is set.
+type Options struct {
+	AssetsDir string
+	CDN       bool
+}
+
+// Routes are GraphiQL's handlers: the page, and the assets (nil with the
+// CDN).
+type Routes struct {
+	Page   http.Handler
+	Assets http.Handler
+}
+
+// New returns GraphiQL's routes.
+func New(opts Options) (*Routes, error) {
+	page := []playground.GraphiqlConfigOption{
+		playground.WithStoragePrefix("freshgraph:"),
+		playground.WithGraphiqlEnablePluginExplorer(true),
 	}
-	r.Page = playground.Handler("freshgraph", "/v1/graphql", opts...)
-	return r, nil
+	if opts.CDN {
+		if opts.AssetsDir != "" {
+			return nil, errors.New("GRAPHIQL_CDN and GRAPHIQL_ASSETS_DIR: choose one")
+		}
+		return &Routes{Page: playground.Handler("freshgraph", "/v1/graphql", page...)}, nil
+	}
+	files, err := fs.Sub(embedded, "assets")
+	if err != nil {
+		return nil, err
+	}
+	if opts.AssetsDir != "" {
+		files = os.DirFS(opts.AssetsDir)
+	}
+	served := &assets{byPath: map[string]*asset{}}
+	url := map[string]string{}
+	sri := map[string]string{}
+	for _, name := range Assets {
+		body, err := fs.ReadFile(files, name)
+		if err != nil {
+			return nil, fmt.Errorf("GRAPHIQL_ASSETS_DIR: %w (web/graphiql/refresh.sh DIR fills one)", err)
+		}
+		sum := sha256.Sum256(body)
+		a := &asset{body: body, etag: `"` + hex.EncodeToString(sum[:8]) + `"`, contentType: mime.TypeByExtension(path.Ext(name))}
+		served.byPath[AssetsPath+name] = a
+		// The URL names the content, so a browser keeps a file until it
+		// changes; subresource integrity makes it run only those bytes.
+		url[name] = AssetsPath + name + "?v=" + hex.EncodeToString(sum[:8])
+		sri[name] = "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+	}
+	page = append(page,
+		playground.WithGraphiqlVersion(url["graphiql.min.js"], url["graphiql.min.css"], sri["graphiql.min.js"], sri["graphiql.min.css"]),
+		playground.WithGraphiqlReactVersion(url["react.production.min.js"], url["react-dom.production.min.js"],
+			sri["react.production.min.js"], sri["react-dom.production.min.js"]),
+		playground.WithGraphiqlPluginExplorerVersion(url["plugin-explorer.umd.js"], url["plugin-explorer.css"],
+			sri["plugin-explorer.umd.js"], sri["plugin-explorer.css"]))
+	return &Routes{Page: playground.Handler("freshgraph", "/v1/graphql", page...), Assets: served}, nil
+}
+
+// assets serves the files from memory, gzipped for the browsers that take
+// it (GraphiQL's script is 1 MiB, a quarter of that gzipped).
+type assets struct {
+	byPath map[string]*asset
+}
+
+type asset struct {
+	body        []byte
+	etag        string
+	contentType string
+	gzipOnce    sync.Once
+	gzipped     []byte
+}
+
+func (s *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.byPath[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.contentType)
+	h.Set("ETag", a.etag)
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.URL.Query().Get("v") == strings.Trim(a.etag, `"`) {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := a.body
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		a.gzipOnce.Do(func() { a.gzipped = gzipped(a.body) })
+		body = a.gzipped
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			return strings.ReplaceAll(params, " ", "") != "q=0"
+		}
+	}
+	return false
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
 }
