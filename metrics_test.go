@@ -65,6 +65,22 @@ next:
 // of the successful ones, WebSocket connections and subscriptions as they
 // open and close, the pool's figures, Go's; only to the scraper that has
 // the secret.
+// metricDelta is how much a series is to grow between two scrapes.
+type metricDelta struct {
+	family string
+	labels []string // name, value, …
+	want   float64
+}
+
+func expectDeltas(t *testing.T, before, after map[string]*dto.MetricFamily, deltas []metricDelta) {
+	t.Helper()
+	for _, d := range deltas {
+		if got := value(after, d.family, d.labels...) - max(value(before, d.family, d.labels...), 0); got != d.want {
+			t.Errorf("%s%v: %v more, want %v", d.family, d.labels, got, d.want)
+		}
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	const secret = metricsSecret
@@ -97,14 +113,7 @@ func TestMetrics(t *testing.T) {
 		after = scrape(t, s, secret)
 	}
 
-	delta := func(family string, labels ...string) float64 {
-		return value(after, family, labels...) - max(value(before, family, labels...), 0)
-	}
-	for _, tt := range []struct {
-		family string
-		labels []string
-		want   float64
-	}{
+	expectDeltas(t, before, after, []metricDelta{
 		{"hasura_graphql_requests_total", []string{"operation_type", "query", "response_status", "success"}, 4},
 		{"hasura_graphql_requests_total", []string{"operation_type", "unknown", "response_status", "failed"}, 1},
 		{"hasura_graphql_requests_total", []string{"operation_type", "mutation", "response_status", "success"}, 1},
@@ -119,11 +128,7 @@ func TestMetrics(t *testing.T) {
 		// invalid query and the mutation are learnt, and have none.
 		{"freshgraph_query_plans_total", []string{"result", "hit"}, 2},
 		{"freshgraph_query_plans_total", []string{"result", "miss"}, 3},
-	} {
-		if got := delta(tt.family, tt.labels...); got != tt.want {
-			t.Errorf("%s%v: %v more, want %v", tt.family, tt.labels, got, tt.want)
-		}
-	}
+	})
 	if v := value(after, "hasura_postgres_connections", "source_name", "default", "conn_info", "DATABASE_URL"); v < 1 {
 		t.Errorf("hasura_postgres_connections: %v", v)
 	}
@@ -167,4 +172,68 @@ func TestMetrics(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound || string(body) != `{"path":"$","error":"resource does not exist","code":"not-found"}` {
 		t.Errorf("no secret: %d %s", resp.StatusCode, body)
 	}
+}
+
+// Errors by code, limits' refusals by limit, and the sessions the session
+// API reads and ends move as each happens.
+func TestMetricsErrorsLimitsAndSessions(t *testing.T) {
+	t.Parallel()
+	const secret = metricsSecret
+	s := newTestServer(t, func(c *config) {
+		*c = testConfig(t, map[string]string{"HASURA_GRAPHQL_METRICS_SECRET": secret,
+			"DEPTH_LIMIT": "3", "BATCH_LIMIT": "2", "WEBSOCKET_OPERATION_LIMIT": "1", "SESSION_CLEANUP_INTERVAL": "50ms",
+			"BODY_SIZE_LIMIT": "2KiB"})
+	})
+	before := scrape(t, s, secret)
+
+	s.gql(t, `{ nope }`, nil, nil)                                        // validation-failed
+	s.gql(t, `{ users { accounts { user { id } } } }`, nil, adminHeaders) // depth_limit: validation-failed
+	batch := `[{"query":"{ __typename }"},{"query":"{ __typename }"},{"query":"{ __typename }"}]`
+	if got := string(s.post(t, batch, nil)); !strings.Contains(got, "batch_limit of 2") {
+		t.Fatalf("batch: %s", got)
+	}
+	if got := string(s.post(t, `{"query":"`+strings.Repeat(" ", 4096)+`{ __typename }"}`, nil)); !strings.Contains(got, "larger than 2048 bytes") {
+		t.Fatalf("a body over the limit: %s", got)
+	}
+	ws := liveAs(t, s, "graphql-transport-ws", "admin", "")
+	ws.start("1", `subscription { users { id } }`, nil)
+	ws.result("1")
+	ws.start("2", `subscription { users { id } }`, nil) // websocket_operation_limit: bad-request
+
+	a, other := newBrowser(t), newBrowser(t)
+	signUpAs(t, a, s, "metrics-a@example.com", "A")
+	for range 2 {
+		a.gql(s, sessionQuery, nil) // a live session: read, with its user
+	}
+	withCookie(t, s, "not-a-session", sessionQuery) // no live session: read, none
+	s.gql(t, sessionQuery, nil, nil)                // no credentials: nothing to read
+	signUpAs(t, other, s, "metrics-b@example.com", "B")
+	other.gql(s, `mutation { signIn(email: "metrics-a@example.com", password: "correct horse battery") { user { id } } }`, nil)
+	a.gql(s, `mutation { signOutEverywhere(keepCurrent: true) }`, nil) // ends other's
+	signedOut := a.cookie(s).Value
+	a.gql(s, `mutation { signOut }`, nil)
+	withCookie(t, s, signedOut, `mutation { signOut }`) // no live session: none ended
+	withCookie(t, s, signedOut, sessionQuery)           // read: none
+	s.exec(t, `UPDATE sessions SET expires = now() - interval '1 second' WHERE "userId" = (SELECT id FROM users WHERE email = 'metrics-b@example.com')`)
+	// The cleanup deletes the expired session within its interval.
+	after := scrape(t, s, secret)
+	for deadline := time.Now().Add(5 * time.Second); value(after, "freshgraph_sessions_ended_total", "reason", "expired") < 1 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		after = scrape(t, s, secret)
+	}
+	expectDeltas(t, before, after, []metricDelta{
+		{"freshgraph_graphql_errors_total", []string{"code", "validation-failed"}, 2},
+		{"freshgraph_graphql_errors_total", []string{"code", "bad-request"}, 3},
+		{"freshgraph_limit_refusals_total", []string{"limit", "body_size_limit"}, 1},
+		{"freshgraph_limit_refusals_total", []string{"limit", "depth_limit"}, 1},
+		{"freshgraph_limit_refusals_total", []string{"limit", "batch_limit"}, 1},
+		{"freshgraph_limit_refusals_total", []string{"limit", "websocket_operation_limit"}, 1},
+		{"hasura_graphql_requests_total", []string{"operation_type", "unknown", "response_status", "failed"}, 5},
+		{"freshgraph_sessions_read_total", []string{"result", "user"}, 2},
+		{"freshgraph_sessions_read_total", []string{"result", "none"}, 1},
+		{"freshgraph_sessions_ended_total", []string{"reason", "sign_out_everywhere"}, 1},
+		{"freshgraph_sessions_ended_total", []string{"reason", "sign_out"}, 1},
+		{"freshgraph_sessions_ended_total", []string{"reason", "expired"}, 1},
+		{"freshgraph_sessions_ended_total", []string{"reason", "revoked"}, 0},
+	})
 }

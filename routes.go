@@ -107,7 +107,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		actionService.Wake = eventService.Wake
 		go actionService.Listen(ctx, pool, logger)
 	}
-	service := accounts.NewService(pool, cfg.Session)
+	service := accounts.NewService(pool, cfg.Session).WithMetrics(meters)
 	link := cmp.Or(cfg.PasswordResetURL, "{token}")
 	switch {
 	case cfg.Mailer != nil:

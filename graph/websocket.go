@@ -338,10 +338,13 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 	}
 	if limit := c.t.Operations; limit > 0 && len(c.subs) >= limit {
 		c.mu.Unlock()
-		c.sendErrors(id, c.exec.DispatchError(c.ctx, gqlerror.List{gqlerror.WrapPath(nil, &hasura.Error{
+		resp := c.exec.DispatchError(c.ctx, gqlerror.List{gqlerror.WrapPath(nil, &hasura.Error{
 			Code:    hasura.CodeBadRequest,
 			Message: fmt.Sprintf("websocket_operation_limit of %d reached: complete an operation before starting another", limit),
-		})}))
+			Limit:   "websocket_operation_limit",
+		})})
+		c.t.Metrics.ObserveRequest("unknown", resp, 0)
+		c.sendErrors(id, resp)
 		return true
 	}
 	ctx, cancel := context.WithCancel(auth.WithCaller(c.ctx, c.caller))
@@ -352,7 +355,7 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.UseNumber()
 	if err := dec.Decode(&params); err != nil {
-		c.fail(ctx, id, &hasura.Error{Code: hasura.CodeInvalidJSON, Message: "invalid subscribe payload"})
+		c.t.Metrics.ObserveRequest("unknown", c.fail(ctx, id, &hasura.Error{Code: hasura.CodeInvalidJSON, Message: "invalid subscribe payload"}), 0)
 		return true
 	}
 	start := graphql.Now()
@@ -360,7 +363,9 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 	ctx = graphql.StartOperationTrace(ctx)
 	opCtx, errs := c.exec.CreateOperationContext(ctx, &params)
 	if errs != nil {
-		c.sendErrors(id, c.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
+		resp := c.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		c.t.Metrics.ObserveRequest("unknown", resp, 0)
+		c.sendErrors(id, resp)
 		c.stop(id)
 		return true
 	}
@@ -371,19 +376,19 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 			start := time.Now()
 			responses, ctx := c.exec.DispatchOperation(ctx, opCtx)
 			resp := responses(ctx)
-			c.t.Metrics.ObserveRequest(string(opCtx.Operation.Operation), resp == nil || len(resp.Errors) > 0, time.Since(start))
+			c.t.Metrics.ObserveRequest(string(opCtx.Operation.Operation), resp, time.Since(start))
 			c.sendResult(id, resp)
 			c.complete(id)
 		}()
 		return true
 	}
 	if err := hasura.OneSubscriptionField(opCtx); err != nil {
-		c.fail(ctx, id, err)
+		c.t.Metrics.ObserveRequest("subscription", c.fail(ctx, id, err), 0)
 		return true
 	}
 	fields := graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil)
 	ctx = graphql.WithOperationContext(ctx, opCtx)
-	c.t.Metrics.ObserveRequest("subscription", false, 0)
+	c.t.Metrics.ObserveRequest("subscription", &graphql.Response{}, 0)
 	if rf, ok := c.t.Schemas.View(auth.CallerFrom(ctx).Role).SubscriptionField(fields[0].Name); ok {
 		kind := metrics.LiveQuery
 		if rf.Kind == tables.SelectStream {
@@ -554,10 +559,11 @@ func (c *wsConn) sendErrors(id string, resp *graphql.Response) {
 	c.sendJSON(wsMessage{ID: id, Type: "error", Payload: payload})
 }
 
-func (c *wsConn) fail(ctx context.Context, id string, err error) {
+func (c *wsConn) fail(ctx context.Context, id string, err error) *graphql.Response {
 	resp := c.exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(nil, err)})
 	c.sendErrors(id, resp)
 	c.stop(id)
+	return resp
 }
 
 // complete ends id from the server's side.

@@ -18,6 +18,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/password"
 	"github.com/freshgraph/freshgraph/internal/ratelimit"
 	"github.com/freshgraph/freshgraph/internal/session"
@@ -48,6 +49,13 @@ type Service struct {
 	// resetLink with {token} replaced.
 	mailer    Mailer
 	resetLink string
+	metrics   *metrics.Metrics // nil: none kept
+}
+
+// WithMetrics has the Service count the sessions it reads and ends in m.
+func (s *Service) WithMetrics(m *metrics.Metrics) *Service {
+	s.metrics = m
+	return s
 }
 
 // WithMailer has the Service hand password reset links to m: resetLink with
@@ -217,6 +225,9 @@ func (s *Service) SignOut(ctx context.Context, caller auth.Caller) (bool, sessio
 	if err != nil {
 		return false, session.Cookie{}, err
 	}
+	if live {
+		s.metrics.SessionsEnded(metrics.EndedSignOut, 1)
+	}
 	return live, cookieOf(caller, session.Cookie{Clear: true}), nil
 }
 
@@ -236,6 +247,9 @@ func cookieOf(caller auth.Caller, c session.Cookie) session.Cookie {
 func (s *Service) Session(ctx context.Context, caller auth.Caller, user sqlbuild.Fragment) (*authjs.Session, session.Cookie, error) {
 	touch := caller.SessionToken != "" && s.due(caller.SessionToken)
 	sess, err := authjs.ReadSession(ctx, s.conn(ctx), caller, user, touch)
+	if err == nil && (caller.SessionToken != "" || authjs.JWTSessionLive(caller)) {
+		s.metrics.SessionRead(sess != nil)
+	}
 	if err != nil || caller.SessionToken == "" {
 		return sess, session.Cookie{}, err
 	}
@@ -276,6 +290,7 @@ func (s *Service) CleanUp(ctx context.Context) (sessions, tokens int64, err erro
 	for range cleanupBatches {
 		n, m, locked, err := authjs.DeleteExpired(ctx, s.pool, cleanupBatch)
 		sessions, tokens = sessions+n, tokens+m
+		s.metrics.SessionsEnded(metrics.EndedExpired, int(n))
 		if err != nil || !locked || n < cleanupBatch && m < cleanupBatch {
 			return sessions, tokens, err
 		}
@@ -342,6 +357,9 @@ func (s *Service) RevokeSession(ctx context.Context, caller auth.Caller, id stri
 		return false, session.Cookie{}, errNotSignedIn(field)
 	}
 	ended, current, err := authjs.EndDevice(ctx, s.conn(ctx), caller, id)
+	if ended {
+		s.metrics.SessionsEnded(metrics.EndedRevoked, 1)
+	}
 	return ended, cookieOf(caller, endedCookie(current, err)), signedInError(field, err)
 }
 
@@ -353,6 +371,7 @@ func (s *Service) SignOutEverywhere(ctx context.Context, caller auth.Caller, kee
 		return 0, session.Cookie{}, errNotSignedIn(field)
 	}
 	n, current, err := authjs.EndDevices(ctx, s.conn(ctx), caller, keepCurrent)
+	s.metrics.SessionsEnded(metrics.EndedSignOutEverywhere, n)
 	return n, cookieOf(caller, endedCookie(current, err)), signedInError(field, err)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/authjs"
 	"github.com/freshgraph/freshgraph/internal/database"
 	"github.com/freshgraph/freshgraph/internal/hasura"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/session"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
@@ -80,6 +81,9 @@ func (s *Service) ChangePassword(ctx context.Context, caller auth.Caller, client
 		ended, _, err = authjs.EndDevices(ctx, s.conn(ctx), caller, true)
 		return err
 	})
+	if err == nil {
+		s.metrics.SessionsEnded(metrics.EndedPasswordChanged, ended)
+	}
 	return ended, session.Cookie{}, err
 }
 
@@ -126,6 +130,7 @@ func (s *Service) ResetPassword(ctx context.Context, client authjs.Client, token
 	}
 	var sess *authjs.Session
 	var cookie session.Cookie
+	var ended int
 	err = s.inTx(ctx, func(ctx context.Context) error {
 		userID, err := authjs.UseResetToken(ctx, s.conn(ctx), hashToken(token))
 		if err != nil {
@@ -138,7 +143,7 @@ func (s *Service) ResetPassword(ctx context.Context, client authjs.Client, token
 			return err
 		}
 		// Every session of the user, found by its id: the caller has none.
-		if _, _, err := authjs.EndDevices(ctx, s.conn(ctx), auth.Caller{Role: auth.RoleUser, UserID: userID}, false); err != nil {
+		if ended, _, err = authjs.EndDevices(ctx, s.conn(ctx), auth.Caller{Role: auth.RoleUser, UserID: userID}, false); err != nil {
 			return err
 		}
 		userJSON, _, err := authjs.UserByID(ctx, s.conn(ctx), userID, user)
@@ -151,6 +156,7 @@ func (s *Service) ResetPassword(ctx context.Context, client authjs.Client, token
 	if err != nil {
 		return nil, session.Cookie{}, err
 	}
+	s.metrics.SessionsEnded(metrics.EndedPasswordReset, ended)
 	return sess, cookie, nil
 }
 

@@ -4,7 +4,12 @@
 // data next to errors).
 package hasura
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
 
 // Code is a Hasura error code, sent as extensions.code.
 type Code string
@@ -40,6 +45,26 @@ const (
 	CodeResponseSize Code = "response-size-limit-exceeded"
 )
 
+// knownCodes are the codes above: the values a metric may label an error
+// with (a handler's own code counts as "other").
+var knownCodes = map[Code]bool{
+	CodeAccessDenied: true, CodeBadRequest: true, CodeConstraintError: true, CodeConstraintViolation: true,
+	CodeDataException: true, CodeInvalidHeaders: true, CodeInvalidJSON: true, CodeInvalidJWT: true,
+	CodeJWTInvalidClaims: true, CodeJWTMissingRoleClaims: true, CodeMethodNotAllowed: true, CodeNotFound: true,
+	CodeNotSupported: true, CodeParseFailed: true, CodePermissionError: true, CodeUnexpected: true,
+	CodeUnexpectedPayload: true, CodeValidationFailed: true, CodeRateLimited: true, CodeTimeLimit: true,
+	CodeResponseSize: true,
+}
+
+// ErrorCode is the code of an answered error, if it is one of this
+// server's, else "other".
+func ErrorCode(e *gqlerror.Error) string {
+	if code, _ := e.Extensions["code"].(string); knownCodes[Code(code)] {
+		return code
+	}
+	return "other"
+}
+
 // Error is an error a client may see: its Message and Code are sent verbatim,
 // so they must never carry SQL text, stack traces or secrets.
 type Error struct {
@@ -48,6 +73,21 @@ type Error struct {
 	// Path is Hasura's JSON path of the offending part of the request,
 	// e.g. "$.selectionSet.users_by_pk"; empty means "$".
 	Path string
+	// Limit names the limit that refused the request (depth_limit, …), for
+	// the metrics; it is not sent.
+	Limit string
+}
+
+// limitRule marks an answered error as a limit's refusal, in gqlerror's
+// Rule, which is never sent.
+const limitRule = "limit:"
+
+// RefusedBy names the limit an answered error is the refusal of, or "".
+func RefusedBy(e *gqlerror.Error) string {
+	if limit, ok := strings.CutPrefix(e.Rule, limitRule); ok {
+		return limit
+	}
+	return ""
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -65,10 +65,14 @@ func (e *Error) gqlError() *gqlerror.Error {
 	if path == "" {
 		path = "$"
 	}
-	return &gqlerror.Error{
+	ge := &gqlerror.Error{
 		Message:    e.Message,
 		Extensions: map[string]any{"code": string(e.Code), "path": path},
 	}
+	if e.Limit != "" {
+		ge.Rule = limitRule + e.Limit
+	}
+	return ge
 }
 
 func present(ctx context.Context, logger *slog.Logger, err error) *Error {

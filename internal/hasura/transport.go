@@ -35,8 +35,8 @@ type Transport struct {
 	Planned func(ctx context.Context, params *graphql.RawParams) (context.Context, *graphql.Response)
 	// Observe, if set, is told of each operation answered: its type
 	// (query, mutation, subscription; unknown when it failed before its
-	// type was known), whether it failed, and how long it took.
-	Observe func(operationType string, failed bool, took time.Duration)
+	// type was known), its answer, and how long it took.
+	Observe func(operationType string, resp *graphql.Response, took time.Duration)
 }
 
 var _ graphql.Transport = Transport{}
@@ -54,7 +54,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	case http.MethodGet:
 		params, err := paramsFromURL(r)
 		if err != nil {
-			out = AppendResponse(out, errorResponse(ctx, exec, err))
+			out = AppendResponse(out, t.refuse(ctx, exec, err))
 			break
 		}
 		out = AppendResponse(out, t.execute(ctx, exec, params, false))
@@ -62,7 +62,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		out = t.doPost(ctx, r, exec)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		out = AppendResponse(out, errorResponse(ctx, exec,
+		out = AppendResponse(out, t.refuse(ctx, exec,
 			&Error{Code: CodeMethodNotAllowed, Message: "only GET and POST are supported on this endpoint"}))
 	}
 	_, _ = w.Write(out)
@@ -72,29 +72,29 @@ func (t Transport) doPost(ctx context.Context, r *http.Request, exec graphql.Gra
 	if !isJSON(r.Header.Get("Content-Type")) {
 		// Browsers send form and text/plain bodies cross-site without a
 		// preflight; refusing them keeps cookie-authenticated calls safe from CSRF.
-		return AppendResponse(nil, errorResponse(ctx, exec,
+		return AppendResponse(nil, t.refuse(ctx, exec,
 			&Error{Code: CodeInvalidHeaders, Message: "Content-Type must be application/json"}))
 	}
 	body, err := readBody(r)
 	if err != nil {
 		if maxErr, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit)}
+			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("request body is larger than %d bytes", maxErr.Limit), Limit: "body_size_limit"}
 		} else if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
-			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("the request was not received within %s", t.ReadTimeout)}
+			err = &Error{Code: CodeBadRequest, Message: fmt.Sprintf("the request was not received within %s", t.ReadTimeout), Limit: "body_read_timeout"}
 		} else {
 			err = &Error{Code: CodeBadRequest, Message: "could not read the request body"}
 		}
-		return AppendResponse(nil, errorResponse(ctx, exec, err))
+		return AppendResponse(nil, t.refuse(ctx, exec, err))
 	}
 	body = bytes.TrimLeft(body, " \t\r\n")
 	if len(body) > 0 && body[0] == '[' {
 		var batch []json.RawMessage
 		if err := decodeJSON(body, &batch); err != nil {
-			return AppendResponse(nil, errorResponse(ctx, exec, err))
+			return AppendResponse(nil, t.refuse(ctx, exec, err))
 		}
 		if t.CheckBatch != nil {
 			if err := t.CheckBatch(ctx, len(batch)); err != nil {
-				return AppendResponse(nil, errorResponse(ctx, exec, err))
+				return AppendResponse(nil, t.refuse(ctx, exec, err))
 			}
 		}
 		out := []byte{'['}
@@ -139,7 +139,7 @@ func readBody(r *http.Request) ([]byte, error) {
 func (t Transport) executeRaw(ctx context.Context, exec graphql.GraphExecutor, body []byte) *graphql.Response {
 	var params graphql.RawParams
 	if err := decodeParams(body, &params); err != nil {
-		return errorResponse(ctx, exec, err)
+		return t.refuse(ctx, exec, err)
 	}
 	return t.execute(ctx, exec, &params, true)
 }
@@ -211,7 +211,16 @@ func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, para
 	}
 	start := time.Now()
 	resp, op := t.answer(ctx, exec, params, allowMutation)
-	t.Observe(op, resp == nil || len(resp.Errors) > 0, time.Since(start))
+	t.Observe(op, resp, time.Since(start))
+	return resp
+}
+
+// refuse answers a request refused before it could be read as an operation.
+func (t Transport) refuse(ctx context.Context, exec graphql.GraphExecutor, err error) *graphql.Response {
+	resp := errorResponse(ctx, exec, err)
+	if t.Observe != nil {
+		t.Observe("unknown", resp, 0)
+	}
 	return resp
 }
 

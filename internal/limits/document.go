@@ -11,7 +11,7 @@ import (
 
 // TokenError is the refusal of a document over the parser's token limit.
 func TokenError(limit int) *hasura.Error {
-	return exceeded(hasura.CodeValidationFailed, "token_limit of %d exceeded: the query has more tokens", limit)
+	return exceeded("token_limit", hasura.CodeValidationFailed, "token_limit of %d exceeded: the query has more tokens", limit)
 }
 
 // CheckDocument checks doc against the parser's limits and role's depth and
@@ -43,11 +43,11 @@ func (c Config) CheckDocument(doc *ast.QueryDocument, role auth.Role) *hasura.Er
 	}
 	r := string(role)
 	if limit := c.Depth.For(r); limit > 0 && total.depth > limit {
-		return exceeded(hasura.CodeValidationFailed,
+		return exceeded("depth_limit", hasura.CodeValidationFailed,
 			"%s exceeded: the query is %d levels deep", roleLimit("depth_limit", limit, r), total.depth)
 	}
 	if limit := c.Nodes.For(r); limit > 0 && total.nodes > limit {
-		return exceeded(hasura.CodeValidationFailed,
+		return exceeded("node_limit", hasura.CodeValidationFailed,
 			"%s exceeded: the query has %s nodes", roleLimit("node_limit", limit, r), countString(total.nodes))
 	}
 	return nil
@@ -117,7 +117,7 @@ func (m *measurer) set(sel ast.SelectionSet) (size, *hasura.Error) {
 		}
 	}
 	if limit := m.c.Selections; limit > 0 && s.fields > limit {
-		return s, exceeded(hasura.CodeValidationFailed,
+		return s, exceeded("selection_limit", hasura.CodeValidationFailed,
 			"selection_limit of %d exceeded: a selection set has %s fields", limit, countString(s.fields))
 	}
 	return s, nil
@@ -150,7 +150,7 @@ func (m *measurer) fragment(name string) (size, *hasura.Error) {
 
 func (m *measurer) directives(d ast.DirectiveList) *hasura.Error {
 	if limit := m.c.Directives; limit > 0 && len(d) > limit {
-		return exceeded(hasura.CodeValidationFailed,
+		return exceeded("directive_limit", hasura.CodeValidationFailed,
 			"directive_limit of %d exceeded: one place has %d directives", limit, len(d))
 	}
 	return nil

@@ -179,8 +179,8 @@ func ParseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
-func exceeded(code hasura.Code, format string, args ...any) *hasura.Error {
-	return &hasura.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+func exceeded(limit string, code hasura.Code, format string, args ...any) *hasura.Error {
+	return &hasura.Error{Code: code, Message: fmt.Sprintf(format, args...), Limit: limit}
 }
 
 // roleLimit names a per-role limit in an error.
@@ -191,7 +191,7 @@ func roleLimit(name string, value any, role string) string {
 // BatchError refuses a batch of n operations for role, if over its limit.
 func (c Config) BatchError(role string, n int) error {
 	if limit := c.Batch.For(role); limit > 0 && n > limit {
-		return exceeded(hasura.CodeBadRequest, "%s exceeded: the batch has %d operations",
+		return exceeded("batch_limit", hasura.CodeBadRequest, "%s exceeded: the batch has %d operations",
 			roleLimit("batch_limit", limit, role), n)
 	}
 	return nil
@@ -199,14 +199,14 @@ func (c Config) BatchError(role string, n int) error {
 
 // TimeError is the answer to a request that ran out of its time limit.
 func TimeError(role string, limit time.Duration) *hasura.Error {
-	return exceeded(hasura.CodeTimeLimit, "%s exceeded: the request was stopped", roleLimit("time_limit", limit, role))
+	return exceeded("time_limit", hasura.CodeTimeLimit, "%s exceeded: the request was stopped", roleLimit("time_limit", limit, role))
 }
 
 // ResponseSizeError is the answer to a request whose answer would be size
 // bytes (or more, when size is not known) over a cap of limit bytes.
 func ResponseSizeError(limit, size int64) *hasura.Error {
 	if size <= 0 {
-		return exceeded(hasura.CodeResponseSize, "response_size_limit of %d bytes exceeded", limit)
+		return exceeded("response_size_limit", hasura.CodeResponseSize, "response_size_limit of %d bytes exceeded", limit)
 	}
-	return exceeded(hasura.CodeResponseSize, "response_size_limit of %d bytes exceeded: the response has %d bytes", limit, size)
+	return exceeded("response_size_limit", hasura.CodeResponseSize, "response_size_limit of %d bytes exceeded: the response has %d bytes", limit, size)
 }

@@ -10,10 +10,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/freshgraph/freshgraph/internal/hasura"
 )
 
 // Metrics are one server's metrics. A nil *Metrics records nothing.
@@ -33,6 +36,11 @@ type Metrics struct {
 	cronCalls, cronDone    *prometheus.CounterVec
 	actionsDone            *prometheus.CounterVec
 	livePush               prometheus.Histogram
+	// Errors answered, by Hasura's code; limits' refusals, by limit.
+	errors, refusals *prometheus.CounterVec
+	// The session API: sessions read (with a user or none) and ended.
+	sessionsRead  map[bool]prometheus.Counter
+	sessionsEnded *prometheus.CounterVec
 }
 
 // typeSeries are one operation type's series.
@@ -113,6 +121,19 @@ func New(pool *pgxpool.Pool) *Metrics {
 		Help:    "Time from a write learnt (by a trigger's notification or logical decoding) to the live queries' answers it changed being pushed",
 		Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5},
 	})
+	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_graphql_errors_total",
+		Help: "Errors answered, by extensions.code (a code this server does not send, such as an action handler's own, is other)"}, []string{"code"})
+	m.refusals = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_limit_refusals_total",
+		Help: "Requests refused or stopped by a limit, by limit (depth_limit, node_limit, time_limit, …)"}, []string{"limit"})
+	read := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_sessions_read_total",
+		Help: "Sessions read from the database for the session API, by result (user: a live session; none: no live session)"}, []string{"result"})
+	m.sessionsRead = map[bool]prometheus.Counter{true: read.WithLabelValues("user"), false: read.WithLabelValues("none")}
+	m.sessionsEnded = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_sessions_ended_total",
+		Help: "Sessions the session API ended, by reason"}, []string{"reason"})
+	for _, r := range SessionEndReasons {
+		m.sessionsEnded.WithLabelValues(r)
+	}
+	m.registry.MustRegister(m.errors, m.refusals, read, m.sessionsEnded)
 	m.registry.MustRegister(plans, m.eventCalls, m.eventsDone, m.cronCalls, m.cronDone, m.actionsDone, m.livePush)
 	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.subscriptions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -124,10 +145,19 @@ func New(pool *pgxpool.Pool) *Metrics {
 
 // ObserveRequest counts a GraphQL operation: its type (query, mutation,
 // subscription, or unknown when it failed before its type was known),
-// whether it failed, and how long a successful query or mutation took.
-func (m *Metrics) ObserveRequest(operationType string, failed bool, took time.Duration) {
+// its errors, and how long a successful query or mutation took.
+func (m *Metrics) ObserveRequest(operationType string, resp *graphql.Response, took time.Duration) {
 	if m == nil {
 		return
+	}
+	failed := resp == nil || len(resp.Errors) > 0
+	if resp != nil {
+		for _, e := range resp.Errors {
+			m.errors.WithLabelValues(hasura.ErrorCode(e)).Inc()
+			if limit := hasura.RefusedBy(e); limit != "" {
+				m.refusals.WithLabelValues(limit).Inc()
+			}
+		}
 	}
 	ts := m.byType[operationType]
 	switch {
@@ -188,6 +218,34 @@ func (m *Metrics) Delivered(kind, trigger string, ok, finished bool) {
 		}
 	case KindAction:
 		m.actionsDone.WithLabelValues(status).Inc()
+	}
+}
+
+// Why the session API ended sessions (SessionsEnded).
+const (
+	EndedSignOut           = "sign_out"
+	EndedRevoked           = "revoked"
+	EndedSignOutEverywhere = "sign_out_everywhere"
+	EndedPasswordChanged   = "password_changed"
+	EndedPasswordReset     = "password_reset"
+	EndedExpired           = "expired"
+)
+
+// SessionEndReasons are every reason, each a series from the start.
+var SessionEndReasons = []string{EndedSignOut, EndedRevoked, EndedSignOutEverywhere, EndedPasswordChanged, EndedPasswordReset, EndedExpired}
+
+// SessionRead counts a session read for the session API: found when it
+// was live and had a user.
+func (m *Metrics) SessionRead(found bool) {
+	if m != nil {
+		m.sessionsRead[found].Inc()
+	}
+}
+
+// SessionsEnded counts n sessions ended for reason.
+func (m *Metrics) SessionsEnded(reason string, n int) {
+	if m != nil && n > 0 {
+		m.sessionsEnded.WithLabelValues(reason).Add(float64(n))
 	}
 }
 
