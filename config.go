@@ -21,6 +21,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // config is everything the server reads from its environment. Each setting
@@ -110,6 +111,9 @@ type config struct {
 	// environment (webhook_from_env, value_from_env, {{VAR}}).
 	Events events.Config
 	Getenv func(string) string
+	// Tracer exports the server's traces (nil: off); run makes it from the
+	// OTEL_* variables.
+	Tracer *tracing.Tracer
 	// Mailer delivers password reset links: set in Go by a deployment that
 	// builds its own binary (nil: the log in embedded mode, else none).
 	Mailer accounts.Mailer

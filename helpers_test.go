@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -69,6 +70,9 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 	boundPool(poolCfg, cfg)
 	rec := &sqlRecorder{}
 	poolCfg.ConnConfig.Tracer = rec
+	if t := cfg.Tracer.QueryTracer(); t != nil {
+		poolCfg.ConnConfig.Tracer = multitracer.New(rec, t)
+	}
 	pool, err := database.Connect(context.Background(), poolCfg)
 	if err != nil {
 		t.Fatal(err)

@@ -95,7 +95,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		logger.Warn("live queries: logical decoding has not started within 10s; the tables it serves are polled until it does")
 	}
 	cancelWait()
-	actionService, err := actions.New(cfg.Metadata, catalogue, cfg.Getenv)
+	actionService, err := actions.New(cfg.Metadata, catalogue, cfg.Getenv, cfg.Tracer)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,8 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		service.WithMailer(accounts.LogMailer{Logger: logger}, link)
 	}
 	resolver := &graph.Resolver{DB: pool, Accounts: service, Live: hub, Tables: catalogue, LiveQueries: liveQueries,
-		Actions: actionService, EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata), Metrics: meters}
+		Actions: actionService, EventSessions: cfg.Metadata != nil && events.HasEventTriggers(cfg.Metadata), Metrics: meters,
+		Tracer: cfg.Tracer}
 	if cfg.SessionCleanupInterval > 0 {
 		go resolver.Accounts.RunCleanup(ctx, cfg.SessionCleanupInterval, logger)
 	}
@@ -156,7 +157,22 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	mux.Handle("GET /demo", demo.Handler())
 	mux.Handle("GET /demo/", demo.Handler())
-	return requestlog.Middleware(logger, cfg.TrustedProxies)(mux), nil
+	return cfg.Tracer.Handler(requestlog.Middleware(logger, cfg.TrustedProxies)(mux), routeOf(mux)), nil
+}
+
+// routeOf names a request by the route that serves it ("POST /v1/graphql",
+// "GET /demo/"): a span's name, which must not carry a path's values.
+func routeOf(mux *http.ServeMux) func(*http.Request) string {
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		switch {
+		case pattern == "":
+			return r.Method
+		case strings.Contains(pattern, " "): // "GET /healthz"
+			return pattern
+		}
+		return r.Method + " " + pattern
+	}
 }
 
 // startEvents puts the project's event triggers on their tables (and takes
@@ -168,7 +184,7 @@ func startEvents(ctx context.Context, logger *slog.Logger, cfg config, pool *pgx
 		md = &metadata.Metadata{}
 	}
 	eventsConfig := cfg.Events
-	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv, eventsConfig.Metrics = pool, logger, cfg.Getenv, meters
+	eventsConfig.Pool, eventsConfig.Logger, eventsConfig.Getenv, eventsConfig.Metrics, eventsConfig.Tracer = pool, logger, cfg.Getenv, meters, cfg.Tracer
 	if actionService != nil {
 		eventsConfig.Actions = actionService // the asynchronous actions' calls go through the log
 	}
@@ -234,6 +250,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		Resolver:       resolver,
 		LiveQueries:    resolver.LiveQueries,
 		Metrics:        meters,
+		Tracer:         cfg.Tracer,
 	}
 	schemas, err := graph.NewSchemas(resolver, graph.Options{HandWritten: handWrittenSDL, Unauthorized: auth.Role(cfg.UnauthorizedRole),
 		Renames: cfg.SessionAPIRenames, Configure: func(exec *executor.Executor) {
@@ -257,6 +274,7 @@ func graphqlHandler(ctx context.Context, logger *slog.Logger, cfg config, resolv
 		ReadTimeout: cfg.HTTP.ReadTimeout,
 		Planned:     schemas.Planned,
 		Observe:     meters.ObserveRequest,
+		Tracer:      cfg.Tracer,
 	}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		exec := schemas.Executor(auth.CallerFrom(r.Context()).Role)

@@ -7,11 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,15 +165,27 @@ func postTo(t *testing.T, client *http.Client, base, secret, body string) []byte
 
 // LOG_FORMAT=json: everything the server logs, from its start to its stop,
 // is a JSON object per line; a request's access line carries the id its
-// response did.
-func TestJSONLog(t *testing.T) {
+// response did, and the trace it continued. With an OTLP endpoint set, the
+// spans reach it by the shutdown.
+func TestJSONLogAndTraceExport(t *testing.T) {
 	t.Parallel()
+	var exported atomic.Int32
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" {
+			exported.Add(1)
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+	}))
+	defer collector.Close()
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "HOST": "127.0.0.1", "PORT": "0",
-		"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret, "SESSION_SECRET": testSessionSecret, "LOG_FORMAT": "json"}
+		"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret, "SESSION_SECRET": testSessionSecret, "LOG_FORMAT": "json",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL}
 	logs := &syncBuffer{}
 	base, _, stop := startRunLogging(t, env, logs)
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
 	req, _ := http.NewRequest(http.MethodPost, base+"v1/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-"+traceID+"-b7ad6b7169203331-01")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -187,11 +201,15 @@ func TestJSONLog(t *testing.T) {
 			t.Errorf("not JSON: %q", line)
 			continue
 		}
-		if rec["msg"] == "request" && rec["request_id"] == id && rec["path"] == "/v1/graphql" && rec["status"] == float64(200) {
+		if rec["msg"] == "request" && rec["request_id"] == id && rec["path"] == "/v1/graphql" && rec["status"] == float64(200) &&
+			rec["trace_id"] == traceID {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("no access line of request %s in:\n%s", id, logs.String())
+		t.Errorf("no access line of request %s in trace %s in:\n%s", id, traceID, logs.String())
+	}
+	if exported.Load() == 0 {
+		t.Error("no spans reached the OTLP endpoint")
 	}
 }

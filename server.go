@@ -27,6 +27,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/pglocal"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/shutdown"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // stopProfiling ends the CPU profile that a build for make bench-load
@@ -99,11 +100,26 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 		}
 	}
 
+	tracer, flushTraces, err := tracing.FromEnv(ctx, getenv, serverVersion())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := flushTraces(flushCtx); err != nil {
+			logger.Warn("flushing traces at shutdown failed", "err", err)
+		}
+	}()
+	cfg.Tracer = tracer
 	poolCfg, err := database.ParseConfig(dbURL)
 	if err != nil {
 		return err
 	}
 	boundPool(poolCfg, cfg)
+	if t := tracer.QueryTracer(); t != nil {
+		poolCfg.ConnConfig.Tracer = t
+	}
 	pool, err := database.Connect(ctx, poolCfg)
 	if err != nil {
 		return err

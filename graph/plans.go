@@ -22,6 +22,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/engine"
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/metrics"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // Plans are queries compiled once, as Hasura plans them: a request whose
@@ -549,6 +550,8 @@ func (s *roleSchema) answerPlanned(ctx context.Context, p *plan, vars map[string
 		}
 		out = strconv.AppendQuote(out, f.alias)
 		out = append(out, ':')
+		ctx, span := s.r.Tracer.StartRootField(ctx, "query", f.alias)
+		failed := len(errs)
 		switch {
 		case f.constant != nil:
 			out = append(out, f.constant...)
@@ -578,6 +581,10 @@ func (s *roleSchema) answerPlanned(ctx context.Context, p *plan, vars map[string
 			}
 			out = append(out, value...)
 		}
+		if len(errs) > failed {
+			tracing.Fail(span, "", "the field failed")
+		}
+		span.End()
 	}
 	out = append(out, '}')
 	if len(errs) == 0 && p.wholeGenerated {

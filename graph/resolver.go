@@ -19,6 +19,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/tables"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // Resolver holds the dependencies of the GraphQL layer; it keeps no state
@@ -37,6 +38,8 @@ type Resolver struct {
 	EventSessions bool
 	// Metrics count what the plans do.
 	Metrics *metrics.Metrics
+	// Tracer makes spans of root fields (nil: none).
+	Tracer *tracing.Tracer
 }
 
 // QueryRoot returns the resolvers of query_root's hand-written fields.

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/freshgraph/freshgraph/internal/actions"
 	"github.com/freshgraph/freshgraph/internal/auth"
@@ -29,6 +30,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 	"github.com/freshgraph/freshgraph/internal/tables"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 //go:embed live.graphqls
@@ -484,6 +486,11 @@ func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, r
 	if whole, ok := s.onePart(rootType, fields); ok {
 		// Only one part's generated fields (the session API, introspection):
 		// its code answers the operation whole, as gqlgen does.
+		if len(fields) == 1 {
+			var span trace.Span
+			ctx, span = s.r.Tracer.StartRootField(ctx, string(op.Operation.Operation), fields[0].Alias)
+			defer span.End()
+		}
 		resp := whole.Exec(ctx)(ctx)
 		if resp != nil {
 			if err := limits.Spend(ctx, len(resp.Data)); err != nil {
@@ -501,7 +508,12 @@ func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, r
 		}
 		out.WriteString(strconv.Quote(f.Alias))
 		out.WriteByte(':')
-		value, ok := s.field(ctx, op, rootType, f)
+		fieldCtx, span := s.r.Tracer.StartRootField(ctx, string(op.Operation.Operation), f.Alias)
+		value, ok := s.field(fieldCtx, op, rootType, f)
+		if !ok {
+			tracing.Fail(span, "", "the field failed")
+		}
+		span.End()
 		if !ok {
 			// A root field that failed is null, and so, when its type is
 			// non-null, is the whole answer.

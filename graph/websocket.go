@@ -28,6 +28,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/tables"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // Websocket is the GraphQL-over-WebSocket transport of /v1/graphql: the
@@ -65,6 +66,8 @@ type Websocket struct {
 	Schemas *Schemas
 	// Metrics count the connections, subscriptions and operations.
 	Metrics *metrics.Metrics
+	// Tracer makes a span of each query and mutation (nil: none).
+	Tracer *tracing.Tracer
 
 	start sync.Once
 	mu    sync.Mutex
@@ -373,10 +376,12 @@ func (c *wsConn) start(id string, payload json.RawMessage) bool {
 		go func() {
 			ctx, cancel := c.t.Limits.Start(ctx, auth.CallerFrom(ctx).Role)
 			defer cancel()
+			ctx, span := c.t.Tracer.Start(ctx, "GraphQL operation")
 			start := time.Now()
 			responses, ctx := c.exec.DispatchOperation(ctx, opCtx)
 			resp := responses(ctx)
 			c.t.Metrics.ObserveRequest(string(opCtx.Operation.Operation), resp, time.Since(start))
+			hasura.EndOperationSpan(span, string(opCtx.Operation.Operation), opCtx.Operation.Name, resp)
 			c.sendResult(id, resp)
 			c.complete(id)
 		}()

@@ -32,6 +32,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/hasura"
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/tables"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 	"github.com/freshgraph/freshgraph/internal/webhook"
 )
 
@@ -91,7 +92,7 @@ type Service struct {
 // New resolves md's actions (their handlers' {{VAR}}s and headers from
 // the environment, their relationships against the catalogue); nil when
 // there are none.
-func New(md *metadata.Metadata, cat *tables.Catalogue, getenv func(string) string) (*Service, error) {
+func New(md *metadata.Metadata, cat *tables.Catalogue, getenv func(string) string, tracer *tracing.Tracer) (*Service, error) {
 	if md == nil || md.Actions == nil || md.Actions.SDL == nil || len(md.Actions.Actions) == 0 {
 		return nil, nil
 	}
@@ -137,7 +138,7 @@ func New(md *metadata.Metadata, cat *tables.Catalogue, getenv func(string) strin
 			s.rels[o.Name] = append(s.rels[o.Name], relationship{name: r.Name, rel: rel})
 		}
 	}
-	s.client = webhook.NewClient(0) // each call is bounded by its timeout
+	s.client = webhook.NewClient(0, tracer) // each call is bounded by its timeout
 	s.followers = newFollowers()
 	return s, nil
 }

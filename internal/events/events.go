@@ -24,6 +24,7 @@ import (
 
 	"github.com/freshgraph/freshgraph/internal/metadata"
 	"github.com/freshgraph/freshgraph/internal/metrics"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 	"github.com/freshgraph/freshgraph/internal/webhook"
 )
 
@@ -85,6 +86,8 @@ type Config struct {
 	Actions ActionRunner
 	// Metrics count the calls and the rows finished.
 	Metrics *metrics.Metrics
+	// Tracer traces the webhooks' calls (nil: not traced).
+	Tracer *tracing.Tracer
 }
 
 func (c *Config) defaults() {
@@ -189,7 +192,7 @@ func New(cfg Config, md *metadata.Metadata) (*Service, error) {
 	if len(s.targets) == 0 {
 		return nil, nil
 	}
-	s.client = webhook.NewClient(cfg.HTTPPoolSize)
+	s.client = webhook.NewClient(cfg.HTTPPoolSize, cfg.Tracer)
 	return s, nil
 }
 

@@ -16,6 +16,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // Transport answers GraphQL over HTTP as Hasura's /v1/graphql does: POST with a
@@ -37,6 +41,8 @@ type Transport struct {
 	// (query, mutation, subscription; unknown when it failed before its
 	// type was known), its answer, and how long it took.
 	Observe func(operationType string, resp *graphql.Response, took time.Duration)
+	// Tracer, if set, makes a span of each operation.
+	Tracer *tracing.Tracer
 }
 
 var _ graphql.Transport = Transport{}
@@ -205,14 +211,40 @@ func paramsFromURL(r *http.Request) (*graphql.RawParams, error) {
 }
 
 func (t Transport) execute(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams, allowMutation bool) *graphql.Response {
-	if t.Observe == nil {
+	if t.Observe == nil && t.Tracer == nil {
 		resp, _ := t.answer(ctx, exec, params, allowMutation)
 		return resp
 	}
+	ctx, span := t.Tracer.Start(ctx, "GraphQL operation")
 	start := time.Now()
 	resp, op := t.answer(ctx, exec, params, allowMutation)
-	t.Observe(op, resp, time.Since(start))
+	if t.Observe != nil {
+		t.Observe(op, resp, time.Since(start))
+	}
+	EndOperationSpan(span, op, params.OperationName, resp)
 	return resp
+}
+
+// EndOperationSpan names an operation's span as OpenTelemetry's GraphQL
+// conventions do ("query GetUser"), marks it failed by its first error's
+// code (never its message, which may quote a value), and ends it.
+func EndOperationSpan(span trace.Span, op, name string, resp *graphql.Response) {
+	if !span.IsRecording() {
+		return
+	}
+	attrs := []attribute.KeyValue{attribute.String("graphql.operation.type", op)}
+	if name != "" {
+		attrs = append(attrs, attribute.String("graphql.operation.name", name))
+		span.SetName(op + " " + name)
+	} else {
+		span.SetName(op)
+	}
+	span.SetAttributes(attrs...)
+	if resp != nil && len(resp.Errors) > 0 {
+		code := ErrorCode(resp.Errors[0])
+		tracing.Fail(span, code, code)
+	}
+	span.End()
 }
 
 // refuse answers a request refused before it could be read as an operation.

@@ -50,6 +50,7 @@ type access struct {
 	took         time.Duration
 	id           string
 	client       string // the address the request came from (forwarded.Proxies.Client)
+	traceID      string // the request's trace, when traced
 }
 
 // logAccess writes a's line, of a request that ended at end: by hand when
@@ -73,9 +74,13 @@ func logAccess(logger *slog.Logger, end time.Time, a access) {
 	}
 	// The id goes as an attribute, as Handler would add it from a
 	// request's context, without walking the contexts for it.
-	logger.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("method", a.method), slog.String("path", a.path),
+	attrs := []slog.Attr{slog.String("method", a.method), slog.String("path", a.path),
 		slog.Int("status", a.status), slog.Int("bytes", a.bytes), slog.Duration("took", a.took), slog.String("client", a.client),
-		slog.String("request_id", a.id))
+		slog.String("request_id", a.id)}
+	if a.traceID != "" {
+		attrs = append(attrs, slog.String("trace_id", a.traceID))
+	}
+	logger.LogAttrs(context.Background(), slog.LevelInfo, "request", attrs...)
 }
 
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
@@ -106,6 +111,10 @@ func appendAccess(b []byte, now time.Time, a access) ([]byte, bool) {
 	b = append(b, a.client...)
 	b = append(b, " request_id="...)
 	b = append(b, a.id...)
+	if a.traceID != "" {
+		b = append(b, " trace_id="...)
+		b = append(b, a.traceID...)
+	}
 	return append(b, '\n'), true
 }
 

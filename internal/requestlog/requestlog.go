@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/freshgraph/freshgraph/internal/forwarded"
 )
 
@@ -42,10 +44,13 @@ type Handler struct {
 	plainText bool
 }
 
-// Handle adds the request id, if any.
+// Handle adds the request id and the trace's, if any.
 func (h Handler) Handle(ctx context.Context, r slog.Record) error {
 	if id := ID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	err := h.Handler.Handle(ctx, r)
 	if h.Batch != nil && r.Level >= slog.LevelWarn {
@@ -92,8 +97,12 @@ func Middleware(logger *slog.Logger, proxies forwarded.Proxies) func(http.Handle
 					}
 				}
 				end := time.Now()
-				logAccess(logger, end, access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: end.Sub(start), id: id,
-					client: proxies.Client(r, false)})
+				a := access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: end.Sub(start), id: id,
+					client: proxies.Client(r, false)}
+				if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+					a.traceID = sc.TraceID().String()
+				}
+				logAccess(logger, end, a)
 			}()
 			next.ServeHTTP(rec, r.WithContext(ctx))
 		})

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/tracing"
 )
 
 // envTemplate is Hasura's {{VAR}} in a webhook's or handler's URL.
@@ -49,13 +50,13 @@ func Resolve(url string, headers []metadata.Header, getenv func(string) string) 
 // NewClient is an HTTP client for handlers: at most maxConns connections
 // to a host (0: no bound), redirects not followed (a handler's URL is where its calls
 // go, not where its answer points), and no timeout of its own (each call
-// has its own).
-func NewClient(maxConns int) *http.Client {
+// has its own); each call traced by tracer (nil: not traced).
+func NewClient(maxConns int, tracer *tracing.Tracer) *http.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.MaxConnsPerHost = maxConns
 	transport.MaxIdleConnsPerHost = maxConns
 	return &http.Client{
-		Transport:     transport,
+		Transport:     tracer.Transport(transport),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
