@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/freshgraph/freshgraph/internal/accounts"
@@ -114,6 +115,9 @@ type config struct {
 	// Tracer exports the server's traces (nil: off); run makes it from the
 	// OTEL_* variables.
 	Tracer *tracing.Tracer
+	// Draining, once set, has /readyz answer that the server is stopping
+	// (nil: never).
+	Draining *atomic.Bool
 	// Mailer delivers password reset links: set in Go by a deployment that
 	// builds its own binary (nil: the log in embedded mode, else none).
 	Mailer accounts.Mailer
@@ -159,6 +163,10 @@ type httpLimits struct {
 	// ShutdownGrace is how long in-flight requests may take to finish once
 	// the server is asked to stop.
 	ShutdownGrace time.Duration
+	// DrainDelay is how long a stopping server keeps serving, not ready,
+	// before it stops accepting: the time a load balancer takes to see
+	// /readyz fail and send new requests elsewhere.
+	DrainDelay time.Duration
 }
 
 // embedded reports whether the server runs its own PostgreSQL (dev mode).
@@ -397,6 +405,12 @@ func loadLimits(cfg *config, first func(...string) string) error {
 	set("HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT", positive(&h.InitTimeout, limits.ParseDuration))
 	set("WEBSOCKET_OPERATION_LIMIT", positive(&h.Operations, limits.ParseCount))
 	set("HASURA_GRAPHQL_GRACEFUL_SHUTDOWN_TIMEOUT", positive(&h.ShutdownGrace, limits.ParseDuration))
+	set("SHUTDOWN_DRAIN_DELAY", func(v string) (err error) {
+		if h.DrainDelay, err = limits.ParseDuration(v); err == nil && h.DrainDelay < 0 {
+			err = errors.New("must not be negative")
+		}
+		return err
+	})
 	set("HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL", positive(&cfg.LiveQueryInterval, milliseconds))
 	set("LIVE_QUERIES_POLL_INTERVAL", positive(&cfg.LiveQueryPoll, limits.ParseDuration))
 	set("HASURA_GRAPHQL_EVENTS_HTTP_POOL_SIZE", positive(&cfg.Events.HTTPPoolSize, limits.ParseCount))

@@ -96,6 +96,7 @@ func TestLoadConfig(t *testing.T) {
 		{env("HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS", "maybe"), `HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS: "maybe" is not a boolean`},
 		{env("LOG_FORMAT", "xml"), `LOG_FORMAT: "xml" is not text or json`},
 		{env("GRAPHIQL_CDN", "cdn"), `GRAPHIQL_CDN: "cdn" is not a boolean`},
+		{env("SHUTDOWN_DRAIN_DELAY", "-1s"), `SHUTDOWN_DRAIN_DELAY: must not be negative`},
 		{env("HASURA_GRAPHQL_LOG_LEVEL", "verbose"), `HASURA_GRAPHQL_LOG_LEVEL: "verbose" is not debug, info, warn or error`},
 		{env("HASURA_GRAPHQL_UNAUTHORIZED_ROLE", "admin"), `HASURA_GRAPHQL_UNAUTHORIZED_ROLE cannot be "admin"`},
 		{env("DATABASE_URL", "postgres://h/db"), "SESSION_SECRET is not set"},

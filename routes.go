@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -146,6 +147,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	mux.Handle("GET /v1/metrics", meters.Handler(cfg.MetricsSecret, cfg.embedded()))
 	mux.Handle("GET /healthz", healthz(pool))
 	mux.Handle("GET /hasura/healthz", healthz(pool))
+	mux.Handle("GET /readyz", readyz(pool, cfg.Draining))
 	mux.Handle("GET /v1/version", version())
 	graphiQL, err := graphiql.New(cfg.GraphiQL)
 	if err != nil {
@@ -329,6 +331,51 @@ func healthz(pool *pgxpool.Pool) http.Handler {
 			return
 		}
 		_, _ = w.Write([]byte("OK"))
+	})
+}
+
+// readyz answers whether this instance should be sent requests: 200 OK
+// while it serves and PostgreSQL answers; 503 while it drains at shutdown
+// (and, from the start-up handler, while it starts: migrations run, the
+// schema is built).
+func readyz(pool *pgxpool.Pool, draining *atomic.Bool) http.Handler {
+	health := healthz(pool)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining != nil && draining.Load() {
+			notReady(w, "draining")
+			return
+		}
+		health.ServeHTTP(w, r)
+	})
+}
+
+// notReady is the answer of an instance that should not be sent requests
+// now, saying why (starting, draining).
+func notReady(w http.ResponseWriter, why string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(why))
+}
+
+// starting serves while the server starts (its migrations run, its schema
+// is built): /healthz answers as ever, so a liveness probe does not kill a
+// long migration; /readyz and every other request answer 503, the GraphQL
+// endpoint in Hasura's shape.
+func starting(pool *pgxpool.Pool) http.Handler {
+	health := healthz(pool)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/hasura/healthz":
+			health.ServeHTTP(w, r)
+		case "/v1/graphql":
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"errors":[{"message":"the server is starting: try again shortly","extensions":{"code":"unexpected","path":"$"}}]}`))
+		default:
+			notReady(w, "starting")
+		}
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -211,5 +214,103 @@ func TestJSONLogAndTraceExport(t *testing.T) {
 	}
 	if exported.Load() == 0 {
 		t.Error("no spans reached the OTLP endpoint")
+	}
+}
+
+// /readyz is 503 "starting" while the migrations run (and /healthz answers,
+// so a liveness probe does not kill a long migration), 200 once serving,
+// and 503 "draining" from the stop for SHUTDOWN_DRAIN_DELAY, while the
+// server still answers.
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	migrations := t.TempDir()
+	slow := filepath.Join(migrations, "default", "1000_slow")
+	if err := os.MkdirAll(slow, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(slow, "up.sql"), []byte("SELECT pg_sleep(1.5);"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "HOST": "127.0.0.1", "PORT": strconv.Itoa(port),
+		"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret, "SESSION_SECRET": testSessionSecret,
+		"HASURA_GRAPHQL_MIGRATIONS_DIR": migrations, "SHUTDOWN_DRAIN_DELAY": "1s"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	logs := &syncBuffer{}
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	answer := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// Wait for it to listen: it is still migrating.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if status, _ := answer("/readyz"); status != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never listened:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status, body := answer("/readyz"); status != http.StatusServiceUnavailable || body != "starting" {
+		t.Errorf("readyz while migrating: %d %q", status, body)
+	}
+	if status, body := answer("/healthz"); status != http.StatusOK || body != "OK" {
+		t.Errorf("healthz while migrating: %d %q", status, body)
+	}
+	resp, err := http.Post(base+"/v1/graphql", "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"code":"unexpected"`) || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("a query while migrating: %d %s", resp.StatusCode, b)
+	}
+	for {
+		status, body := answer("/readyz")
+		if status == http.StatusOK && body == "OK" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready: %d %q\n%s", status, body, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	stopped := time.Now()
+	cancel()
+	for {
+		status, body := answer("/readyz")
+		if status == http.StatusServiceUnavailable && body == "draining" {
+			break
+		}
+		if time.Since(stopped) > 900*time.Millisecond {
+			t.Fatalf("not draining after the stop: %d %q", status, body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if status, _ := answer("/v1/version"); status != http.StatusOK {
+		t.Errorf("while draining, requests are still served: %d", status)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(stopped); took < time.Second {
+		t.Errorf("stopped after %v, before the drain delay", took)
 	}
 }

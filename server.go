@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -125,15 +126,32 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 		return err
 	}
 	defer pool.Close()
-	if err := database.Migrate(ctx, pool, logger, appMigrations(cfg)); err != nil {
-		return err
-	}
+	// Listen first: while the migrations run and the schema is built,
+	// /healthz answers and /readyz says the server is starting.
 	ln, err := net.Listen("tcp", cfg.addr())
 	if err != nil {
 		return err
 	}
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
+	var serving atomic.Pointer[http.Handler]
+	startup := starting(pool)
+	serving.Store(&startup)
+	srv := newHTTPServer(serveCtx, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*serving.Load()).ServeHTTP(w, r)
+	}), logger)
+	var tracker shutdown.Tracker
+	tracker.Install(srv)
+	srv.Handler = tracker.Middleware(srv.Handler)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer srv.Close() // when the start fails; after a shutdown, a no-op
+	logger.Info("listening: starting", "address", ln.Addr().String())
+
+	if err := database.Migrate(ctx, pool, logger, appMigrations(cfg)); err != nil {
+		return err
+	}
+	cfg.Draining = &atomic.Bool{}
 	handler, err := NewServer(serveCtx, logger, cfg, pool)
 	if err != nil {
 		return err
@@ -142,12 +160,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	// serves in; handing that back now, rather than as the scavenger gets to
 	// it, keeps the resident set at what serving needs.
 	debug.FreeOSMemory()
-	srv := newHTTPServer(serveCtx, cfg, handler, logger)
-	var tracker shutdown.Tracker
-	tracker.Install(srv)
-	srv.Handler = tracker.Middleware(srv.Handler)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	serving.Store(&handler)
 
 	_ = logs.Flush() // what the start logged, before the banner says it is up
 	printBanner(stdout, cfg, ln.Addr().(*net.TCPAddr), dbURL)
@@ -161,6 +174,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	cfg.Draining.Store(true)
+	if cfg.HTTP.DrainDelay > 0 {
+		time.Sleep(cfg.HTTP.DrainDelay) // still serving, while /readyz says draining
+	}
 	if cut := tracker.Stop(srv, cfg.HTTP.ShutdownGrace, logger); cut > 0 {
 		logger.Warn("stopped before every request finished", "cut", cut, "grace", cfg.HTTP.ShutdownGrace)
 	}
