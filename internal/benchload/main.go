@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,6 +47,7 @@ func main() {
 	rounds := flag.Int("rounds", 6, "rounds per side and scenario, alternating; the median is reported, and the ratio is the median of the rounds' ratios")
 	conns := flag.Int("conns", 16, "connections of the load generator")
 	sessions := flag.Int("sessions", 1000, "signed-in users whose cookies the load rotates over")
+	against := flag.String("against", "", "compare freshgraph with its build at this git revision instead of with the bare handler, on the same requests (e.g. -against 5b28c30: what the changes since cost)")
 	profile := flag.String("cpuprofile", "", "write freshgraph's CPU profile of each table size's run to this path, with the size appended (the bare handler's: .bare before the size)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -53,6 +55,11 @@ func main() {
 
 	binary, serverURL, cleanup := setUp(ctx, map[string]string{"max_connections": "200"})
 	defer cleanup()
+	var againstBinary string
+	if *against != "" {
+		againstBinary = filepath.Join(filepath.Dir(binary), "freshgraph-against")
+		buildAt(ctx, *against, againstBinary)
+	}
 
 	var results []*sizeResult
 	for _, field := range strings.Split(*users, ",") {
@@ -60,7 +67,8 @@ func main() {
 		if err != nil || n < *sessions {
 			log.Fatalf("-users: %q is not a count of at least -sessions (%d)", field, *sessions)
 		}
-		c := config{serverURL: serverURL, binary: binary, users: n, sessions: *sessions, duration: *duration, rounds: *rounds, conns: *conns}
+		c := config{serverURL: serverURL, binary: binary, users: n, sessions: *sessions, duration: *duration, rounds: *rounds, conns: *conns,
+			against: againstBinary, againstRev: *against}
 		if *profile != "" {
 			c.profile = fmt.Sprintf("%s.%d", *profile, n)
 			c.bareProfile = fmt.Sprintf("%s.bare.%d", *profile, n)
@@ -103,13 +111,32 @@ func setUp(ctx context.Context, settings map[string]string) (binary, serverURL s
 	return binary, cluster.URL(), func() { _ = cluster.Stop(); _ = os.RemoveAll(tmp) }
 }
 
+// buildAt builds freshgraph as it was at the git revision rev into binary,
+// from a worktree of its own.
+func buildAt(ctx context.Context, rev, binary string) {
+	src := binary + "-src"
+	log.Printf("building freshgraph at %s …", rev)
+	if err := run(ctx, "git", "worktree", "add", "--detach", src, rev); err != nil {
+		log.Fatalf("git worktree add %s: %v", rev, err)
+	}
+	defer func() { _ = run(ctx, "git", "worktree", "remove", "--force", src) }()
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "benchload", "-o", binary, ".")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = src, os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		log.Fatalf("go build at %s: %v", rev, err)
+	}
+}
+
 type config struct {
 	serverURL, binary string
-	users, sessions   int
-	duration          time.Duration
-	rounds, conns     int
-	profile           string // where freshgraph writes its CPU profile, if anywhere
-	bareProfile       string // and the bare handler its own
+	// against, if set, is freshgraph built at againstRev: the other side
+	// instead of the bare handler.
+	against, againstRev string
+	users, sessions     int
+	duration            time.Duration
+	rounds, conns       int
+	profile             string // where freshgraph writes its CPU profile, if anywhere
+	bareProfile         string // and the bare handler its own
 }
 
 // printFlatness compares each scenario's throughput across table sizes:

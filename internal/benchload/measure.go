@@ -124,10 +124,18 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	bare, err := startServer(ctx, self, []string{"bare"}, map[string]string{"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "ADMIN_SECRET": adminSecret,
-		"BARE_CPUPROFILE": cfg.bareProfile})
+	var bare *server
+	if cfg.against != "" {
+		// Another instance on the same database: the same rows, the same
+		// requests.
+		bare, err = startServer(ctx, cfg.against, nil, map[string]string{
+			"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "HASURA_GRAPHQL_ADMIN_SECRET": adminSecret, "HOST": "127.0.0.1"})
+	} else {
+		bare, err = startServer(ctx, self, []string{"bare"}, map[string]string{"DATABASE_URL": dbURL, "SESSION_SECRET": sessionSecret, "ADMIN_SECRET": adminSecret,
+			"BARE_CPUPROFILE": cfg.bareProfile})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("bare handler: %w", err)
+		return nil, fmt.Errorf("%s: %w", cfg.otherName(), err)
 	}
 	defer bare.stop()
 
@@ -184,6 +192,9 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 		r := &scenarioResult{name: sc.name}
 		bareSpec := sc.freshgraph
 		bareSpec.URLs = []string{bare.url + sc.barePath}
+		if cfg.against != "" {
+			bareSpec.URLs = []string{bare.url + "/v1/graphql"}
+		}
 		for _, spec := range []*loadSpec{&sc.freshgraph, &bareSpec} {
 			spec.Conns = cfg.conns
 			spec.Duration = 2 * time.Second // warm-up: connections, caches, prepared statements
@@ -216,6 +227,21 @@ func measureSize(ctx context.Context, cfg config) (*sizeResult, error) {
 	return result, nil
 }
 
+// otherName and otherShort name the side freshgraph is compared with.
+func (c config) otherName() string {
+	if c.against != "" {
+		return "freshgraph at " + c.againstRev
+	}
+	return "bare net/http + pgx"
+}
+
+func (c config) otherShort() string {
+	if c.against != "" {
+		return c.againstRev
+	}
+	return "bare"
+}
+
 func printScenario(cfg config, r *scenarioResult) {
 	f, b := r.freshgraph.median(), r.bare.median()
 	fmt.Printf("\n%s, %d users (%d connections, %d rounds of %s, alternating; median rounds)\n", r.name, cfg.users, cfg.conns, cfg.rounds, cfg.duration)
@@ -224,14 +250,14 @@ func printScenario(cfg config, r *scenarioResult) {
 		name string
 		r    round
 		rss  int64
-	}{{"freshgraph", f, r.freshgraph.peakRSS}, {"bare net/http + pgx", b, r.bare.peakRSS}} {
+	}{{"freshgraph", f, r.freshgraph.peakRSS}, {cfg.otherName(), b, r.bare.peakRSS}} {
 		fmt.Printf("  %-22s %9.0f %9s %9s %12s %7.1f MiB %14s\n", row.name, row.r.rps(),
 			(time.Duration(row.r.P50us) * time.Microsecond).String(), (time.Duration(row.r.P99us) * time.Microsecond).String(),
 			row.r.cpuPerRequest().Round(100*time.Nanosecond).String(), float64(row.rss)/(1<<20),
 			row.r.pgCPUPerRequest().Round(100*time.Nanosecond).String())
 	}
 	ratios := r.ratios()
-	fmt.Printf("  %-22s %8.2fx %8.2fx %8.2fx %11.2fx %9.2fx %13.2fx\n", "freshgraph / bare", median(ratios),
+	fmt.Printf("  %-22s %8.2fx %8.2fx %8.2fx %11.2fx %9.2fx %13.2fx\n", "freshgraph / "+cfg.otherShort(), median(ratios),
 		float64(f.P50us)/float64(b.P50us), float64(f.P99us)/float64(b.P99us),
 		float64(f.cpuPerRequest())/float64(b.cpuPerRequest()), float64(r.freshgraph.peakRSS)/float64(r.bare.peakRSS),
 		float64(f.pgCPUPerRequest())/float64(b.pgCPUPerRequest()))
