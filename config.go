@@ -20,6 +20,7 @@ import (
 	"github.com/freshgraph/freshgraph/internal/limits"
 	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/metadata"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/session"
 	"github.com/freshgraph/freshgraph/internal/tracing"
@@ -115,6 +116,9 @@ type config struct {
 	// Tracer exports the server's traces (nil: off); run makes it from the
 	// OTEL_* variables.
 	Tracer *tracing.Tracer
+	// Metrics are the server's (nil: NewServer makes its own); run makes
+	// them first, for the HTTP server to count its connections in.
+	Metrics *metrics.Metrics
 	// Draining, once set, has /readyz answer that the server is stopping
 	// (nil: never).
 	Draining *atomic.Bool

@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/multitracer"
+
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/database"
@@ -78,6 +80,9 @@ func newTestServerOn(t testing.TB, dbURL string, configure ...func(*config)) *te
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(pool) // the HTTP server counts its connections in them
+	}
 	logs := &syncBuffer{}
 	// The server's own log handler, each line written at once.
 	logger := slog.New(requestlog.NewTextHandler(requestlog.NewBatch(logs, 0)))

@@ -155,6 +155,21 @@ func TestMetrics(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// HTTP connections are counted until they close, and a WebSocket's not
+	// at all: with the client's idle ones closed, only the scrape's is open.
+	s.Client().CloseIdleConnections()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		conns := value(scrape(t, s, secret), "hasura_http_connections")
+		s.Client().CloseIdleConnections()
+		if conns == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hasura_http_connections: %v, want 1 (the scrape's)", conns)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	// Only with the secret; and never without one outside embedded mode.
 	for _, auth := range []string{"", "Bearer nope", "Basic " + secret, secret} {
 		req, _ := http.NewRequest(http.MethodGet, s.URL+"/v1/metrics", nil)

@@ -85,7 +85,10 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 		return nil, err
 	}
 	context.AfterFunc(ctx, livePool.Close)
-	meters := metrics.New(pool)
+	meters := cfg.Metrics
+	if meters == nil {
+		meters = metrics.New(pool)
+	}
 	liveQueries := livequery.New(livequery.Config{Pool: livePool, Logger: logger, Interval: cfg.LiveQueryInterval,
 		PollInterval: time.Second, Limits: cfg.Limits, Captured: captured, PollAll: cfg.LiveQueryPoll, Metrics: meters})
 	go liveQueries.Run(ctx)
@@ -359,23 +362,19 @@ func notReady(w http.ResponseWriter, why string) {
 }
 
 // starting serves while the server starts (its migrations run, its schema
-// is built): /healthz answers as ever, so a liveness probe does not kill a
-// long migration; /readyz and every other request answer 503, the GraphQL
-// endpoint in Hasura's shape.
-func starting(pool *pgxpool.Pool) http.Handler {
-	health := healthz(pool)
+// is built): every request answers 503, the GraphQL endpoint in Hasura's
+// shape. /healthz answers so too: Hasura does not answer before it serves,
+// and deployments take its 200 to mean "send requests".
+func starting() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/hasura/healthz":
-			health.ServeHTTP(w, r)
-		case "/v1/graphql":
+		if r.URL.Path == "/v1/graphql" {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte(`{"errors":[{"message":"the server is starting: try again shortly","extensions":{"code":"unexpected","path":"$"}}]}`))
-		default:
-			notReady(w, "starting")
+			return
 		}
+		notReady(w, "starting")
 	})
 }
 

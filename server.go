@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/freshgraph/freshgraph/internal/database"
+	"github.com/freshgraph/freshgraph/internal/metrics"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
 	"github.com/freshgraph/freshgraph/internal/requestlog"
 	"github.com/freshgraph/freshgraph/internal/shutdown"
@@ -126,8 +127,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 		return err
 	}
 	defer pool.Close()
+	cfg.Metrics = metrics.New(pool)
 	// Listen first: while the migrations run and the schema is built,
-	// /healthz answers and /readyz says the server is starting.
+	// every request, /readyz and /healthz among them, is told the server is
+	// starting, rather than find no server.
 	ln, err := net.Listen("tcp", cfg.addr())
 	if err != nil {
 		return err
@@ -135,7 +138,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, st
 	serveCtx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopServing()
 	var serving atomic.Pointer[http.Handler]
-	startup := starting(pool)
+	startup := starting()
 	serving.Store(&startup)
 	srv := newHTTPServer(serveCtx, cfg, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*serving.Load()).ServeHTTP(w, r)
@@ -200,6 +203,7 @@ func newHTTPServer(baseCtx context.Context, cfg config, handler http.Handler, lo
 		MaxHeaderBytes:    int(cfg.HTTP.HeaderBytes),
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ConnState:         cfg.Metrics.ConnState,
 	}
 }
 

@@ -7,6 +7,7 @@ package metrics
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
 	"time"
 
@@ -25,6 +26,7 @@ type Metrics struct {
 	requests      *prometheus.CounterVec
 	executionTime *prometheus.HistogramVec
 	websockets    prometheus.Gauge
+	httpConns     prometheus.Gauge
 	subscriptions *prometheus.GaugeVec
 	// byType are each operation type's series, looked up once: a request
 	// then costs two atomic adds, not a hash of its labels.
@@ -71,6 +73,10 @@ func New(pool *pgxpool.Pool) *Metrics {
 		websockets: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "hasura_websocket_connections",
 			Help: "Current number of active WebSocket connections",
+		}),
+		httpConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "hasura_http_connections",
+			Help: "Current number of active HTTP connections (excluding WebSocket connections)",
 		}),
 		subscriptions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hasura_active_subscriptions",
@@ -135,7 +141,7 @@ func New(pool *pgxpool.Pool) *Metrics {
 	}
 	m.registry.MustRegister(m.errors, m.refusals, read, m.sessionsEnded)
 	m.registry.MustRegister(plans, m.eventCalls, m.eventsDone, m.cronCalls, m.cronDone, m.actionsDone, m.livePush)
-	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.subscriptions,
+	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.httpConns, m.subscriptions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.registry.MustRegister(poolCollector{pool})
@@ -254,6 +260,21 @@ func (m *Metrics) SessionsEnded(reason string, n int) {
 func (m *Metrics) LivePushed(latency time.Duration) {
 	if m != nil {
 		m.livePush.Observe(latency.Seconds())
+	}
+}
+
+// ConnState counts the server's HTTP connections, from their start until
+// they close or become a WebSocket (counted by WebSocketOpened): an
+// http.Server's ConnState.
+func (m *Metrics) ConnState(_ net.Conn, state http.ConnState) {
+	if m == nil {
+		return
+	}
+	switch state {
+	case http.StateNew:
+		m.httpConns.Inc()
+	case http.StateHijacked, http.StateClosed:
+		m.httpConns.Dec()
 	}
 }
 
