@@ -162,7 +162,7 @@ func NewServer(ctx context.Context, logger *slog.Logger, cfg config, pool *pgxpo
 	}
 	mux.Handle("GET /demo", demo.Handler())
 	mux.Handle("GET /demo/", demo.Handler())
-	return cfg.Tracer.Handler(requestlog.Middleware(logger, cfg.TrustedProxies)(mux), routeOf(mux)), nil
+	return cfg.Tracer.Handler(requestlog.Middleware(logger, cfg.TrustedProxies, cfg.Tracer != nil)(mux), routeOf(mux)), nil
 }
 
 // routeOf names a request by the route that serves it ("POST /v1/graphql",

@@ -32,7 +32,7 @@ type Metrics struct {
 	// then costs two atomic adds, not a hash of its labels.
 	byType map[string]*typeSeries
 	// plans counts the requests answered from a query plan, by result.
-	plans map[string]prometheus.Counter
+	plans [planResults]prometheus.Counter
 	// Deliveries of the event log: each call, and each row finished.
 	eventCalls, eventsDone *prometheus.CounterVec
 	cronCalls, cronDone    *prometheus.CounterVec
@@ -41,7 +41,7 @@ type Metrics struct {
 	// Errors answered, by Hasura's code; limits' refusals, by limit.
 	errors, refusals *prometheus.CounterVec
 	// The session API: sessions read (with a user or none) and ended.
-	sessionsRead  map[bool]prometheus.Counter
+	sessionsRead  [2]prometheus.Counter // none, user
 	sessionsEnded *prometheus.CounterVec
 }
 
@@ -102,9 +102,8 @@ func New(pool *pgxpool.Pool) *Metrics {
 		Name: "freshgraph_query_plans_total",
 		Help: "Queries by what their plan did: hit (answered from a plan), miss (a plan is made from the answer), unplannable (answered without one)",
 	}, []string{"result"})
-	m.plans = map[string]prometheus.Counter{}
-	for _, r := range []string{PlanHit, PlanMiss, PlanNone} {
-		m.plans[r] = plans.WithLabelValues(r)
+	for r, label := range planLabels {
+		m.plans[r] = plans.WithLabelValues(label)
 	}
 	status := []string{"status"}
 	m.eventCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_event_invocations_total",
@@ -133,7 +132,7 @@ func New(pool *pgxpool.Pool) *Metrics {
 		Help: "Requests refused or stopped by a limit, by limit (depth_limit, node_limit, time_limit, …)"}, []string{"limit"})
 	read := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_sessions_read_total",
 		Help: "Sessions read from the database for the session API, by result (user: a live session; none: no live session)"}, []string{"result"})
-	m.sessionsRead = map[bool]prometheus.Counter{true: read.WithLabelValues("user"), false: read.WithLabelValues("none")}
+	m.sessionsRead = [2]prometheus.Counter{read.WithLabelValues("none"), read.WithLabelValues("user")}
 	m.sessionsEnded = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "freshgraph_sessions_ended_total",
 		Help: "Sessions the session API ended, by reason"}, []string{"reason"})
 	for _, r := range SessionEndReasons {
@@ -179,15 +178,21 @@ func (m *Metrics) ObserveRequest(operationType string, resp *graphql.Response, t
 	}
 }
 
-// What a query plan did for a request (Plan).
+// PlanResult is what a query plan did for a request (Plan).
+type PlanResult int
+
 const (
-	PlanHit  = "hit"
-	PlanMiss = "miss"
-	PlanNone = "unplannable"
+	PlanHit PlanResult = iota
+	PlanMiss
+	PlanNone
+	planResults
 )
 
+// planLabels are the results' label values.
+var planLabels = [planResults]string{PlanHit: "hit", PlanMiss: "miss", PlanNone: "unplannable"}
+
 // Plan counts a query by what its plan did.
-func (m *Metrics) Plan(result string) {
+func (m *Metrics) Plan(result PlanResult) {
 	if m != nil {
 		m.plans[result].Inc()
 	}
@@ -243,8 +248,13 @@ var SessionEndReasons = []string{EndedSignOut, EndedRevoked, EndedSignOutEverywh
 // SessionRead counts a session read for the session API: found when it
 // was live and had a user.
 func (m *Metrics) SessionRead(found bool) {
-	if m != nil {
-		m.sessionsRead[found].Inc()
+	if m == nil {
+		return
+	}
+	if found {
+		m.sessionsRead[1].Inc()
+	} else {
+		m.sessionsRead[0].Inc()
 	}
 }
 

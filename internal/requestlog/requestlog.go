@@ -75,7 +75,10 @@ func (h Handler) WithGroup(name string) slog.Handler {
 // the request when it ends with the address it came from (through the
 // trusted proxies), and recovers from panics. It never logs headers,
 // bodies or query strings: they can hold secrets.
-func Middleware(logger *slog.Logger, proxies forwarded.Proxies) func(http.Handler) http.Handler {
+//
+// With traced (requests come with an OpenTelemetry span), the line names
+// the request's trace; without, no time is spent looking for one.
+func Middleware(logger *slog.Logger, proxies forwarded.Proxies, traced bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get(Header)
@@ -99,7 +102,7 @@ func Middleware(logger *slog.Logger, proxies forwarded.Proxies) func(http.Handle
 				end := time.Now()
 				a := access{method: r.Method, path: r.URL.Path, status: rec.status, bytes: rec.bytes, took: end.Sub(start), id: id,
 					client: proxies.Client(r, false)}
-				if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+				if sc := trace.SpanContextFromContext(ctx); traced && sc.IsValid() {
 					a.traceID = sc.TraceID().String()
 				}
 				logAccess(logger, end, a)

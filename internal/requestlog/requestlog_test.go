@@ -17,7 +17,7 @@ import (
 func TestEveryRequestIsLoggedWithItsID(t *testing.T) {
 	var out bytes.Buffer
 	logger := slog.New(Handler{Handler: slog.NewTextHandler(&out, nil)})
-	h := Middleware(logger, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := Middleware(logger, nil, false)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		logger.WarnContext(r.Context(), "inside")
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("12345"))
@@ -74,7 +74,7 @@ func TestJSONLinesAndLevels(t *testing.T) {
 			t.Fatalf("%s is a level", tt.level)
 		}
 		logger := slog.New(NewHandler(batch, true, level))
-		h := Middleware(logger, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := Middleware(logger, nil, false)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			logger.InfoContext(r.Context(), "not at warn")
 			logger.WarnContext(r.Context(), "inside", "n", 1)
 			w.WriteHeader(http.StatusTeapot)

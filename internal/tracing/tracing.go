@@ -98,7 +98,9 @@ func FromEnv(ctx context.Context, getenv func(string) string, version string) (*
 
 // noSpan is what a nil Tracer starts: it records nothing, and ending it
 // ends nothing.
-var noSpan = noop.Span{}
+// It is boxed once: converting noop.Span to trace.Span at each call would
+// allocate.
+var noSpan trace.Span = noop.Span{}
 
 // Start starts a span named name under the span of ctx.
 func (t *Tracer) Start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
