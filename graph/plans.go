@@ -581,10 +581,7 @@ func (s *roleSchema) answerPlanned(ctx context.Context, p *plan, vars map[string
 			}
 			out = append(out, value...)
 		}
-		if len(errs) > failed {
-			tracing.Fail(span, "", "the field failed")
-		}
-		span.End()
+		tracing.EndRootField(span, len(errs) > failed)
 	}
 	out = append(out, '}')
 	if len(errs) == 0 && p.wholeGenerated {

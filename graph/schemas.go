@@ -510,10 +510,7 @@ func (s *roleSchema) answer(ctx context.Context, op *graphql.OperationContext, r
 		out.WriteByte(':')
 		fieldCtx, span := s.r.Tracer.StartRootField(ctx, string(op.Operation.Operation), f.Alias)
 		value, ok := s.field(fieldCtx, op, rootType, f)
-		if !ok {
-			tracing.Fail(span, "", "the field failed")
-		}
-		span.End()
+		tracing.EndRootField(span, !ok)
 		if !ok {
 			// A root field that failed is null, and so, when its type is
 			// non-null, is the whole answer.

@@ -242,7 +242,7 @@ func EndOperationSpan(span trace.Span, op, name string, resp *graphql.Response) 
 	span.SetAttributes(attrs...)
 	if resp != nil && len(resp.Errors) > 0 {
 		code := ErrorCode(resp.Errors[0])
-		tracing.Fail(span, code, code)
+		tracing.Fail(span, code)
 	}
 	span.End()
 }

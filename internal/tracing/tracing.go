@@ -128,6 +128,15 @@ func (t *Tracer) StartRootField(ctx context.Context, op, alias string) (context.
 		trace.WithAttributes(attribute.String("graphql.field.alias", alias), attribute.String("graphql.operation.type", op)))
 }
 
+// EndRootField ends a root field's span, marked failed when the field
+// failed (its errors are the operation's).
+func EndRootField(span trace.Span, failed bool) {
+	if failed {
+		span.SetStatus(codes.Error, "the field failed")
+	}
+	span.End()
+}
+
 // Handler traces each request next serves, in a server span that continues
 // the caller's trace (traceparent). route names a request's span by the
 // route it takes ("POST /v1/graphql"), never by its path's values.
@@ -186,13 +195,11 @@ func (t *Tracer) Inject(ctx context.Context, header http.Header) {
 	}
 }
 
-// Fail marks span failed with the error's message, which must be one a
-// client may see (never SQL or a secret).
-func Fail(span trace.Span, code, message string) {
-	span.SetStatus(codes.Error, message)
-	if code != "" {
-		span.SetAttributes(attribute.String("graphql.error.code", code))
-	}
+// Fail marks span failed by an error's code (extensions.code): never by its
+// message, which may quote a value of the request.
+func Fail(span trace.Span, code string) {
+	span.SetStatus(codes.Error, code)
+	span.SetAttributes(attribute.String("graphql.error.code", code))
 }
 
 // QueryTracer makes a span of each SQL statement run under a span of a
