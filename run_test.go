@@ -168,8 +168,9 @@ func postTo(t *testing.T, client *http.Client, base, secret, body string) []byte
 
 // LOG_FORMAT=json: everything the server logs, from its start to its stop,
 // is a JSON object per line; a request's access line carries the id its
-// response did, and the trace it continued. With an OTLP endpoint set, the
-// spans reach it by the shutdown.
+// response did, and the trace it continued (from B3 headers, with
+// OTEL_PROPAGATORS). With an OTLP endpoint set, the spans reach it by the
+// shutdown.
 func TestJSONLogAndTraceExport(t *testing.T) {
 	t.Parallel()
 	var exported atomic.Int32
@@ -182,13 +183,16 @@ func TestJSONLogAndTraceExport(t *testing.T) {
 	defer collector.Close()
 	env := map[string]string{"DATABASE_URL": pgtest.NewDatabase(t), "HOST": "127.0.0.1", "PORT": "0",
 		"HASURA_GRAPHQL_ADMIN_SECRET": testAdminSecret, "SESSION_SECRET": testSessionSecret, "LOG_FORMAT": "json",
-		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL}
+		"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL, "OTEL_PROPAGATORS": "tracecontext,baggage,b3multi"}
 	logs := &syncBuffer{}
 	base, _, stop := startRunLogging(t, env, logs)
 	const traceID = "0af7651916cd43dd8448eb211c80319c"
 	req, _ := http.NewRequest(http.MethodPost, base+"v1/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("traceparent", "00-"+traceID+"-b7ad6b7169203331-01")
+	// Hasura's default propagation, B3's headers, as OTEL_PROPAGATORS asks.
+	req.Header.Set("X-B3-TraceId", traceID)
+	req.Header.Set("X-B3-SpanId", "b7ad6b7169203331")
+	req.Header.Set("X-B3-Sampled", "1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

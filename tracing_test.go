@@ -18,7 +18,7 @@ func tracedServer(t *testing.T) (*testServer, *tracetest.InMemoryExporter) {
 	exporter := tracetest.NewInMemoryExporter()
 	provider := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
 	t.Cleanup(func() { _ = provider.Shutdown(t.Context()) })
-	s := newTestServer(t, func(c *config) { c.Tracer = tracing.New(provider) })
+	s := newTestServer(t, func(c *config) { c.Tracer = tracing.New(provider, nil) })
 	return s, exporter
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/contrib/propagators/b3"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -35,13 +36,44 @@ type Tracer struct {
 	propagator propagation.TextMapPropagator
 }
 
-// New traces into provider.
-func New(provider trace.TracerProvider) *Tracer {
+// New traces into provider, reading and sending the trace context as
+// propagator does (nil: W3C trace context and baggage, OpenTelemetry's
+// default).
+func New(provider trace.TracerProvider, propagator propagation.TextMapPropagator) *Tracer {
+	if propagator == nil {
+		propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	}
 	return &Tracer{
 		provider:   provider,
 		tracer:     provider.Tracer("github.com/freshgraph/freshgraph"),
-		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
+		propagator: propagator,
 	}
+}
+
+// Propagators reads OTEL_PROPAGATORS's list: tracecontext and baggage (W3C,
+// the default), b3 (one header) and b3multi (X-B3-* headers, Hasura's
+// default), or none. Each is read from a request, and all are sent.
+func Propagators(list string) (propagation.TextMapPropagator, error) {
+	if list == "" {
+		return nil, nil
+	}
+	var all []propagation.TextMapPropagator
+	for _, name := range strings.Split(list, ",") {
+		switch name = strings.TrimSpace(name); name {
+		case "tracecontext":
+			all = append(all, propagation.TraceContext{})
+		case "baggage":
+			all = append(all, propagation.Baggage{})
+		case "b3":
+			all = append(all, b3.New(b3.WithInjectEncoding(b3.B3SingleHeader)))
+		case "b3multi":
+			all = append(all, b3.New(b3.WithInjectEncoding(b3.B3MultipleHeader)))
+		case "none":
+		default:
+			return nil, fmt.Errorf("OTEL_PROPAGATORS: %q is not supported: tracecontext, baggage, b3, b3multi or none", name)
+		}
+	}
+	return propagation.NewCompositeTextMapPropagator(all...), nil
 }
 
 // FromEnv is the tracer the OTEL_* variables ask for, and the function that
@@ -80,6 +112,10 @@ func FromEnv(ctx context.Context, getenv func(string) string, version string) (*
 	if endpoint == "" {
 		endpoint = strings.TrimSuffix(getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), "/") + "/v1/traces"
 	}
+	propagator, err := Propagators(getenv("OTEL_PROPAGATORS"))
+	if err != nil {
+		return nil, none, err
+	}
 	exporter, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	if err != nil {
 		return nil, none, fmt.Errorf("OpenTelemetry exporter: %w", err)
@@ -93,7 +129,7 @@ func FromEnv(ctx context.Context, getenv func(string) string, version string) (*
 		return nil, none, fmt.Errorf("OpenTelemetry resource: %w", err)
 	}
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
-	return New(provider), provider.Shutdown, nil
+	return New(provider, propagator), provider.Shutdown, nil
 }
 
 // noSpan is what a nil Tracer starts: it records nothing, and ending it

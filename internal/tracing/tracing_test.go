@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestStatementShape(t *testing.T) {
@@ -36,7 +38,7 @@ func TestStatementShape(t *testing.T) {
 // neither the URL's path nor its query, which may hold a secret.
 func TestTransport(t *testing.T) {
 	exporter := tracetest.NewInMemoryExporter()
-	tr := New(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter)))
+	tr := New(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter)), nil)
 	var got string
 	handler := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Get("traceparent")
@@ -89,11 +91,46 @@ func TestNilTracer(t *testing.T) {
 		}
 	}
 	for env, want := range map[string]string{"OTEL_TRACES_EXPORTER=zipkin": `OTEL_TRACES_EXPORTER: "zipkin" is not supported`,
-		"OTEL_EXPORTER_OTLP_PROTOCOL=grpc": `OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported: http/protobuf`} {
+		"OTEL_EXPORTER_OTLP_PROTOCOL=grpc": `OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported: http/protobuf`,
+		"OTEL_PROPAGATORS=xray":            `OTEL_PROPAGATORS: "xray" is not supported`} {
 		k, v, _ := strings.Cut(env, "=")
 		vars := map[string]string{k: v, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://x"}
 		if _, _, err := FromEnv(context.Background(), func(k string) string { return vars[k] }, "dev"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v", env, err)
 		}
+	}
+}
+
+// OTEL_PROPAGATORS: Hasura's B3 headers are read and sent beside W3C's.
+func TestPropagators(t *testing.T) {
+	p, err := Propagators("tracecontext, b3multi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := http.Header{}
+	in.Set("X-B3-TraceId", "463ac35c9f6413ad48485a3953bb6124")
+	in.Set("X-B3-SpanId", "a2fb4a1d1a96d312")
+	in.Set("X-B3-Sampled", "1")
+	ctx := p.Extract(context.Background(), propagation.HeaderCarrier(in))
+	sc := trace.SpanContextFromContext(ctx)
+	if sc.TraceID().String() != "463ac35c9f6413ad48485a3953bb6124" || sc.SpanID().String() != "a2fb4a1d1a96d312" || !sc.IsSampled() {
+		t.Fatalf("extracted %v", sc)
+	}
+	out := http.Header{}
+	p.Inject(ctx, propagation.HeaderCarrier(out))
+	if out.Get("traceparent") != "00-463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-01" ||
+		out.Get("X-B3-TraceId") != "463ac35c9f6413ad48485a3953bb6124" || out.Get("b3") != "" {
+		t.Errorf("injected %v", out)
+	}
+	if p, err := Propagators("b3"); err != nil {
+		t.Fatal(err)
+	} else if p.Inject(ctx, propagation.HeaderCarrier(out)); out.Get("b3") != "463ac35c9f6413ad48485a3953bb6124-a2fb4a1d1a96d312-1" {
+		t.Errorf("b3: %q", out.Get("b3"))
+	}
+	if p, err := Propagators(""); p != nil || err != nil {
+		t.Errorf("unset: %v, %v", p, err)
+	}
+	if _, err := Propagators("tracecontext,jaeger"); err == nil || !strings.Contains(err.Error(), `"jaeger" is not supported`) {
+		t.Errorf("jaeger: %v", err)
 	}
 }
