@@ -690,6 +690,14 @@ func TestEventsAdmin(t *testing.T) {
 		value(m, "hasura_event_processed_total", "status", "failed", "trigger_name", "order_events"); calls != 1 || done != 1 {
 		t.Errorf("the failed event's metrics: %v calls, %v processed", calls, done)
 	}
+	// Its times: taken once, each try's answer, and from the write to its
+	// last try (a histogram's value here is its count).
+	for family, want := range map[string]float64{"hasura_event_queue_time_seconds": 1,
+		"hasura_event_webhook_processing_time_seconds": 1, "hasura_event_processing_time_seconds": 1} {
+		if got := value(m, family, "trigger_name", "order_events"); got != want {
+			t.Errorf("%s: %v observed, want %v", family, got, want)
+		}
+	}
 	call := func(method, path, body string, headers map[string]string) (int, string) {
 		req, _ := http.NewRequest(method, s.URL+path, strings.NewReader(body))
 		for k, v := range headers {

@@ -136,6 +136,10 @@ func (s *Service) attempt(ctx context.Context, r row) {
 		s.finish(record, r, "failed", outcome{response: "not delivered: " + err.Error()}, false)
 		return
 	}
+	event := r.kind == kindEvent && r.createdAt != nil
+	if event && r.tries == 0 {
+		s.cfg.Metrics.EventTaken(r.trigger, time.Since(*r.createdAt))
+	}
 	o := s.call(ctx, t, body)
 	if ctx.Err() != nil && o.status == 0 {
 		// Shutting down: the call was cut, not refused. The row is due at
@@ -143,11 +147,16 @@ func (s *Service) attempt(ctx context.Context, r row) {
 		s.release(record, r)
 		return
 	}
+	delivered := o.status >= 200 && o.status < 300
+	finished := delivered || r.tries >= t.numRetries
+	if event {
+		s.cfg.Metrics.EventCalled(r.trigger, o.duration, finished, time.Since(*r.createdAt))
+	}
 	switch {
-	case o.status >= 200 && o.status < 300:
+	case delivered:
 		s.finish(record, r, "delivered", o, true)
 		s.cfg.Metrics.Delivered(r.kind, r.trigger, true, true)
-	case r.tries < t.numRetries:
+	case !finished:
 		wait := t.interval
 		if o.retryAfter >= 0 {
 			wait = o.retryAfter

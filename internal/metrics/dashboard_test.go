@@ -31,6 +31,8 @@ func TestDashboardReadsTheseMetrics(t *testing.T) {
 	for _, kind := range []string{KindEvent, KindCron, KindAction} {
 		m.Delivered(kind, "t", true, true)
 	}
+	m.EventTaken("t", time.Millisecond)
+	m.EventCalled("t", time.Millisecond, true, time.Second)
 	m.SessionRead(true)
 	m.SessionsEnded(EndedSignOut, 1)
 	m.LivePushed(time.Millisecond)

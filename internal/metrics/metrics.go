@@ -35,9 +35,12 @@ type Metrics struct {
 	plans [planResults]prometheus.Counter
 	// Deliveries of the event log: each call, and each row finished.
 	eventCalls, eventsDone *prometheus.CounterVec
-	cronCalls, cronDone    *prometheus.CounterVec
-	actionsDone            *prometheus.CounterVec
-	livePush               prometheus.Histogram
+	// Event triggers' times, by trigger: waiting to be taken, the webhook's
+	// answer, and from the write to the event finished.
+	eventQueue, eventWebhook, eventProcessing *prometheus.HistogramVec
+	cronCalls, cronDone                       *prometheus.CounterVec
+	actionsDone                               *prometheus.CounterVec
+	livePush                                  prometheus.Histogram
 	// Errors answered, by Hasura's code; limits' refusals, by limit.
 	errors, refusals *prometheus.CounterVec
 	// The session API: sessions read (with a user or none) and ended.
@@ -110,6 +113,16 @@ func New(pool *pgxpool.Pool) *Metrics {
 		Help: "Calls of event triggers' webhooks, by outcome (success: a 2xx answer) and trigger"}, []string{"status", "trigger_name"})
 	m.eventsDone = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_event_processed_total",
 		Help: "Events finished, delivered (success) or failed after their last try, by trigger"}, []string{"status", "trigger_name"})
+	trigger := []string{"trigger_name"}
+	m.eventQueue = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hasura_event_queue_time_seconds",
+		Help:    "Time an event waited from its write to being taken for its first call, by trigger",
+		Buckets: []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100}}, trigger)
+	m.eventWebhook = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hasura_event_webhook_processing_time_seconds",
+		Help:    "Time an event trigger's webhook took to answer a call, by trigger",
+		Buckets: []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10}}, trigger)
+	m.eventProcessing = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hasura_event_processing_time_seconds",
+		Help:    "Time from an event's write to its delivery or last failed try, by trigger",
+		Buckets: []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100}}, trigger)
 	m.cronCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_cron_events_invocation_total",
 		Help: "Calls of cron triggers' webhooks, by outcome"}, status)
 	m.cronDone = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hasura_cron_events_processed_total",
@@ -139,6 +152,7 @@ func New(pool *pgxpool.Pool) *Metrics {
 		m.sessionsEnded.WithLabelValues(r)
 	}
 	m.registry.MustRegister(m.errors, m.refusals, read, m.sessionsEnded)
+	m.registry.MustRegister(m.eventQueue, m.eventWebhook, m.eventProcessing)
 	m.registry.MustRegister(plans, m.eventCalls, m.eventsDone, m.cronCalls, m.cronDone, m.actionsDone, m.livePush)
 	m.registry.MustRegister(m.requests, m.executionTime, m.websockets, m.httpConns, m.subscriptions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -262,6 +276,26 @@ func (m *Metrics) SessionRead(found bool) {
 func (m *Metrics) SessionsEnded(reason string, n int) {
 	if m != nil && n > 0 {
 		m.sessionsEnded.WithLabelValues(reason).Add(float64(n))
+	}
+}
+
+// EventTaken records how long an event trigger's event waited to be taken
+// for its first call.
+func (m *Metrics) EventTaken(trigger string, waited time.Duration) {
+	if m != nil {
+		m.eventQueue.WithLabelValues(trigger).Observe(waited.Seconds())
+	}
+}
+
+// EventCalled records how long an event trigger's webhook took to answer,
+// and, when the event is finished, how long it took from its write.
+func (m *Metrics) EventCalled(trigger string, took time.Duration, finished bool, sinceWrite time.Duration) {
+	if m == nil {
+		return
+	}
+	m.eventWebhook.WithLabelValues(trigger).Observe(took.Seconds())
+	if finished {
+		m.eventProcessing.WithLabelValues(trigger).Observe(sinceWrite.Seconds())
 	}
 }
 
