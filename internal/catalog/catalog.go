@@ -130,14 +130,22 @@ func (t *Table) Column(name string) (Column, bool) {
 	return Column{}, false
 }
 
-// Read reads the tables named; those that do not exist are not in the map.
-func Read(ctx context.Context, db database.Conn, names []Name) (map[Name]*Table, error) {
-	schemas, tables := make([]string, len(names)), make([]string, len(names))
+// readByNames runs sql, a query of the catalogue answering one JSON value,
+// with names as its two arrays: their schemas ($1) and their names ($2).
+func readByNames(ctx context.Context, db database.Conn, sql string, names []Name) ([]byte, error) {
+	schemas, objects := make([]string, len(names)), make([]string, len(names))
 	for i, n := range names {
-		schemas[i], tables[i] = n.Schema, n.Table
+		schemas[i], objects[i] = n.Schema, n.Table
 	}
 	var raw []byte
-	if err := db.QueryRow(ctx, readSQL, schemas, tables).Scan(&raw); err != nil {
+	err := db.QueryRow(ctx, sql, schemas, objects).Scan(&raw)
+	return raw, err
+}
+
+// Read reads the tables named; those that do not exist are not in the map.
+func Read(ctx context.Context, db database.Conn, names []Name) (map[Name]*Table, error) {
+	raw, err := readByNames(ctx, db, readSQL, names)
+	if err != nil {
 		return nil, fmt.Errorf("read the catalogue: %w", err)
 	}
 	return decode(raw)

@@ -35,12 +35,8 @@ type Function struct {
 // ReadFunctions reads the functions names name, every overload of each:
 // one round trip however many there are.
 func ReadFunctions(ctx context.Context, db database.Conn, names []Name) (map[Name][]*Function, error) {
-	schemas, functions := make([]string, len(names)), make([]string, len(names))
-	for i, n := range names {
-		schemas[i], functions[i] = n.Schema, n.Table
-	}
-	var raw []byte
-	if err := db.QueryRow(ctx, readFunctionsSQL, schemas, functions).Scan(&raw); err != nil {
+	raw, err := readByNames(ctx, db, readFunctionsSQL, names)
+	if err != nil {
 		return nil, fmt.Errorf("read the catalogue's functions: %w", err)
 	}
 	var rows []struct {
