@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -21,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/freshgraph/freshgraph/internal/livequery"
 	"github.com/freshgraph/freshgraph/internal/pglocal"
 )
 
@@ -45,6 +47,7 @@ func benchLive() {
 	duration := fs.Duration("duration", 20*time.Second, "length of each write phase")
 	pgbenchTime := fs.Duration("pgbench", 6*time.Second, "length of each pgbench round")
 	pgbenchRounds := fs.Int("rounds", 5, "pgbench rounds of each capture and client count (the median is printed)")
+	captureOnly := fs.Bool("capture-only", false, "measure only what change capture costs the writers (pgbench), not the subscriptions")
 	_ = fs.Parse(os.Args[2:])
 	log.SetFlags(0)
 	if *subscribers%*groups != 0 {
@@ -59,6 +62,12 @@ func benchLive() {
 	}
 	cfg := liveConfig{binary: binary, serverURL: serverURL, project: project,
 		subscribers: *subscribers, groups: *groups, duration: *duration}
+	if *captureOnly {
+		if err := captureCost(ctx, cfg, *pgbenchTime, *pgbenchRounds); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	push, err := measureLive(ctx, cfg, "decoding", *writes, map[string]string{"LIVE_QUERIES_CAPTURE": "decoding"})
 	if err != nil {
@@ -438,40 +447,128 @@ func captureCost(ctx context.Context, cfg liveConfig, round time.Duration, round
 		return 0, fmt.Errorf("pgbench said: %s", out)
 	}
 	// Each round's mode is the database's: a start in decoding mode takes
-	// the triggers off, which leaves none for the round without capture;
-	// a start in triggers mode puts them back.
-	modes := []string{"decoding", "none", "triggers"}
+	// the triggers off and publishes the table, which leaves it so for
+	// pg_recvlogical and for the round without capture (a publication
+	// without a slot costs nothing); a start in triggers mode puts them
+	// back. pg_recvlogical, PostgreSQL's own client of a slot, following
+	// the same publication into /dev/null, is the floor: what logical
+	// decoding costs the writers whoever reads it.
+	modes := []string{"decoding", "pg_recvlogical", "none", "triggers"}
 	clientCounts := []int{1, 4}
-	tps := map[string]map[int][]float64{}
+	type sample struct{ tps, walsender, follower float64 } // CPU in µs per transaction
+	samples := map[string]map[int][]sample{}
 	for _, mode := range modes {
-		tps[mode] = map[int][]float64{}
+		samples[mode] = map[int][]sample{}
 	}
 	for range rounds {
 		for _, mode := range modes {
-			var fg *server
-			if mode != "none" {
+			var follower func() time.Duration
+			var stop func()
+			switch mode {
+			case "decoding", "triggers":
 				env["LIVE_QUERIES_CAPTURE"] = mode
-				if fg, err = startServer(ctx, cfg.binary, nil, env); err != nil {
+				fg, err := startServer(ctx, cfg.binary, nil, env)
+				if err != nil {
 					return err
 				}
+				follower, stop = fg.cpu, fg.stop
+			case "pg_recvlogical":
+				cpu, stopRecv, err := startRecvLogical(ctx, binDir, pgcfg)
+				if err != nil {
+					return err
+				}
+				follower, stop = cpu, stopRecv
 			}
 			for _, clients := range clientCounts {
+				var follower0 time.Duration
+				if follower != nil {
+					follower0 = follower()
+				}
+				walsender0 := walsenderCPU()
 				t, err := bench(clients)
 				if err != nil {
 					return err
 				}
-				tps[mode][clients] = append(tps[mode][clients], t)
+				writes := t * round.Seconds()
+				perWrite := func(d time.Duration) float64 { return float64(d.Microseconds()) / writes }
+				s := sample{tps: t, walsender: perWrite(walsenderCPU() - walsender0)}
+				if follower != nil {
+					s.follower = perWrite(follower() - follower0)
+				}
+				samples[mode][clients] = append(samples[mode][clients], s)
 			}
-			if fg != nil {
-				fg.stop()
+			if stop != nil {
+				stop()
 			}
 		}
 	}
-	fmt.Printf("\nchange capture's cost to writers: pgbench, UPDATE posts SET likes = likes + 1 by key, %v rounds (median of %d), a freshgraph instance following the writes\n", round, rounds)
-	fmt.Printf("  %-8s %14s %14s %8s %18s %8s\n", "clients", "no capture", "triggers", "cost", "logical decoding", "cost")
+	field := func(mode string, clients int, f func(sample) float64) float64 {
+		var xs []float64
+		for _, s := range samples[mode][clients] {
+			xs = append(xs, f(s))
+		}
+		return median(xs)
+	}
+	tps := func(s sample) float64 { return s.tps }
+	fmt.Printf("\nchange capture's cost to writers: pgbench, UPDATE posts SET likes = likes + 1 by key, %v rounds (median of %d), one follower of the writes\n", round, rounds)
+	fmt.Printf("  %-8s %12s %22s %22s %22s\n", "clients", "no capture", "freshgraph, decoding", "pg_recvlogical", "freshgraph, triggers")
 	for _, clients := range clientCounts {
-		none, trig, dec := median(tps["none"][clients]), median(tps["triggers"][clients]), median(tps["decoding"][clients])
-		fmt.Printf("  %-8d %12.0f/s %12.0f/s %7.1f%% %16.0f/s %7.1f%%\n", clients, none, trig, 100*(1-trig/none), dec, 100*(1-dec/none))
+		none := field("none", clients, tps)
+		fmt.Printf("  %-8d %10.0f/s", clients, none)
+		for _, mode := range []string{"decoding", "pg_recvlogical", "triggers"} {
+			t := field(mode, clients, tps)
+			fmt.Printf(" %10.0f/s %7.1f%% ", t, 100*(1-t/none))
+		}
+		fmt.Println()
+	}
+	fmt.Printf("  CPU per write, median: the walsender's (PostgreSQL decoding the write) and the follower's (reading it)\n")
+	for _, clients := range clientCounts {
+		fmt.Printf("  %-8d %12s", clients, "")
+		for _, mode := range []string{"decoding", "pg_recvlogical"} {
+			fmt.Printf(" %8.0f µs + %5.0f µs", field(mode, clients, func(s sample) float64 { return s.walsender }), field(mode, clients, func(s sample) float64 { return s.follower }))
+		}
+		fmt.Println()
 	}
 	return nil
+}
+
+// startRecvLogical starts pg_recvlogical following the publication into
+// /dev/null from a slot of its own, and returns its CPU time so far and a
+// function that stops it and drops the slot.
+func startRecvLogical(ctx context.Context, binDir string, pgcfg *pgx.ConnConfig) (func() time.Duration, func(), error) {
+	const slot = "benchlive_recvlogical"
+	args := func(more ...string) []string {
+		return append([]string{"-h", pgcfg.Host, "-p", strconv.Itoa(int(pgcfg.Port)), "-U", pgcfg.User, "-d", pgcfg.Database, "--slot", slot, "-P", "pgoutput"}, more...)
+	}
+	env := append(os.Environ(), "PGPASSWORD="+pgcfg.Password)
+	create := exec.CommandContext(ctx, filepath.Join(binDir, "pg_recvlogical"), args("--create-slot", "--if-not-exists")...)
+	create.Env = env
+	if out, err := create.CombinedOutput(); err != nil {
+		return nil, nil, fmt.Errorf("pg_recvlogical --create-slot: %v: %s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pg_recvlogical"), args("--start", "-o", "proto_version=1", "-o", "publication_names="+livequery.Publication, "-F", "0", "-f", os.DevNull)...)
+	cmd.Env = env
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	time.Sleep(time.Second) // streaming
+	cpu := func() time.Duration { d, _ := processCPU(cmd.Process.Pid); return d }
+	stop := func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+		drop := exec.CommandContext(ctx, filepath.Join(binDir, "pg_recvlogical"), args("--drop-slot")...)
+		drop.Env = env
+		if out, err := drop.CombinedOutput(); err != nil {
+			log.Printf("pg_recvlogical --drop-slot: %v: %s", err, out)
+		}
+	}
+	return cpu, stop, nil
+}
+
+// walsenderCPU is the CPU time so far of every walsender on the machine.
+func walsenderCPU() time.Duration {
+	return processesCPU(func(pid int, name string) bool {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		return name == "postgres" && bytes.HasPrefix(cmdline, []byte("postgres: walsender"))
+	})
 }

@@ -442,6 +442,12 @@ func processCPU(pid int) (time.Duration, string) {
 // machine (a backend that exited in between is not counted; the servers'
 // pools keep theirs).
 func postgresCPU() time.Duration {
+	return processesCPU(func(_ int, name string) bool { return name == "postgres" })
+}
+
+// processesCPU is the CPU time so far of every process on the machine
+// that match picks (by its pid and command name).
+func processesCPU(match func(pid int, name string) bool) time.Duration {
 	entries, _ := os.ReadDir("/proc")
 	var total time.Duration
 	for _, e := range entries {
@@ -449,7 +455,7 @@ func postgresCPU() time.Duration {
 		if err != nil {
 			continue
 		}
-		if d, name := processCPU(pid); name == "postgres" {
+		if d, name := processCPU(pid); match(pid, name) {
 			total += d
 		}
 	}
