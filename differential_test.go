@@ -346,8 +346,32 @@ func arrayLiteral(texts []string) string {
 
 // whereCases are every column's every operator on several operands, as a
 // literal and as a variable.
+// whereCase is an operator of a column on an operand v (of GraphQL type
+// typ), and the same predicate in SQL with its arguments.
+type whereCase struct {
+	col     diffColumn
+	op, typ string
+	v       any
+	sql     string
+	args    []any
+}
+
+// whereCases are the jobs comparing each of whereCaseList.
 func (d *differential) whereCases() []func() {
 	var jobs []func()
+	for _, c := range d.whereCaseList() {
+		jobs = append(jobs, d.compare(c))
+	}
+	return jobs
+}
+
+// whereCaseList is, for every column, every operator its comparison_exp
+// offers on several operands.
+func (d *differential) whereCaseList() []whereCase {
+	var cases []whereCase
+	compare := func(col diffColumn, op, typ string, v any, sql string, args []any) whereCase {
+		return whereCase{col: col, op: op, typ: typ, v: v, sql: sql, args: args}
+	}
 	for _, col := range d.columns {
 		left := strconv.Quote(col.name)
 		if col.json {
@@ -362,7 +386,7 @@ func (d *differential) whereCases() []func() {
 					if isNull {
 						sql = left + " IS NULL"
 					}
-					jobs = append(jobs, d.compare(col, op, typ, isNull, sql, nil))
+					cases = append(cases, compare(col, op, typ, isNull, sql, nil))
 				}
 			case "_in", "_nin":
 				for i := range col.values {
@@ -378,28 +402,28 @@ func (d *differential) whereCases() []func() {
 					if op == "_nin" {
 						sql = "NOT (" + sql + ")"
 					}
-					jobs = append(jobs, d.compare(col, op, typ, list, sql, args))
+					cases = append(cases, compare(col, op, typ, list, sql, args))
 				}
 			case "_cast":
 				for _, p := range []string{"%a%", "%nested%", "\"string\""} {
 					for _, textOp := range []string{"_like", "_eq", "_gt"} {
 						v := map[string]any{"String": map[string]any{textOp: p}}
 						sql := fmt.Sprintf(sqlOperators[textOp], strconv.Quote(col.name)+"::text")
-						jobs = append(jobs, d.compare(col, op, "jsonb_cast_exp", v, sql, []any{p}))
+						cases = append(cases, compare(col, op, "jsonb_cast_exp", v, sql, []any{p}))
 					}
 				}
 			case "_has_key", "_has_keys_any", "_has_keys_all":
 				for _, keys := range [][]string{{"a"}, {"nested", "zz"}, {"three", "a"}, {"zz"}} {
 					sql := fmt.Sprintf(sqlOperators[op], left)
 					if op == "_has_key" {
-						jobs = append(jobs, d.compare(col, op, typ, keys[0], sql, []any{keys[0]}))
+						cases = append(cases, compare(col, op, typ, keys[0], sql, []any{keys[0]}))
 						continue
 					}
 					list := make([]any, len(keys))
 					for i, k := range keys {
 						list[i] = k
 					}
-					jobs = append(jobs, d.compare(col, op, typ, list, sql, []any{arrayLiteral(keys)}))
+					cases = append(cases, compare(col, op, typ, list, sql, []any{arrayLiteral(keys)}))
 				}
 			default:
 				format, known := sqlOperators[op]
@@ -410,7 +434,7 @@ func (d *differential) whereCases() []func() {
 				sql := fmt.Sprintf(format, left)
 				if strings.Contains(op, "like") || strings.Contains(op, "similar") || strings.Contains(op, "regex") {
 					for _, p := range patternsOf(op) {
-						jobs = append(jobs, d.compare(col, op, typ, p, sql, []any{p}))
+						cases = append(cases, compare(col, op, typ, p, sql, []any{p}))
 					}
 					continue
 				}
@@ -418,12 +442,12 @@ func (d *differential) whereCases() []func() {
 					if col.json {
 						sql = fmt.Sprintf(format, left) // the operand is jsonb: its text
 					}
-					jobs = append(jobs, d.compare(col, op, typ, decode(d.t, v.json), sql, []any{v.text}))
+					cases = append(cases, compare(col, op, typ, decode(d.t, v.json), sql, []any{v.text}))
 				}
 			}
 		}
 	}
-	return jobs
+	return cases
 }
 
 func mapsKeysS(m map[string]string) func(func(string) bool) {
@@ -439,7 +463,8 @@ func mapsKeysS(m map[string]string) func(func(string) bool) {
 // compare is the case of col's operator op on the operand v, of GraphQL
 // type typ, against sql with args: as a literal and as a variable. An
 // operand that holds a null is an error, whatever PostgreSQL says.
-func (d *differential) compare(col diffColumn, op, typ string, v any, sql string, args []any) func() {
+func (d *differential) compare(c whereCase) func() {
+	col, op, typ, v, sql, args := c.col, c.op, c.typ, c.v, c.sql, c.args
 	return func() {
 		want, err := d.oracleIDs(sql, args...)
 		codes := []string{}
@@ -542,9 +567,12 @@ func (d *differential) orderCases() []func() {
 	return jobs
 }
 
-// aggregateCases: each aggregate the schema offers on each column it
-// offers it on, as PostgreSQL computes it.
-func (d *differential) aggregateCases(stringify bool) []func() {
+// aggregate is an aggregate the schema offers on a column but id.
+type aggregate struct{ fn, column string }
+
+// aggregates are, from the schema, each aggregate but count on each column
+// it is offered on.
+func (d *differential) aggregates() []aggregate {
 	var fields struct {
 		Data struct {
 			Type struct {
@@ -558,7 +586,7 @@ func (d *differential) aggregateCases(stringify bool) []func() {
 	if err := json.Unmarshal(d.s.gql(d.t, `{ __type(name: "alltypes_aggregate_fields") { fields { name type { name } } } }`, nil, adminHeaders), &fields); err != nil {
 		d.t.Fatal(err)
 	}
-	var jobs []func()
+	var aggs []aggregate
 	for _, fn := range fields.Data.Type.Fields {
 		if fn.Name == "count" {
 			continue
@@ -572,34 +600,43 @@ func (d *differential) aggregateCases(stringify bool) []func() {
 			d.t.Fatal(err)
 		}
 		for _, f := range of.Data.Type.Fields {
-			if f.Name == "id" {
-				continue
+			if f.Name != "id" {
+				aggs = append(aggs, aggregate{fn.Name, f.Name})
 			}
-			col := d.column(f.Name)
-			jobs = append(jobs, func() {
-				expr := fmt.Sprintf("%s(%q)", fn.Name, col.name)
-				if col.ops["_eq"] == "uuid" {
-					expr = fmt.Sprintf("%s(%q::text)::uuid", fn.Name, col.name)
-				}
-				if stringify && col.bigNumber {
-					expr += "::text"
-				}
-				var want string
-				err := d.pool.QueryRow(context.Background(), fmt.Sprintf(
-					"SELECT json_build_object('aggregate', json_build_object('%s', json_build_object('%s', %s))) FROM alltypes", fn.Name, col.name, expr)).Scan(&want)
-				query := fmt.Sprintf("{ alltypes_aggregate { aggregate { %s { %s } } } }", fn.Name, col.name)
-				if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && strings.HasPrefix(pgErr.Code, "22") {
-					// PostgreSQL overflows (the sum of the largest money):
-					// freshgraph answers its error.
-					d.checkAnswer(fn.Name+" of "+col.name, "alltypes_aggregate", query, nil, "", "data-exception")
-					return
-				} else if err != nil {
-					d.t.Errorf("%s of %s: PostgreSQL has no such aggregate, which the schema offers: %v", fn.Name, col.name, err)
-					return
-				}
-				d.checkAnswer(fn.Name+" of "+col.name, "alltypes_aggregate", query, nil, want)
-			})
 		}
+	}
+	return aggs
+}
+
+// aggregateCases: each aggregate the schema offers on each column it
+// offers it on, as PostgreSQL computes it.
+func (d *differential) aggregateCases(stringify bool) []func() {
+	var jobs []func()
+	for _, agg := range d.aggregates() {
+		fn, col := agg.fn, d.column(agg.column)
+		jobs = append(jobs, func() {
+			expr := fmt.Sprintf("%s(%q)", fn, col.name)
+			if col.ops["_eq"] == "uuid" {
+				expr = fmt.Sprintf("%s(%q::text)::uuid", fn, col.name)
+			}
+			if stringify && col.bigNumber {
+				expr += "::text"
+			}
+			var want string
+			err := d.pool.QueryRow(context.Background(), fmt.Sprintf(
+				"SELECT json_build_object('aggregate', json_build_object('%s', json_build_object('%s', %s))) FROM alltypes", fn, col.name, expr)).Scan(&want)
+			query := fmt.Sprintf("{ alltypes_aggregate { aggregate { %s { %s } } } }", fn, col.name)
+			if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && strings.HasPrefix(pgErr.Code, "22") {
+				// PostgreSQL overflows (the sum of the largest money):
+				// freshgraph answers its error.
+				d.checkAnswer(fn+" of "+col.name, "alltypes_aggregate", query, nil, "", "data-exception")
+				return
+			} else if err != nil {
+				d.t.Errorf("%s of %s: PostgreSQL has no such aggregate, which the schema offers: %v", fn, col.name, err)
+				return
+			}
+			d.checkAnswer(fn+" of "+col.name, "alltypes_aggregate", query, nil, want)
+		})
 	}
 	return jobs
 }
