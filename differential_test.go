@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/freshgraph/freshgraph/internal/sqlbuild"
 )
 
 // The differential test: freshgraph against PostgreSQL itself, on a table
@@ -335,17 +337,6 @@ func patternsOf(op string) []string {
 	return patterns["regex"]
 }
 
-// arrayLiteral is PostgreSQL's array literal of texts.
-func arrayLiteral(texts []string) string {
-	quoted := make([]string, len(texts))
-	for i, s := range texts {
-		quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-	}
-	return "{" + strings.Join(quoted, ",") + "}"
-}
-
-// whereCases are every column's every operator on several operands, as a
-// literal and as a variable.
 // whereCase is an operator of a column on an operand v (of GraphQL type
 // typ), and the same predicate in SQL with its arguments.
 type whereCase struct {
@@ -397,7 +388,7 @@ func (d *differential) whereCaseList() []whereCase {
 					if col.array {
 						sql, args = left+" IN ($1, $2)", []any{pair[0].text, pair[1].text}
 					} else {
-						sql, args = left+" = ANY($1)", []any{arrayLiteral([]string{pair[0].text, pair[1].text})}
+						sql, args = left+" = ANY($1)", []any{sqlbuild.ArrayLiteral([]string{pair[0].text, pair[1].text})}
 					}
 					if op == "_nin" {
 						sql = "NOT (" + sql + ")"
@@ -423,7 +414,7 @@ func (d *differential) whereCaseList() []whereCase {
 					for i, k := range keys {
 						list[i] = k
 					}
-					cases = append(cases, compare(col, op, typ, list, sql, []any{arrayLiteral(keys)}))
+					cases = append(cases, compare(col, op, typ, list, sql, []any{sqlbuild.ArrayLiteral(keys)}))
 				}
 			default:
 				format, known := sqlOperators[op]
@@ -983,7 +974,7 @@ func (d *differential) randomComparison(src *byteSource, args []any) (string, st
 			if col.array {
 				sql = left + " IN (" + param(a.text) + ", " + param(b.text) + ")"
 			} else {
-				sql = left + " = ANY(" + param(arrayLiteral([]string{a.text, b.text})) + ")"
+				sql = left + " = ANY(" + param(sqlbuild.ArrayLiteral([]string{a.text, b.text})) + ")"
 			}
 			if op == "_nin" {
 				sql = "NOT (" + sql + ")"

@@ -135,25 +135,27 @@ func (d *differential) liveQueryCases() []liveCase {
 	return cases
 }
 
-// checkLive subscribes to every case, and checks their answers first and
-// after each of a few writes.
-func (d *differential) checkLive(t *testing.T, subs []liveCase) {
-	ctx := context.Background()
-	var mu sync.Mutex
-	last := make([]string, len(subs))
-	received := 0
-	lastAt := time.Now()
-	// Connections of up to WEBSOCKET_OPERATION_LIMIT (100) operations,
-	// in both protocols.
+// liveSubscriptions are many subscriptions to one server, on connections
+// of up to WEBSOCKET_OPERATION_LIMIT (100) operations, in both protocols.
+// Each result is handed to got under mu, in the order it came.
+type liveSubscriptions struct {
+	mu       sync.Mutex
+	answered []bool
+	received int       // how many have answered
+	lastAt   time.Time // the last result's
+}
+
+func subscribeAll(t *testing.T, s *testServer, queries []string, vars []map[string]any, got func(i int, payload json.RawMessage)) *liveSubscriptions {
+	l := &liveSubscriptions{answered: make([]bool, len(queries)), lastAt: time.Now()}
 	const perConnection = 100
-	for first := 0; first < len(subs); first += perConnection {
+	for first := 0; first < len(queries); first += perConnection {
 		protocol := "graphql-transport-ws"
 		if first/perConnection%2 == 1 {
 			protocol = "graphql-ws"
 		}
-		c := liveAs(t, d.s, protocol, "admin", "")
-		for i := first; i < min(first+perConnection, len(subs)); i++ {
-			c.start(strconv.Itoa(i), subs[i].query, subs[i].vars)
+		c := liveAs(t, s, protocol, "admin", "")
+		for i := first; i < min(first+perConnection, len(queries)); i++ {
+			c.start(strconv.Itoa(i), queries[i], vars[i])
 		}
 		go func() {
 			for raw := range c.messages {
@@ -163,46 +165,70 @@ func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 					Payload json.RawMessage
 				}
 				if err := json.Unmarshal(raw, &m); err != nil || m.Type != "next" && m.Type != "data" {
-					t.Errorf("a message that is not an answer: %s", raw)
+					t.Errorf("%s: a message that is not a result: %s", queries[m.ID], raw)
 					continue
 				}
-				mu.Lock()
-				if last[m.ID] == string(m.Payload) {
-					t.Errorf("%s: the same answer twice: %s", subs[m.ID].name, m.Payload)
+				l.mu.Lock()
+				if !l.answered[m.ID] {
+					l.answered[m.ID] = true
+					l.received++
 				}
-				if last[m.ID] == "" {
-					received++
-				}
-				last[m.ID] = string(m.Payload)
-				lastAt = time.Now()
-				mu.Unlock()
+				l.lastAt = time.Now()
+				got(m.ID, m.Payload)
+				l.mu.Unlock()
 			}
 		}()
 	}
+	return l
+}
 
-	// settle waits until every subscription has answered and no answer
-	// has come for a second (20 refetch intervals) since it was called,
-	// then compares each last answer with its oracle's.
+// settle waits until every subscription has answered (but those that
+// need not) and no result has come for a second (20 refetch intervals)
+// since it was called.
+func (l *liveSubscriptions) settle(t *testing.T, step string, silent int) {
+	t.Helper()
+	l.mu.Lock()
+	l.lastAt = time.Now() // a write just made may not have answered yet
+	l.mu.Unlock()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		l.mu.Lock()
+		done := l.received >= len(l.answered)-silent && time.Since(l.lastAt) > time.Second
+		received := l.received
+		l.mu.Unlock()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d of %d subscriptions answered (%d need not)", step, received, len(l.answered), silent)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// checkLive subscribes to every case, and checks their answers first and
+// after each of a few writes.
+func (d *differential) checkLive(t *testing.T, subs []liveCase) {
+	ctx := context.Background()
+	queries, vars := make([]string, len(subs)), make([]map[string]any, len(subs))
+	for i, sub := range subs {
+		queries[i], vars[i] = sub.query, sub.vars
+	}
+	last := make([]string, len(subs))
+	l := subscribeAll(t, d.s, queries, vars, func(i int, payload json.RawMessage) {
+		if last[i] == string(payload) {
+			t.Errorf("%s: the same answer twice: %s", subs[i].name, payload)
+		}
+		last[i] = string(payload)
+	})
+
+	// settle waits for the answers, then compares each last one with its
+	// oracle's.
 	settle := func(step string) {
 		t.Helper()
-		mu.Lock()
-		lastAt = time.Now() // the write just made may not have answered yet
-		mu.Unlock()
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			mu.Lock()
-			done := received == len(subs) && time.Since(lastAt) > time.Second
-			mu.Unlock()
-			if done {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d of %d subscriptions answered", step, received, len(subs))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		mu.Lock()
-		defer mu.Unlock()
+		l.settle(t, step, 0)
+		l.mu.Lock()
+		defer l.mu.Unlock()
 		failures := 0
 		for i, sub := range subs {
 			want, err := sub.want()
@@ -229,14 +255,14 @@ func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 		t.Fatal(err)
 	}
 	cols := d.columnsList()
-	mu.Lock()
+	l.mu.Lock()
 	before := slices.Clone(last)
-	mu.Unlock()
+	l.mu.Unlock()
 	for _, id := range ids {
 		d.s.exec(t, fmt.Sprintf("INSERT INTO alltypes (id, %[1]s) SELECT $1, %[1]s FROM alltypes WHERE id = $2", cols), nextID(), id)
 	}
 	settle("after copies")
-	mu.Lock()
+	l.mu.Lock()
 	pushed := 0
 	for i, sub := range subs {
 		if last[i] != before[i] {
@@ -247,10 +273,185 @@ func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 			t.Errorf("after copies: %s: not pushed: %s", sub.name, last[i])
 		}
 	}
-	mu.Unlock()
+	l.mu.Unlock()
 	d.s.exec(t, fmt.Sprintf("UPDATE alltypes SET (%[1]s) = (SELECT %[1]s FROM alltypes WHERE id = $2) WHERE id = $1", cols), ids[0], ids[len(ids)-1])
 	settle("after an update")
 	d.s.exec(t, "DELETE FROM alltypes WHERE id = $1", ids[1])
 	settle("after a delete")
 	t.Logf("%d live queries, each right at once and after each of 3 writes; %d pushed after the copies", len(subs), pushed)
+}
+
+// Streams with every column of the table of every type as the cursor, in
+// both orderings, from each of the column's values as a literal and as a
+// variable, two rows a batch: each stream sends, in batches of at most two,
+// exactly the rows PostgreSQL orders after the initial value (by the
+// cursor, then the key, in the stream's direction; NULLs never); then, once
+// every row has been copied (each copy ties with its original's cursor
+// value), exactly the copies after the last row it sent. An array's
+// initial value is also written as its literal, a string.
+func TestDifferentialLiveStreams(t *testing.T) {
+	t.Parallel()
+	d := newDifferential(t, nil)
+	ctx := context.Background()
+	var input struct {
+		Data struct {
+			Type struct {
+				InputFields []struct {
+					Name string
+					Type json.RawMessage
+				}
+			} `json:"__type"`
+		}
+	}
+	if err := json.Unmarshal(d.s.gql(t, `{ __type(name: "alltypes_stream_cursor_value_input") { inputFields { name type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }`, nil, adminHeaders), &input); err != nil {
+		t.Fatal(err)
+	}
+	type stream struct {
+		name   string
+		col    string
+		desc   bool
+		source int // the row whose value the stream starts after
+		query  string
+		vars   map[string]any
+	}
+	var streams []stream
+	for _, f := range input.Data.Type.InputFields {
+		if f.Name == "id" {
+			continue
+		}
+		col := d.column(f.Name)
+		typ := graphqlTypeOf(f.Type)
+		rows, err := d.pool.Query(ctx, fmt.Sprintf(`SELECT DISTINCT ON (%[1]q::text) id, %[1]q::text, to_jsonb(%[1]q) FROM alltypes WHERE %[1]q IS NOT NULL ORDER BY %[1]q::text, id`, col.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int
+			var v diffValue
+			if err := rows.Scan(&id, &v.text, &v.json); err != nil {
+				t.Fatal(err)
+			}
+			value := decode(t, v.json)
+			if holdsNull(value, strings.Count(typ, "[")) {
+				continue // GraphQL's null, or an array with one: no cursor value
+			}
+			for _, desc := range []bool{false, true} {
+				ordering := "ASC"
+				if desc {
+					ordering = "DESC"
+				}
+				field := func(operand string) string {
+					return fmt.Sprintf("alltypes_stream(batch_size: 2, cursor: {initial_value: {%s: %s}, ordering: %s}) { id }", col.name, operand, ordering)
+				}
+				name := fmt.Sprintf("%s %s from %s", col.name, ordering, v.text)
+				if lit, ok := literal(value, col.enum); ok {
+					streams = append(streams, stream{name: name + " (literal)", col: col.name, desc: desc, source: id, query: "subscription { " + field(lit) + " }"})
+				}
+				streams = append(streams, stream{name: name + " (variable)", col: col.name, desc: desc, source: id,
+					query: fmt.Sprintf("subscription ($v: %s) { %s }", typ, field("$v")), vars: map[string]any{"v": value}})
+				if col.array {
+					lit, _ := literal(v.text, false) // an array's literal, as a string
+					streams = append(streams, stream{name: name + " (array literal)", col: col.name, desc: desc, source: id, query: "subscription { " + field(lit) + " }"})
+				}
+			}
+		}
+		if rows.Err() != nil {
+			t.Fatal(rows.Err())
+		}
+	}
+	if len(streams) < 400 {
+		t.Fatalf("only %d streams", len(streams))
+	}
+
+	// oracle is the ids PostgreSQL orders after the position: the source
+	// row's value (key NULL: after every row of that value), or the row
+	// after's value and key.
+	oracle := func(s stream, after int) []int {
+		cmp, dir := ">", "ASC"
+		if s.desc {
+			cmp, dir = "<", "DESC"
+		}
+		col := strconv.Quote(s.col)
+		if d.column(s.col).json {
+			col += "::jsonb" // json has no order: it streams as jsonb
+		}
+		where := fmt.Sprintf("%[1]s %[2]s (SELECT %[1]s FROM alltypes WHERE id = $1)", col, cmp)
+		arg := s.source
+		if after != 0 {
+			where, arg = fmt.Sprintf("(%[1]s, id) %[2]s (SELECT %[1]s, id FROM alltypes WHERE id = $1)", col, cmp), after
+		}
+		var ids []int
+		if err := d.pool.QueryRow(ctx, fmt.Sprintf("SELECT coalesce(array_agg(id ORDER BY %[1]s %[2]s, id %[2]s), '{}') FROM alltypes WHERE %[3]s", col, dir, where), arg).Scan(&ids); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		return ids
+	}
+
+	// A stream with no row after its initial value sends nothing.
+	queries, vars := make([]string, len(streams)), make([]map[string]any, len(streams))
+	wants := make([][]int, len(streams))
+	silent := 0
+	for i, s := range streams {
+		queries[i], vars[i] = s.query, s.vars
+		if wants[i] = oracle(s, 0); len(wants[i]) == 0 {
+			silent++
+		}
+	}
+	sent := make([][]int, len(streams))
+	l := subscribeAll(t, d.s, queries, vars, func(i int, payload json.RawMessage) {
+		var m struct {
+			Data struct {
+				Rows []struct{ ID int } `json:"alltypes_stream"`
+			}
+		}
+		if err := json.Unmarshal(payload, &m); err != nil || m.Data.Rows == nil {
+			t.Errorf("%s: %s", streams[i].name, payload)
+			return
+		}
+		if len(m.Data.Rows) > 2 || len(m.Data.Rows) == 0 {
+			t.Errorf("%s: a batch of %d rows: %s", streams[i].name, len(m.Data.Rows), payload)
+		}
+		for _, r := range m.Data.Rows {
+			sent[i] = append(sent[i], r.ID)
+		}
+	})
+	l.settle(t, "first batches", silent)
+	l.mu.Lock()
+	positions := make([]int, len(streams))
+	for i, s := range streams {
+		if !slices.Equal(sent[i], wants[i]) {
+			t.Errorf("%s: %s %v\n sent %v\n want %v", s.name, s.query, s.vars, sent[i], wants[i])
+		}
+		if n := len(sent[i]); n > 0 {
+			positions[i] = sent[i][n-1]
+		}
+	}
+	l.mu.Unlock()
+
+	var ids []int
+	if err := d.pool.QueryRow(ctx, "SELECT array_agg(id ORDER BY id) FROM alltypes").Scan(&ids); err != nil {
+		t.Fatal(err)
+	}
+	cols := d.columnsList()
+	for _, id := range ids {
+		d.s.exec(t, fmt.Sprintf("INSERT INTO alltypes (id, %[1]s) SELECT $1, %[1]s FROM alltypes WHERE id = $2", cols), nextID(), id)
+	}
+	afters := make([][]int, len(streams))
+	silent = 0
+	for i, s := range streams {
+		if afters[i] = oracle(s, positions[i]); len(wants[i])+len(afters[i]) == 0 {
+			silent++
+		}
+	}
+	l.settle(t, "after copies", silent)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	more := 0
+	for i, s := range streams {
+		more += len(afters[i])
+		if want := slices.Concat(wants[i], afters[i]); !slices.Equal(sent[i], want) {
+			t.Errorf("after copies: %s: %s %v\n sent %v\n want %v", s.name, s.query, s.vars, sent[i], want)
+		}
+	}
+	t.Logf("%d streams, every row sent once and in order; %d rows sent after the copies", len(streams), more)
 }

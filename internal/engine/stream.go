@@ -68,7 +68,9 @@ func (c *compiler) readStreamCursor(t *tables.Table, v any, path string) (stream
 			return streamCursor{}, err
 		}
 		if sc.from.IsItems {
-			return streamCursor{}, invalid(path+".cursor[0].initial_value."+name, "an array column's cursor value is written as a string")
+			// The position is text (the hub carries it as such): an
+			// array's items become its literal.
+			sc.from = tables.Value{Text: sqlbuild.ArrayLiteral(sc.from.Items)}
 		}
 	}
 	return sc, nil
@@ -113,7 +115,8 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 			if i > 0 {
 				b.S(", ")
 			}
-			b.Col(alias, col.SQLName).S(order)
+			ordered(b, alias, col)
+			b.S(order)
 		}
 	}
 	columns := func(b *sqlbuild.Builder) {
@@ -122,7 +125,7 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 			if i > 0 {
 				b.S(", ")
 			}
-			b.Col(alias, col.SQLName)
+			ordered(b, alias, col)
 		}
 		b.S(")")
 	}
@@ -151,7 +154,11 @@ func (c *compiler) selectStream(b *sqlbuild.Builder, t *tables.Table, f *ast.Fie
 			if initial && i == 0 && !cur.from.Null {
 				v = cur.from.Text
 			}
-			b.TypedArg(v, col.Type.SQL)
+			typ := col.Type.SQL
+			if col.Type.Class == tables.ClassJSON {
+				typ = "jsonb" // as ordered compares it
+			}
+			b.TypedArg(v, typ)
 		}
 		b.S(")")
 	}

@@ -121,7 +121,7 @@ func createTrigger(table *tables.Table, trigger, op string, spec *metadata.Opera
 		if err != nil {
 			return "", fmt.Errorf("payload columns: %w", err)
 		}
-		carried = arrayLiteral(cols)
+		carried = sqlbuild.ArrayLiteral(cols)
 	}
 	b.S("EXECUTE FUNCTION freshgraph_record_event(").Literal(trigger).S(", ").Literal(carried).S(")")
 	return b.SQL(), nil
@@ -135,23 +135,4 @@ func sqlColumns(table *tables.Table, names []string) ([]string, error) {
 		}
 	}
 	return names, nil
-}
-
-// arrayLiteral writes names as a text[] literal.
-func arrayLiteral(names []string) string {
-	b := []byte{'{'}
-	for i, n := range names {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '"')
-		for _, c := range []byte(n) {
-			if c == '"' || c == '\\' {
-				b = append(b, '\\')
-			}
-			b = append(b, c)
-		}
-		b = append(b, '"')
-	}
-	return string(append(b, '}'))
 }

@@ -179,3 +179,23 @@ func (b *Builder) Args() []any { return b.args }
 
 // Len is the length of the text so far, to tell whether a part wrote anything.
 func (b *Builder) Len() int { return b.sb.Len() }
+
+// ArrayLiteral is PostgreSQL's array literal of texts, each quoted, for a
+// parameter cast to an array type.
+func ArrayLiteral(texts []string) string {
+	b := []byte{'{'}
+	for i, t := range texts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		for _, c := range []byte(t) {
+			if c == '"' || c == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, c)
+		}
+		b = append(b, '"')
+	}
+	return string(append(b, '}'))
+}
