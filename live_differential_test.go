@@ -135,9 +135,10 @@ func (d *differential) liveQueryCases() []liveCase {
 	return cases
 }
 
-// liveSubscriptions are many subscriptions to one server, on connections
-// of up to WEBSOCKET_OPERATION_LIMIT (100) operations, in both protocols.
-// Each result is handed to got under mu, in the order it came.
+// liveSubscriptions are many subscriptions to one server, each as its
+// role and user, on connections of up to WEBSOCKET_OPERATION_LIMIT (100)
+// operations, in both protocols. Each result is handed to got under mu,
+// in the order it came.
 type liveSubscriptions struct {
 	mu       sync.Mutex
 	answered []bool
@@ -145,39 +146,59 @@ type liveSubscriptions struct {
 	lastAt   time.Time // the last result's
 }
 
-func subscribeAll(t *testing.T, s *testServer, queries []string, vars []map[string]any, got func(i int, payload json.RawMessage)) *liveSubscriptions {
-	l := &liveSubscriptions{answered: make([]bool, len(queries)), lastAt: time.Now()}
+// liveSub is a subscription as the role and user (X-Hasura-User-Id) the
+// admin secret poses as; role "" is the unauthorized role.
+type liveSub struct {
+	query      string
+	vars       map[string]any
+	role, user string
+}
+
+func subscribeAll(t *testing.T, s *testServer, subs []liveSub, got func(i int, payload json.RawMessage)) *liveSubscriptions {
+	l := &liveSubscriptions{answered: make([]bool, len(subs)), lastAt: time.Now()}
+	var order []string
+	byWho := map[string][]int{}
+	for i, sub := range subs {
+		who := sub.role + "/" + sub.user
+		if byWho[who] == nil {
+			order = append(order, who)
+		}
+		byWho[who] = append(byWho[who], i)
+	}
 	const perConnection = 100
-	for first := 0; first < len(queries); first += perConnection {
-		protocol := "graphql-transport-ws"
-		if first/perConnection%2 == 1 {
-			protocol = "graphql-ws"
-		}
-		c := liveAs(t, s, protocol, "admin", "")
-		for i := first; i < min(first+perConnection, len(queries)); i++ {
-			c.start(strconv.Itoa(i), queries[i], vars[i])
-		}
-		go func() {
-			for raw := range c.messages {
-				var m struct {
-					ID      int `json:"id,string"`
-					Type    string
-					Payload json.RawMessage
-				}
-				if err := json.Unmarshal(raw, &m); err != nil || m.Type != "next" && m.Type != "data" {
-					t.Errorf("%s: a message that is not a result: %s", queries[m.ID], raw)
-					continue
-				}
-				l.mu.Lock()
-				if !l.answered[m.ID] {
-					l.answered[m.ID] = true
-					l.received++
-				}
-				l.lastAt = time.Now()
-				got(m.ID, m.Payload)
-				l.mu.Unlock()
+	connections := 0
+	for _, who := range order {
+		for chunk := range slices.Chunk(byWho[who], perConnection) {
+			protocol := "graphql-transport-ws"
+			if connections++; connections%2 == 0 {
+				protocol = "graphql-ws"
 			}
-		}()
+			c := liveAs(t, s, protocol, subs[chunk[0]].role, subs[chunk[0]].user)
+			for _, i := range chunk {
+				c.start(strconv.Itoa(i), subs[i].query, subs[i].vars)
+			}
+			go func() {
+				for raw := range c.messages {
+					var m struct {
+						ID      int `json:"id,string"`
+						Type    string
+						Payload json.RawMessage
+					}
+					if err := json.Unmarshal(raw, &m); err != nil || m.Type != "next" && m.Type != "data" {
+						t.Errorf("%s: a message that is not a result: %s", subs[m.ID].query, raw)
+						continue
+					}
+					l.mu.Lock()
+					if !l.answered[m.ID] {
+						l.answered[m.ID] = true
+						l.received++
+					}
+					l.lastAt = time.Now()
+					got(m.ID, m.Payload)
+					l.mu.Unlock()
+				}
+			}()
+		}
 	}
 	return l
 }
@@ -210,12 +231,12 @@ func (l *liveSubscriptions) settle(t *testing.T, step string, silent int) {
 // after each of a few writes.
 func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 	ctx := context.Background()
-	queries, vars := make([]string, len(subs)), make([]map[string]any, len(subs))
+	asAdmin := make([]liveSub, len(subs))
 	for i, sub := range subs {
-		queries[i], vars[i] = sub.query, sub.vars
+		asAdmin[i] = liveSub{query: sub.query, vars: sub.vars, role: "admin"}
 	}
 	last := make([]string, len(subs))
-	l := subscribeAll(t, d.s, queries, vars, func(i int, payload json.RawMessage) {
+	l := subscribeAll(t, d.s, asAdmin, func(i int, payload json.RawMessage) {
 		if last[i] == string(payload) {
 			t.Errorf("%s: the same answer twice: %s", subs[i].name, payload)
 		}
@@ -388,17 +409,17 @@ func TestDifferentialLiveStreams(t *testing.T) {
 	}
 
 	// A stream with no row after its initial value sends nothing.
-	queries, vars := make([]string, len(streams)), make([]map[string]any, len(streams))
+	subs := make([]liveSub, len(streams))
 	wants := make([][]int, len(streams))
 	silent := 0
 	for i, s := range streams {
-		queries[i], vars[i] = s.query, s.vars
+		subs[i] = liveSub{query: s.query, vars: s.vars, role: "admin"}
 		if wants[i] = oracle(s, 0); len(wants[i]) == 0 {
 			silent++
 		}
 	}
 	sent := make([][]int, len(streams))
-	l := subscribeAll(t, d.s, queries, vars, func(i int, payload json.RawMessage) {
+	l := subscribeAll(t, d.s, subs, func(i int, payload json.RawMessage) {
 		var m struct {
 			Data struct {
 				Rows []struct{ ID int } `json:"alltypes_stream"`
