@@ -3,11 +3,13 @@ package graph
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,8 +40,10 @@ import (
 // a connection keeps one goroutine (its reader, on a shallow stack), small
 // buffers, and no goroutine per subscription; its writer runs only while
 // there is something to send, and pings for every connection come from one
-// ticker. A client whose queue of unsent messages fills up is closed, so a
-// slow client never holds up the others.
+// ticker. A live operation keeps at most its latest result unsent (latest);
+// a client whose other unsent messages fill the queue, or that takes
+// writeWait to take one, is closed, so a slow client never holds up the
+// others.
 type Websocket struct {
 	// Ctx ends every connection when the server stops.
 	Ctx context.Context
@@ -208,12 +212,32 @@ type wsConn struct {
 	caller      auth.Caller
 	initialised bool
 	subs        map[string]context.CancelFunc
-	queue       [][]byte
-	queuedBytes int
+	queue       []queued
+	queuedBytes int // of the plain messages
+	queuedPlain int // how many plain messages are queued
 	writing     bool
 	closed      bool
 	// closing is a close to send once the queue is written.
 	closing *closeFrame
+}
+
+// queued is a message waiting to be written: a plain one, or a live
+// operation's latest result.
+type queued struct {
+	msg    []byte
+	latest *latest
+}
+
+// latest is a live operation's (a live query's, the session's, an
+// action's): its result waiting to be written is replaced by a newer one,
+// as the client wants the current state, not every state it was too slow
+// to read — so a burst of every operation's result, or a client slower
+// than the changes, costs one message an operation, not a growing queue.
+// A newer result that is what the client was last sent takes the waiting
+// one out instead: never the same result twice.
+type latest struct {
+	written    [sha256.Size]byte // the last result written
+	hasWritten bool
 }
 
 type closeFrame struct {
@@ -429,6 +453,10 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":`
 	alias := strconv.Quote(f.Alias)
 	var started, refused atomic.Bool
+	var l *latest // a stream's batches are each sent; a live query's latest result
+	if len(q.Position) == 0 {
+		l = &latest{}
+	}
 	c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
 		if refused.Load() {
 			// A run that was under way when the subscription was refused:
@@ -459,7 +487,7 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 			msg = append(msg, r.Data...)
 			msg = append(msg, "}}}"...)
 		}
-		c.send(msg)
+		c.enqueue(msg, l, nil)
 	})
 }
 
@@ -469,6 +497,7 @@ func (c *wsConn) followAction(ctx context.Context, op *graphql.OperationContext,
 	idJSON, _ := json.Marshal(id)
 	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":{"data":{` + strconv.Quote(f.Alias) + `:`
 	var started, refused atomic.Bool
+	l := &latest{}
 	c.t.Schemas.FollowAction(ctx, op, f, func(data []byte, err error) {
 		if refused.Load() {
 			return
@@ -481,10 +510,10 @@ func (c *wsConn) followAction(ctx context.Context, op *graphql.OperationContext,
 		if err != nil {
 			resp := c.exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err)})
 			errs, _ := json.Marshal(resp.Errors)
-			c.send([]byte(`{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":{"data":null,"errors":` + string(errs) + `}}`))
+			c.sendLatest(l, []byte(`{"id":`+string(idJSON)+`,"type":"`+c.resultType()+`","payload":{"data":null,"errors":`+string(errs)+`}}`))
 			return
 		}
-		c.send([]byte(head + string(data) + "}}}"))
+		c.sendLatest(l, []byte(head+string(data)+"}}}"))
 	})
 }
 
@@ -504,6 +533,7 @@ func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext
 	}
 	alias, _ := json.Marshal(f.Alias)
 	var wasLive atomic.Bool
+	l := &latest{}
 	c.t.Resolver.Live.Subscribe(ctx, src, func(sess *authjs.Session) {
 		// The connection's own cookie session ended (signed out, revoked,
 		// expired): the connection is closed once its null is written, as
@@ -530,7 +560,7 @@ func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext
 			c.sendThenClose(msg.Bytes(), 4401, "Unauthorized: the session ended")
 			return
 		}
-		c.send(msg.Bytes())
+		c.sendLatest(l, msg.Bytes())
 	})
 }
 
@@ -596,17 +626,22 @@ func (c *wsConn) sendJSON(v any) {
 }
 
 // send queues msg and starts the writer if it is not running. It never
-// blocks; a client with maxQueued messages (or maxQueuedBytes) unsent is
-// too slow and is closed.
-func (c *wsConn) send(msg []byte) { c.enqueue(msg, nil) }
+// blocks; a client with maxQueued plain messages (or maxQueuedBytes) unsent
+// is too slow and is closed.
+func (c *wsConn) send(msg []byte) { c.enqueue(msg, nil, nil) }
+
+// sendLatest queues msg, l's newest result, in place of l's result still
+// waiting if there is one. A client that does not read at all is closed
+// when a write to it times out (writeWait).
+func (c *wsConn) sendLatest(l *latest, msg []byte) { c.enqueue(msg, l, nil) }
 
 // sendThenClose queues msg, and closes the connection with code once it
 // and every message before it are written.
 func (c *wsConn) sendThenClose(msg []byte, code int, reason string) {
-	c.enqueue(msg, &closeFrame{code: code, reason: reason})
+	c.enqueue(msg, nil, &closeFrame{code: code, reason: reason})
 }
 
-func (c *wsConn) enqueue(msg []byte, closing *closeFrame) {
+func (c *wsConn) enqueue(msg []byte, l *latest, closing *closeFrame) {
 	c.mu.Lock()
 	if closing != nil {
 		c.closing = closing
@@ -615,13 +650,29 @@ func (c *wsConn) enqueue(msg []byte, closing *closeFrame) {
 		c.mu.Unlock()
 		return
 	}
-	if len(c.queue) >= maxQueued || len(c.queue) > 0 && c.queuedBytes+len(msg) > maxQueuedBytes {
-		c.mu.Unlock()
-		c.closeWith(websocket.ClosePolicyViolation, "client too slow: messages not read")
-		return
+	if l != nil {
+		for i := len(c.queue) - 1; i >= 0; i-- {
+			if c.queue[i].latest != l {
+				continue
+			}
+			if l.hasWritten && sha256.Sum256(msg) == l.written {
+				c.queue = slices.Delete(c.queue, i, i+1) // back to what the client has
+			} else {
+				c.queue[i].msg = msg
+			}
+			c.mu.Unlock()
+			return
+		}
+	} else {
+		if c.queuedPlain >= maxQueued || c.queuedPlain > 0 && c.queuedBytes+len(msg) > maxQueuedBytes {
+			c.mu.Unlock()
+			c.closeWith(websocket.ClosePolicyViolation, "client too slow: messages not read")
+			return
+		}
+		c.queuedPlain++
+		c.queuedBytes += len(msg)
 	}
-	c.queue = append(c.queue, msg)
-	c.queuedBytes += len(msg)
+	c.queue = append(c.queue, queued{msg: msg, latest: l})
 	if !c.writing {
 		c.writing = true
 		go c.write()
@@ -634,7 +685,7 @@ func (c *wsConn) write() {
 	for {
 		c.mu.Lock()
 		batch := c.queue
-		c.queue, c.queuedBytes = nil, 0
+		c.queue, c.queuedBytes, c.queuedPlain = nil, 0, 0
 		if len(batch) == 0 || c.closed {
 			c.writing = false
 			closing := c.closing
@@ -647,9 +698,15 @@ func (c *wsConn) write() {
 		c.mu.Unlock()
 		for _, m := range batch {
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, m); err != nil {
+			if err := c.ws.WriteMessage(websocket.TextMessage, m.msg); err != nil {
 				c.cancel()
 				return
+			}
+			if m.latest != nil {
+				sum := sha256.Sum256(m.msg)
+				c.mu.Lock()
+				m.latest.written, m.latest.hasWritten = sum, true
+				c.mu.Unlock()
 			}
 		}
 	}

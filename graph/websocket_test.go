@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -98,5 +100,115 @@ func TestSlowClientIsClosedAndNeverBlocksTheSender(t *testing.T) {
 			t.Fatal("the closed connection was not forgotten")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// gatedSocket is a client that reads a message only when let: each write
+// waits for a value on gate, and is then recorded.
+type gatedSocket struct {
+	mu      sync.Mutex
+	written []string
+	gate    chan struct{}
+	waiting chan struct{} // receives when a write starts waiting
+	closed  chan struct{}
+	once    sync.Once
+}
+
+func (s *gatedSocket) ReadMessage() (int, []byte, error) {
+	<-s.closed
+	return 0, nil, errors.New("closed")
+}
+
+func (s *gatedSocket) WriteMessage(_ int, data []byte) error {
+	s.waiting <- struct{}{}
+	select {
+	case <-s.gate:
+	case <-s.closed:
+		return errors.New("closed")
+	}
+	s.mu.Lock()
+	s.written = append(s.written, string(data))
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *gatedSocket) WriteControl(int, []byte, time.Time) error { return nil }
+func (s *gatedSocket) SetWriteDeadline(time.Time) error          { return nil }
+func (s *gatedSocket) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
+
+// A live operation keeps only its latest result unsent: a burst of results
+// of more operations than maxQueued, or many results of one while the
+// client reads slowly, neither closes the client nor grows the queue; the
+// client gets each operation's newest result, and never the result it was
+// sent last over again.
+func TestLiveResultsWaitAsTheLatestOnly(t *testing.T) {
+	sock := &gatedSocket{gate: make(chan struct{}), waiting: make(chan struct{}), closed: make(chan struct{})}
+	tr := &Websocket{Ctx: context.Background(), conns: map[*wsConn]struct{}{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := &wsConn{t: tr, ws: sock, ctx: ctx, cancel: cancel, subs: map[string]context.CancelFunc{}}
+	tr.conns[c] = struct{}{}
+	context.AfterFunc(ctx, c.shut)
+	queueLen := func() int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.queue)
+	}
+
+	c.send([]byte("first"))
+	<-sock.waiting // the writer holds "first" until let
+	ops := make([]*latest, 2*maxQueued)
+	for i := range ops {
+		ops[i] = &latest{}
+		for v := range 10 {
+			c.sendLatest(ops[i], fmt.Appendf(nil, "op %d v%d", i, v))
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("a burst of live results closed the client")
+	}
+	if n := queueLen(); n != len(ops) {
+		t.Fatalf("%d messages queued for %d operations", n, len(ops))
+	}
+	// The writer takes the queue in one batch once "first" is written.
+	go func() { sock.gate <- struct{}{} }()
+	for range len(ops) {
+		<-sock.waiting
+		sock.gate <- struct{}{}
+	}
+	// The writer has stopped: a new message starts it again.
+	c.send([]byte("second"))
+	<-sock.waiting // "second" waits
+	c.sendLatest(ops[0], []byte("op 0 v10"))
+	c.sendLatest(ops[0], []byte("op 0 v9")) // what it was sent last: the waiting v10 goes
+	c.sendLatest(ops[1], []byte("op 1 v10"))
+	if n := queueLen(); n != 1 {
+		t.Fatalf("%d messages queued, want op 1's only", n)
+	}
+	go func() { sock.gate <- struct{}{} }() // "second"
+	<-sock.waiting
+	sock.gate <- struct{}{} // op 1 v10
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sock.mu.Lock()
+		n := len(sock.written)
+		sock.mu.Unlock()
+		if n == len(ops)+3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	want := []string{"first"}
+	for i := range ops {
+		want = append(want, fmt.Sprintf("op %d v9", i))
+	}
+	want = append(want, "second", "op 1 v10")
+	sock.mu.Lock()
+	defer sock.mu.Unlock()
+	if !slices.Equal(sock.written, want) {
+		t.Errorf("written\n %q\nwant\n %q", sock.written, want)
 	}
 }
