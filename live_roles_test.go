@@ -15,8 +15,9 @@ import (
 // X-Hasura-User-Id, through relationships), the unauthorized role
 // (anonymous: published posts only, its own columns, a row limit) and
 // admin, each subscribed to lists with relationships, a computed field,
-// aggregates, rows by key, filters through relationships and _exists,
-// and per-subscriber variables — every one a role may run. Then random
+// aggregates, rows by key, filters through relationships and _exists, a
+// tracked function, aliases, fragments, __typename and @include, and
+// per-subscriber variables — every one a role may run. Then random
 // plain-SQL writes to every table (statuses that hide and show posts,
 // authors changed, comments and reactions added and deleted, a user
 // renamed, posts made and deleted); after each, every subscription's last
@@ -58,6 +59,11 @@ func TestLiveQueriesAgreeWithTheirQueriesPerRole(t *testing.T) {
 		{query: `subscription { users(order_by: {id: asc}) { id name posts(order_by: {id: asc}) { title } posts_aggregate { aggregate { count } } } }`},
 		{query: `subscription { reactions(order_by: {id: asc}) { emoji comment { body } } }`},
 		{query: `subscription { post_status(order_by: {value: asc}) { value } }`},
+		{query: `subscription ($q: String!) { search_posts(args: {search: $q}, order_by: {id: asc}) { id title comment_count } }`,
+			vars: []map[string]any{{"q": "Post 1"}, {"q": "New"}}},
+		{query: `subscription Mine($withBody: Boolean! = true) { mine: posts(order_by: {id: asc}) { ...P __typename body @include(if: $withBody) } }
+			fragment P on posts { id t: title author { __typename n: name } }`,
+			vars: []map[string]any{nil, {"withBody": false}}},
 	}
 	type who struct{ role, user string }
 	whos := []who{{"user", alice}, {"user", bob}, {"user", carol}, {"", ""}, {"admin", ""}}
