@@ -341,10 +341,22 @@ func rowFunction(function string, t *tables.Table) string {
 		newKey = append(newKey, "NEW."+ident(col.SQLName))
 		oldKey = append(oldKey, "OLD."+ident(col.SQLName))
 	}
+	// A key's text must be what freshgraph's sessions read back (the
+	// probe) and write (the keys of an answer), not what the writer's
+	// session would make of a date, a time, a float: such a key is
+	// rendered under the settings of the session that writes the function,
+	// freshgraph's own (FROM CURRENT). Other keys skip the settings' cost.
+	settings := ""
+	for _, name := range t.PrimaryKey {
+		if col, _ := t.Column(name); !renderedAlike(col.Type.SQL) {
+			settings = ` SET TimeZone FROM CURRENT SET DateStyle FROM CURRENT SET IntervalStyle FROM CURRENT
+    SET extra_float_digits FROM CURRENT SET bytea_output FROM CURRENT SET lc_monetary FROM CURRENT`
+		}
+	}
 	// Assignments, not PERFORM: PL/pgSQL evaluates an assignment's
 	// expression directly, where PERFORM runs a query (half the trigger's
 	// cost per row, measured).
-	return `CREATE OR REPLACE FUNCTION ` + function + `() RETURNS trigger LANGUAGE plpgsql AS $freshgraph$
+	return `CREATE OR REPLACE FUNCTION ` + function + `() RETURNS trigger LANGUAGE plpgsql` + settings + ` AS $freshgraph$
 DECLARE
     n int := coalesce(nullif(current_setting('freshgraph.changed_rows', true), ''), '0')::int + 1;
     done text;
@@ -363,6 +375,19 @@ BEGIN
     RETURN NULL;
 END
 $freshgraph$`
+}
+
+// renderedAlike reports whether values of the type sql (format_type's
+// name) have the same text in every session: not a date or time, an
+// interval, a float, money or bytea, whose text follows the session's
+// settings.
+func renderedAlike(sql string) bool {
+	base, _, _ := strings.Cut(sql, "(")
+	switch strings.TrimPrefix(strings.TrimSpace(base), "public.") {
+	case "text", "character varying", "character", "citext", "uuid", "smallint", "integer", "bigint", "numeric", "boolean", "name", "oid":
+		return true
+	}
+	return false
 }
 
 // quote is s as an SQL string literal.
