@@ -227,6 +227,46 @@ func (l *liveSubscriptions) settle(t *testing.T, step string, silent int) {
 	}
 }
 
+// httpAnswer is sub's query answered over HTTP as sub's role and user, in
+// a subscription result's shape: errors as {"data": null, "errors": …}.
+func httpAnswer(t *testing.T, s *testServer, sub liveSub) string {
+	var headers map[string]string
+	if sub.role != "" {
+		headers = map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": sub.role, "X-Hasura-User-Id": sub.user}
+	}
+	body := s.gql(t, strings.Replace(sub.query, "subscription", "query", 1), sub.vars, headers)
+	var a struct{ Errors json.RawMessage }
+	_ = json.Unmarshal(body, &a)
+	if a.Errors != nil {
+		return `{"data": null, "errors": ` + string(a.Errors) + `}`
+	}
+	return string(body)
+}
+
+// followAgainstHTTP subscribes to each of subs and returns check: once the
+// results have settled, each subscription's last must be httpAnswer's.
+// No subscription may get the same result twice in a row.
+func followAgainstHTTP(t *testing.T, s *testServer, subs []liveSub) (check func(step string)) {
+	last := make([]string, len(subs))
+	l := subscribeAll(t, s, subs, func(i int, payload json.RawMessage) {
+		if last[i] == string(payload) {
+			t.Errorf("as %q %s: %s %v: the same result twice: %s", subs[i].role, subs[i].user, subs[i].query, subs[i].vars, payload)
+		}
+		last[i] = string(payload)
+	})
+	return func(step string) {
+		t.Helper()
+		l.settle(t, step, 0)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i, sub := range subs {
+			if want := httpAnswer(t, s, sub); !reflect.DeepEqual(decode(t, []byte(last[i])), decode(t, []byte(want))) {
+				t.Errorf("%s: as %q %s: %s %v\n got %s\nwant %s", step, sub.role, sub.user, sub.query, sub.vars, last[i], want)
+			}
+		}
+	}
+}
+
 // checkLive subscribes to every case, and checks their answers first and
 // after each of a few writes.
 func (d *differential) checkLive(t *testing.T, subs []liveCase) {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -70,33 +68,7 @@ CREATE TABLE pairs (a uuid, b date, shown boolean NOT NULL DEFAULT true, note te
 			liveSub{query: fmt.Sprintf("subscription { %s_aggregate(where: {shown: {_eq: true}}) { aggregate { count } } }", tb.name), role: "admin"},
 		)
 	}
-	answer := func(sub liveSub) string {
-		body := s.gql(t, strings.Replace(sub.query, "subscription", "query", 1), sub.vars, adminHeaders)
-		var a struct{ Errors json.RawMessage }
-		_ = json.Unmarshal(body, &a)
-		if a.Errors != nil {
-			t.Fatalf("%s: %s", sub.query, body)
-		}
-		return string(body)
-	}
-	last := make([]string, len(subs))
-	l := subscribeAll(t, s, subs, func(i int, payload json.RawMessage) {
-		if last[i] == string(payload) {
-			t.Errorf("%s %v: the same answer twice: %s", subs[i].query, subs[i].vars, payload)
-		}
-		last[i] = string(payload)
-	})
-	check := func(step string) {
-		t.Helper()
-		l.settle(t, step, 0)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, sub := range subs {
-			if want := answer(sub); !reflect.DeepEqual(decode(t, []byte(last[i])), decode(t, []byte(want))) {
-				t.Errorf("%s: %s %v\n got %s\nwant %s", step, sub.query, sub.vars, last[i], want)
-			}
-		}
-	}
+	check := followAgainstHTTP(t, s, subs)
 	check("first answers")
 
 	rng := rand.New(rand.NewPCG(7, 11))

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -72,22 +70,6 @@ func liveQueriesPerRole(t *testing.T, env map[string]string) {
 	}
 	type who struct{ role, user string }
 	whos := []who{{"user", alice}, {"user", bob}, {"user", carol}, {"", ""}, {"admin", ""}}
-	headers := func(w who) map[string]string {
-		if w.role == "" {
-			return nil
-		}
-		return map[string]string{"X-Hasura-Admin-Secret": testAdminSecret, "X-Hasura-Role": w.role, "X-Hasura-User-Id": w.user}
-	}
-	// answer is the query's answer over HTTP, as a subscription's result.
-	answer := func(sub liveSub) string {
-		body := s.gql(t, strings.Replace(sub.query, "subscription", "query", 1), sub.vars, headers(who{sub.role, sub.user}))
-		var a struct{ Errors json.RawMessage }
-		_ = json.Unmarshal(body, &a)
-		if a.Errors != nil {
-			return `{"data": null, "errors": ` + string(a.Errors) + `}`
-		}
-		return string(body)
-	}
 	var subs []liveSub
 	for _, w := range whos {
 		for _, q := range queries {
@@ -97,7 +79,7 @@ func liveQueriesPerRole(t *testing.T, env map[string]string) {
 			}
 			for _, v := range vars {
 				sub := liveSub{query: q.query, vars: v, role: w.role, user: w.user}
-				if strings.Contains(answer(sub), `"errors"`) {
+				if strings.Contains(httpAnswer(t, s, sub), `"errors"`) {
 					continue // not the role's to run: refused at once (TestLiveQueriesRefusals)
 				}
 				subs = append(subs, sub)
@@ -108,24 +90,7 @@ func liveQueriesPerRole(t *testing.T, env map[string]string) {
 		t.Fatalf("only %d subscriptions run", len(subs))
 	}
 
-	last := make([]string, len(subs))
-	l := subscribeAll(t, s, subs, func(i int, payload json.RawMessage) {
-		if last[i] == string(payload) {
-			t.Errorf("%v: the same answer twice: %s", subs[i], payload)
-		}
-		last[i] = string(payload)
-	})
-	check := func(step string) {
-		t.Helper()
-		l.settle(t, step, 0)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, sub := range subs {
-			if want := answer(sub); !reflect.DeepEqual(decode(t, []byte(last[i])), decode(t, []byte(want))) {
-				t.Errorf("%s: as %q %s: %s %v\n got %s\nwant %s", step, sub.role, sub.user, sub.query, sub.vars, last[i], want)
-			}
-		}
-	}
+	check := followAgainstHTTP(t, s, subs)
 	check("first answers")
 
 	rng := rand.New(rand.NewPCG(23, 5))
