@@ -236,7 +236,7 @@ type queued struct {
 // A newer result that is what the client was last sent takes the waiting
 // one out instead: never the same result twice.
 type latest struct {
-	written    [sha256.Size]byte // the last result written
+	written    [sha256.Size]byte // the last result taken to be written
 	hasWritten bool
 }
 
@@ -686,6 +686,14 @@ func (c *wsConn) write() {
 		c.mu.Lock()
 		batch := c.queue
 		c.queue, c.queuedBytes, c.queuedPlain = nil, 0, 0
+		// Taken is as good as sent: a result that comes while these are
+		// written is compared with them (if a write fails, the
+		// connection ends).
+		for _, m := range batch {
+			if m.latest != nil {
+				m.latest.written, m.latest.hasWritten = sha256.Sum256(m.msg), true
+			}
+		}
 		if len(batch) == 0 || c.closed {
 			c.writing = false
 			closing := c.closing
@@ -701,12 +709,6 @@ func (c *wsConn) write() {
 			if err := c.ws.WriteMessage(websocket.TextMessage, m.msg); err != nil {
 				c.cancel()
 				return
-			}
-			if m.latest != nil {
-				sum := sha256.Sum256(m.msg)
-				c.mu.Lock()
-				m.latest.written, m.latest.hasWritten = sum, true
-				c.mu.Unlock()
 			}
 		}
 	}

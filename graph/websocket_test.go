@@ -191,21 +191,35 @@ func TestLiveResultsWaitAsTheLatestOnly(t *testing.T) {
 	go func() { sock.gate <- struct{}{} }() // "second"
 	<-sock.waiting
 	sock.gate <- struct{}{} // op 1 v10
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		sock.mu.Lock()
-		n := len(sock.written)
-		sock.mu.Unlock()
-		if n == len(ops)+3 || time.Now().After(deadline) {
-			break
+	// A result being written counts as sent: one that comes back to it
+	// while it is written takes the newer one waiting out.
+	written := func(n int) {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			sock.mu.Lock()
+			got := len(sock.written)
+			sock.mu.Unlock()
+			if got == n || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(time.Millisecond)
 	}
+	written(len(ops) + 3)
+	c.sendLatest(ops[2], []byte("op 2 v20"))
+	<-sock.waiting // v20 is being written
+	c.sendLatest(ops[2], []byte("op 2 v21"))
+	c.sendLatest(ops[2], []byte("op 2 v20"))
+	if n := queueLen(); n != 0 {
+		t.Fatalf("%d messages queued, want none: the client is being sent v20", n)
+	}
+	sock.gate <- struct{}{}
+	written(len(ops) + 4)
 	want := []string{"first"}
 	for i := range ops {
 		want = append(want, fmt.Sprintf("op %d v9", i))
 	}
-	want = append(want, "second", "op 1 v10")
+	want = append(want, "second", "op 1 v10", "op 2 v20")
 	sock.mu.Lock()
 	defer sock.mu.Unlock()
 	if !slices.Equal(sock.written, want) {
