@@ -745,3 +745,31 @@ func projectWith(t *testing.T, up string, tables map[string]string) string {
 	}
 	return dir
 }
+
+// A stream that has more rows than its client reads goes at the client's
+// pace: each batch waits until the client's last one is taken for
+// writing, so a client that pauses while catching up on a backlog is sent
+// every row once it reads again, not closed as too slow (the rows are
+// large enough to fill the sockets' buffers while it pauses).
+func TestStreamGoesAtItsClientsPace(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, withProject(t, "examples/hasura-project", nil))
+	examplePosts(t, s)
+	const rows = 500
+	s.exec(t, `INSERT INTO posts (author_id, title, body, created_at)
+		SELECT $1, 'Backlog ' || i, repeat('x', 20000), '2025-01-01'::timestamptz + make_interval(secs => i) FROM generate_series(1, $2) i`, alice, rows)
+	c, _, err := dialWS(t, s, "graphql-transport-ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.subscribe(`subscription { posts_stream(batch_size: 1, cursor: {initial_value: {created_at: "2024-12-31"}}) { title body } }`,
+		map[string]any{"headers": map[string]any{"X-Hasura-Admin-Secret": testAdminSecret}})
+	time.Sleep(4 * time.Second) // the client reads nothing meanwhile
+	for got := 0; got < rows; {
+		msg := c.next(15 * time.Second)
+		if msg["type"] != "next" {
+			t.Fatalf("after %d rows: %v", got, msg["type"])
+		}
+		got++
+	}
+}

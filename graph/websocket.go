@@ -40,10 +40,10 @@ import (
 // a connection keeps one goroutine (its reader, on a shallow stack), small
 // buffers, and no goroutine per subscription; its writer runs only while
 // there is something to send, and pings for every connection come from one
-// ticker. A live operation keeps at most its latest result unsent (latest);
-// a client whose other unsent messages fill the queue, or that takes
-// writeWait to take one, is closed, so a slow client never holds up the
-// others.
+// ticker. A live operation keeps at most its latest result unsent, and a
+// stream waits for its client (opQueue); a client whose unsent messages
+// fill the queue, or that takes writeWait to take one, is closed, so a slow
+// client never holds up the others.
 type Websocket struct {
 	// Ctx ends every connection when the server stops.
 	Ctx context.Context
@@ -221,23 +221,31 @@ type wsConn struct {
 	closing *closeFrame
 }
 
-// queued is a message waiting to be written: a plain one, or a live
-// operation's latest result.
+// queued is a message waiting to be written, and the operation it is
+// for (nil: none, a keep-alive or an ack).
 type queued struct {
-	msg    []byte
-	latest *latest
+	msg []byte
+	op  *opQueue
 }
 
-// latest is a live operation's (a live query's, the session's, an
-// action's): its result waiting to be written is replaced by a newer one,
-// as the client wants the current state, not every state it was too slow
-// to read — so a burst of every operation's result, or a client slower
-// than the changes, costs one message an operation, not a growing queue.
-// A newer result that is what the client was last sent takes the waiting
-// one out instead: never the same result twice.
-type latest struct {
+// opQueue is an operation's share of its connection's queue.
+//
+// A live operation's (a live query's, the session's, an action's:
+// latestOnly) result waiting to be written is replaced by a newer one, as
+// the client wants the current state, not every state it was too slow to
+// read — so a burst of every operation's result, or a client slower than
+// the changes, costs one message an operation, not a growing queue. A
+// newer result that is what the client was last sent takes the waiting one
+// out instead: never the same result twice.
+//
+// A stream's batches are each sent; while one waits (backlogged) the
+// stream runs no further, so it goes at its client's pace.
+type opQueue struct {
+	latestOnly bool
 	written    [sha256.Size]byte // the last result taken to be written
 	hasWritten bool
+	waiting    int    // its messages in the queue
+	taken      func() // a stream's: called once none waits
 }
 
 type closeFrame struct {
@@ -453,11 +461,8 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":`
 	alias := strconv.Quote(f.Alias)
 	var started, refused atomic.Bool
-	var l *latest // a stream's batches are each sent; a live query's latest result
-	if len(q.Position) == 0 {
-		l = &latest{}
-	}
-	c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
+	share := &opQueue{latestOnly: len(q.Position) == 0} // a stream's batches are each sent
+	sub := c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
 		if refused.Load() {
 			// A run that was under way when the subscription was refused:
 			// nothing follows the refusal's complete.
@@ -487,8 +492,13 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 			msg = append(msg, r.Data...)
 			msg = append(msg, "}}}"...)
 		}
-		c.enqueue(msg, l, nil)
-	})
+		c.enqueue(msg, share, nil)
+	}, func() bool { return c.backlogged(share) })
+	if sub != nil && !share.latestOnly {
+		c.mu.Lock()
+		share.taken = sub.Taken
+		c.mu.Unlock()
+	}
 }
 
 // followAction subscribes id to an asynchronous action's result: sent at
@@ -497,7 +507,7 @@ func (c *wsConn) followAction(ctx context.Context, op *graphql.OperationContext,
 	idJSON, _ := json.Marshal(id)
 	head := `{"id":` + string(idJSON) + `,"type":"` + c.resultType() + `","payload":{"data":{` + strconv.Quote(f.Alias) + `:`
 	var started, refused atomic.Bool
-	l := &latest{}
+	share := &opQueue{latestOnly: true}
 	c.t.Schemas.FollowAction(ctx, op, f, func(data []byte, err error) {
 		if refused.Load() {
 			return
@@ -510,10 +520,10 @@ func (c *wsConn) followAction(ctx context.Context, op *graphql.OperationContext,
 		if err != nil {
 			resp := c.exec.DispatchError(ctx, gqlerror.List{gqlerror.WrapPath(ast.Path{ast.PathName(f.Alias)}, err)})
 			errs, _ := json.Marshal(resp.Errors)
-			c.sendLatest(l, []byte(`{"id":`+string(idJSON)+`,"type":"`+c.resultType()+`","payload":{"data":null,"errors":`+string(errs)+`}}`))
+			c.enqueue([]byte(`{"id":`+string(idJSON)+`,"type":"`+c.resultType()+`","payload":{"data":null,"errors":`+string(errs)+`}}`), share, nil)
 			return
 		}
-		c.sendLatest(l, []byte(head+string(data)+"}}}"))
+		c.enqueue([]byte(head+string(data)+"}}}"), share, nil)
 	})
 }
 
@@ -533,7 +543,7 @@ func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext
 	}
 	alias, _ := json.Marshal(f.Alias)
 	var wasLive atomic.Bool
-	l := &latest{}
+	share := &opQueue{latestOnly: true}
 	c.t.Resolver.Live.Subscribe(ctx, src, func(sess *authjs.Session) {
 		// The connection's own cookie session ended (signed out, revoked,
 		// expired): the connection is closed once its null is written, as
@@ -560,7 +570,7 @@ func (c *wsConn) followSession(ctx context.Context, op *graphql.OperationContext
 			c.sendThenClose(msg.Bytes(), 4401, "Unauthorized: the session ended")
 			return
 		}
-		c.sendLatest(l, msg.Bytes())
+		c.enqueue(msg.Bytes(), share, nil)
 	})
 }
 
@@ -626,14 +636,9 @@ func (c *wsConn) sendJSON(v any) {
 }
 
 // send queues msg and starts the writer if it is not running. It never
-// blocks; a client with maxQueued plain messages (or maxQueuedBytes) unsent
-// is too slow and is closed.
+// blocks; a client with more than maxQueued messages beyond one an
+// operation (or maxQueuedBytes) unsent is too slow and is closed.
 func (c *wsConn) send(msg []byte) { c.enqueue(msg, nil, nil) }
-
-// sendLatest queues msg, l's newest result, in place of l's result still
-// waiting if there is one. A client that does not read at all is closed
-// when a write to it times out (writeWait).
-func (c *wsConn) sendLatest(l *latest, msg []byte) { c.enqueue(msg, l, nil) }
 
 // sendThenClose queues msg, and closes the connection with code once it
 // and every message before it are written.
@@ -641,7 +646,9 @@ func (c *wsConn) sendThenClose(msg []byte, code int, reason string) {
 	c.enqueue(msg, nil, &closeFrame{code: code, reason: reason})
 }
 
-func (c *wsConn) enqueue(msg []byte, l *latest, closing *closeFrame) {
+// enqueue queues msg for op (nil: none): a live operation's in place of its
+// result still waiting, if there is one.
+func (c *wsConn) enqueue(msg []byte, op *opQueue, closing *closeFrame) {
 	c.mu.Lock()
 	if closing != nil {
 		c.closing = closing
@@ -650,13 +657,14 @@ func (c *wsConn) enqueue(msg []byte, l *latest, closing *closeFrame) {
 		c.mu.Unlock()
 		return
 	}
-	if l != nil {
-		for i := len(c.queue) - 1; i >= 0; i-- {
-			if c.queue[i].latest != l {
+	if op != nil && op.latestOnly {
+		for i := len(c.queue) - 1; i >= 0 && op.waiting > 0; i-- {
+			if c.queue[i].op != op {
 				continue
 			}
-			if l.hasWritten && sha256.Sum256(msg) == l.written {
+			if op.hasWritten && sha256.Sum256(msg) == op.written {
 				c.queue = slices.Delete(c.queue, i, i+1) // back to what the client has
+				op.waiting--
 			} else {
 				c.queue[i].msg = msg
 			}
@@ -664,7 +672,9 @@ func (c *wsConn) enqueue(msg []byte, l *latest, closing *closeFrame) {
 			return
 		}
 	} else {
-		if c.queuedPlain >= maxQueued || c.queuedPlain > 0 && c.queuedBytes+len(msg) > maxQueuedBytes {
+		// A stream has one batch waiting at most (backlogged), bar a
+		// write's run: beyond one an operation, the client is slow.
+		if c.queuedPlain >= maxQueued+len(c.subs) || c.queuedPlain > 0 && c.queuedBytes+len(msg) > maxQueuedBytes {
 			c.mu.Unlock()
 			c.closeWith(websocket.ClosePolicyViolation, "client too slow: messages not read")
 			return
@@ -672,12 +682,22 @@ func (c *wsConn) enqueue(msg []byte, l *latest, closing *closeFrame) {
 		c.queuedPlain++
 		c.queuedBytes += len(msg)
 	}
-	c.queue = append(c.queue, queued{msg: msg, latest: l})
+	if op != nil {
+		op.waiting++
+	}
+	c.queue = append(c.queue, queued{msg: msg, op: op})
 	if !c.writing {
 		c.writing = true
 		go c.write()
 	}
 	c.mu.Unlock()
+}
+
+// backlogged reports whether op has a message not yet taken for writing.
+func (c *wsConn) backlogged(op *opQueue) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return op.waiting > 0
 }
 
 // write sends the queue until it is empty, then stops.
@@ -689,9 +709,16 @@ func (c *wsConn) write() {
 		// Taken is as good as sent: a result that comes while these are
 		// written is compared with them (if a write fails, the
 		// connection ends).
+		var taken []func()
 		for _, m := range batch {
-			if m.latest != nil {
-				m.latest.written, m.latest.hasWritten = sha256.Sum256(m.msg), true
+			if m.op == nil {
+				continue
+			}
+			if m.op.waiting--; m.op.waiting == 0 && m.op.taken != nil {
+				taken = append(taken, m.op.taken)
+			}
+			if m.op.latestOnly {
+				m.op.written, m.op.hasWritten = sha256.Sum256(m.msg), true
 			}
 		}
 		if len(batch) == 0 || c.closed {
@@ -704,6 +731,9 @@ func (c *wsConn) write() {
 			return
 		}
 		c.mu.Unlock()
+		for _, f := range taken {
+			f() // the stream may run on while these are written
+		}
 		for _, m := range batch {
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := c.ws.WriteMessage(websocket.TextMessage, m.msg); err != nil {

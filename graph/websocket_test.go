@@ -160,11 +160,11 @@ func TestLiveResultsWaitAsTheLatestOnly(t *testing.T) {
 
 	c.send([]byte("first"))
 	<-sock.waiting // the writer holds "first" until let
-	ops := make([]*latest, 2*maxQueued)
+	ops := make([]*opQueue, 2*maxQueued)
 	for i := range ops {
-		ops[i] = &latest{}
+		ops[i] = &opQueue{latestOnly: true}
 		for v := range 10 {
-			c.sendLatest(ops[i], fmt.Appendf(nil, "op %d v%d", i, v))
+			c.enqueue(fmt.Appendf(nil, "op %d v%d", i, v), ops[i], nil)
 		}
 	}
 	if ctx.Err() != nil {
@@ -182,9 +182,9 @@ func TestLiveResultsWaitAsTheLatestOnly(t *testing.T) {
 	// The writer has stopped: a new message starts it again.
 	c.send([]byte("second"))
 	<-sock.waiting // "second" waits
-	c.sendLatest(ops[0], []byte("op 0 v10"))
-	c.sendLatest(ops[0], []byte("op 0 v9")) // what it was sent last: the waiting v10 goes
-	c.sendLatest(ops[1], []byte("op 1 v10"))
+	c.enqueue([]byte("op 0 v10"), ops[0], nil)
+	c.enqueue([]byte("op 0 v9"), ops[0], nil) // what it was sent last: the waiting v10 goes
+	c.enqueue([]byte("op 1 v10"), ops[1], nil)
 	if n := queueLen(); n != 1 {
 		t.Fatalf("%d messages queued, want op 1's only", n)
 	}
@@ -206,10 +206,10 @@ func TestLiveResultsWaitAsTheLatestOnly(t *testing.T) {
 		}
 	}
 	written(len(ops) + 3)
-	c.sendLatest(ops[2], []byte("op 2 v20"))
+	c.enqueue([]byte("op 2 v20"), ops[2], nil)
 	<-sock.waiting // v20 is being written
-	c.sendLatest(ops[2], []byte("op 2 v21"))
-	c.sendLatest(ops[2], []byte("op 2 v20"))
+	c.enqueue([]byte("op 2 v21"), ops[2], nil)
+	c.enqueue([]byte("op 2 v20"), ops[2], nil)
 	if n := queueLen(); n != 0 {
 		t.Fatalf("%d messages queued, want none: the client is being sent v20", n)
 	}

@@ -236,15 +236,19 @@ func (h *Hub) poll(ctx context.Context, interval time.Duration, all bool) {
 
 // Subscription is one subscriber.
 type Subscription struct {
-	g       *group
-	c       *cohort
-	deliver func(Result)
+	g          *group
+	c          *cohort
+	deliver    func(Result)
+	backlogged func() bool
 }
 
 // Subscribe pushes deliver the answer of q for role at once (a stream's:
 // its first batch, if any) and again whenever it changes, for as long as
-// ctx lives. deliver must not block.
-func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deliver func(Result)) {
+// ctx lives. deliver must not block. A stream's next batch waits while
+// backlogged (if not nil) reports that the subscriber has not yet taken
+// its last one, until the subscriber says it has (Taken): a stream
+// catching up runs at its client's pace.
+func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deliver func(Result), backlogged func() bool) *Subscription {
 	sql, ok := multiplexed(q.Query, q.Keyed)
 	key := string(role) + "\x00" + sql
 	if !ok {
@@ -254,7 +258,7 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 	args, err := json.Marshal(q.Query.Args())
 	if err != nil {
 		deliver(Result{Err: err})
-		return
+		return nil
 	}
 	var probeSQL string
 	var probeArgs []byte
@@ -269,7 +273,7 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 	if g == nil {
 		g = &group{hub: h, key: key, sql: sql, role: role, position: q.Position, solo: !ok, single: q.Query,
 			keyed: q.Keyed, root: q.Root.SQL, probeSQL: probeSQL, keys: map[string]struct{}{}, byKey: map[string]map[*cohort]struct{}{},
-			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}, waiting: map[*cohort]struct{}{}}
+			cohorts: map[string]*cohort{}, all: map[*cohort]struct{}{}, fresh: map[*cohort]struct{}{}, waiting: map[*cohort]struct{}{}, held: map[*cohort]struct{}{}}
 		h.groups[key] = g
 		if h.visibility != nil {
 			h.visibility.kick()
@@ -290,7 +294,7 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 	}
 	g.mu.Lock()
 	h.mu.Unlock()
-	s := &Subscription{g: g, deliver: deliver}
+	s := &Subscription{g: g, deliver: deliver, backlogged: backlogged}
 	// A stream's subscriber has its own position; a live query's shares
 	// the answer of everyone asking the same.
 	c := g.cohorts[string(args)]
@@ -310,6 +314,20 @@ func (h *Hub) Subscribe(ctx context.Context, role auth.Role, q engine.Live, deli
 	c.subs[s] = struct{}{}
 	g.mu.Unlock()
 	context.AfterFunc(ctx, s.end)
+	return s
+}
+
+// Taken tells that the subscriber has taken what it was given: a stream
+// held back for it (withoutBacklogged) runs on.
+func (s *Subscription) Taken() {
+	g := s.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.held[s.c]; ok && !s.c.backlogged() {
+		delete(g.held, s.c)
+		g.fresh[s.c] = struct{}{}
+		g.kick()
+	}
 }
 
 // end forgets the subscriber, and its cohort and group once empty.
@@ -327,6 +345,7 @@ func (s *Subscription) end() {
 	delete(g.all, s.c)
 	delete(g.fresh, s.c)
 	delete(g.waiting, s.c)
+	delete(g.held, s.c)
 	g.index(s.c, nil)
 	if s.c.key != "" && g.cohorts[s.c.key] == s.c {
 		delete(g.cohorts, s.c.key)
@@ -372,8 +391,10 @@ type group struct {
 	// has passed since the last such run.
 	fresh map[*cohort]struct{}
 	// waiting are streams' cohorts waiting for their barrier, looked at
-	// again when the timer fires.
+	// again when the timer fires; held, those waiting for their client to
+	// take their last batch (withoutBacklogged, Taken).
 	waiting map[*cohort]struct{}
+	held    map[*cohort]struct{}
 	dirty   bool
 	// learnt is when the oldest write not yet answered by a run was
 	// learnt (zero: none), for the push latency.
@@ -515,6 +536,9 @@ func (g *group) due() (batch []*cohort, whole bool, keys []string) {
 			g.dirty = false
 			clear(g.keys)
 			clear(g.fresh)
+			if batch = g.withoutBacklogged(batch); len(batch) == 0 {
+				return nil, false, nil
+			}
 			return batch, true, nil
 		}
 	}
@@ -526,7 +550,41 @@ func (g *group) due() (batch []*cohort, whole bool, keys []string) {
 		batch = append(batch, c)
 	}
 	clear(g.fresh)
+	if batch = g.withoutBacklogged(batch); len(batch) == 0 {
+		return nil, false, nil
+	}
 	return batch, false, nil
+}
+
+// withoutBacklogged holds back the streams' cohorts whose subscriber has
+// not yet taken its last batch — its client reads slower than the stream
+// could run — until it has (Taken). Nothing is lost: the next run reads
+// every row after the cohort's position. g.mu is held.
+func (g *group) withoutBacklogged(batch []*cohort) []*cohort {
+	if g.position == nil {
+		return batch
+	}
+	kept := batch[:0]
+	for _, c := range batch {
+		if c.backlogged() {
+			g.held[c] = struct{}{}
+			continue
+		}
+		delete(g.held, c)
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+// backlogged reports whether one of c's subscribers has a batch it has
+// not taken yet.
+func (c *cohort) backlogged() bool {
+	for s := range c.subs {
+		if s.backlogged != nil && s.backlogged() {
+			return true
+		}
+	}
+	return false
 }
 
 // affected narrows cohorts, after writes to the root rows keys, to those
