@@ -462,7 +462,15 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 	alias := strconv.Quote(f.Alias)
 	var started, refused atomic.Bool
 	share := &opQueue{latestOnly: len(q.Position) == 0} // a stream's batches are each sent
-	sub := c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
+	var sub atomic.Pointer[livequery.Subscription]
+	if !share.latestOnly {
+		share.taken = func() {
+			if s := sub.Load(); s != nil {
+				s.Taken()
+			}
+		}
+	}
+	subscribed := c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
 		if refused.Load() {
 			// A run that was under way when the subscription was refused:
 			// nothing follows the refusal's complete.
@@ -494,10 +502,9 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 		}
 		c.enqueue(msg, share, nil)
 	}, func() bool { return c.backlogged(share) })
-	if sub != nil && !share.latestOnly {
-		c.mu.Lock()
-		share.taken = sub.Taken
-		c.mu.Unlock()
+	if subscribed != nil && !share.latestOnly {
+		sub.Store(subscribed)
+		subscribed.Taken() // a batch taken before the store would not have said so
 	}
 }
 
