@@ -243,27 +243,55 @@ func httpAnswer(t *testing.T, s *testServer, sub liveSub) string {
 	return string(body)
 }
 
-// followAgainstHTTP subscribes to each of subs and returns check: once the
-// results have settled, each subscription's last must be httpAnswer's.
-// No subscription may get the same result twice in a row.
-func followAgainstHTTP(t *testing.T, s *testServer, subs []liveSub) (check func(step string)) {
-	last := make([]string, len(subs))
-	l := subscribeAll(t, s, subs, func(i int, payload json.RawMessage) {
-		if last[i] == string(payload) {
+// liveFollower holds the last result of each of its subscriptions.
+type liveFollower struct {
+	*liveSubscriptions
+	subs []liveSub
+	last []string
+}
+
+// followLive subscribes to each of subs. No subscription may get the same
+// result twice in a row.
+func followLive(t *testing.T, s *testServer, subs []liveSub) *liveFollower {
+	f := &liveFollower{subs: subs, last: make([]string, len(subs))}
+	f.liveSubscriptions = subscribeAll(t, s, subs, func(i int, payload json.RawMessage) {
+		if f.last[i] == string(payload) {
 			t.Errorf("as %q %s: %s %v: the same result twice: %s", subs[i].role, subs[i].user, subs[i].query, subs[i].vars, payload)
 		}
-		last[i] = string(payload)
+		f.last[i] = string(payload)
 	})
+	return f
+}
+
+// check waits for the results to settle, then compares each
+// subscription's last with want(i), telling the first 20 that differ.
+func (f *liveFollower) check(t *testing.T, step string, want func(i int) string) {
+	t.Helper()
+	f.settle(t, step, 0)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	failures := 0
+	for i, sub := range f.subs {
+		w := want(i)
+		if reflect.DeepEqual(decode(t, []byte(f.last[i])), decode(t, []byte(w))) {
+			continue
+		}
+		if failures++; failures <= 20 {
+			t.Errorf("%s: as %q %s: %s %v\n got %s\nwant %s", step, sub.role, sub.user, sub.query, sub.vars, f.last[i], w)
+		}
+	}
+	if failures > 20 {
+		t.Errorf("%s: and %d more", step, failures-20)
+	}
+}
+
+// followAgainstHTTP subscribes to each of subs and returns check: once the
+// results have settled, each subscription's last must be httpAnswer's.
+func followAgainstHTTP(t *testing.T, s *testServer, subs []liveSub) (check func(step string)) {
+	f := followLive(t, s, subs)
 	return func(step string) {
 		t.Helper()
-		l.settle(t, step, 0)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		for i, sub := range subs {
-			if want := httpAnswer(t, s, sub); !reflect.DeepEqual(decode(t, []byte(last[i])), decode(t, []byte(want))) {
-				t.Errorf("%s: as %q %s: %s %v\n got %s\nwant %s", step, sub.role, sub.user, sub.query, sub.vars, last[i], want)
-			}
-		}
+		f.check(t, step, func(i int) string { return httpAnswer(t, s, subs[i]) })
 	}
 }
 
@@ -275,36 +303,20 @@ func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 	for i, sub := range subs {
 		asAdmin[i] = liveSub{query: sub.query, vars: sub.vars, role: "admin"}
 	}
-	last := make([]string, len(subs))
-	l := subscribeAll(t, d.s, asAdmin, func(i int, payload json.RawMessage) {
-		if last[i] == string(payload) {
-			t.Errorf("%s: the same answer twice: %s", subs[i].name, payload)
-		}
-		last[i] = string(payload)
-	})
+	f := followLive(t, d.s, asAdmin)
+	last := f.last
 
 	// settle waits for the answers, then compares each last one with its
 	// oracle's.
 	settle := func(step string) {
 		t.Helper()
-		l.settle(t, step, 0)
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		failures := 0
-		for i, sub := range subs {
-			want, err := sub.want()
+		f.check(t, step, func(i int) string {
+			want, err := subs[i].want()
 			if err != nil {
-				t.Fatalf("%s: %s: %v", step, sub.name, err)
+				t.Fatalf("%s: %s: %v", step, subs[i].name, err)
 			}
-			if !reflect.DeepEqual(decode(t, []byte(last[i])), decode(t, []byte(want))) {
-				if failures++; failures <= 20 {
-					t.Errorf("%s: %s: %s %v\n got %s\nwant %s", step, sub.name, sub.query, sub.vars, last[i], want)
-				}
-			}
-		}
-		if failures > 20 {
-			t.Errorf("%s: and %d more", step, failures-20)
-		}
+			return want
+		})
 		d.cases.Add(int64(len(subs)))
 	}
 	settle("first answers")
@@ -316,14 +328,14 @@ func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 		t.Fatal(err)
 	}
 	cols := d.columnsList()
-	l.mu.Lock()
+	f.mu.Lock()
 	before := slices.Clone(last)
-	l.mu.Unlock()
+	f.mu.Unlock()
 	for _, id := range ids {
 		d.s.exec(t, fmt.Sprintf("INSERT INTO alltypes (id, %[1]s) SELECT $1, %[1]s FROM alltypes WHERE id = $2", cols), nextID(), id)
 	}
 	settle("after copies")
-	l.mu.Lock()
+	f.mu.Lock()
 	pushed := 0
 	for i, sub := range subs {
 		if last[i] != before[i] {
@@ -334,7 +346,7 @@ func (d *differential) checkLive(t *testing.T, subs []liveCase) {
 			t.Errorf("after copies: %s: not pushed: %s", sub.name, last[i])
 		}
 	}
-	l.mu.Unlock()
+	f.mu.Unlock()
 	d.s.exec(t, fmt.Sprintf("UPDATE alltypes SET (%[1]s) = (SELECT %[1]s FROM alltypes WHERE id = $2) WHERE id = $1", cols), ids[0], ids[len(ids)-1])
 	settle("after an update")
 	d.s.exec(t, "DELETE FROM alltypes WHERE id = $1", ids[1])
