@@ -463,12 +463,14 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 	var started, refused atomic.Bool
 	share := &opQueue{latestOnly: len(q.Position) == 0} // a stream's batches are each sent
 	var sub atomic.Pointer[livequery.Subscription]
+	var backlogged func() bool // a live query's results are folded, never held back
 	if !share.latestOnly {
 		share.taken = func() {
 			if s := sub.Load(); s != nil {
 				s.Taken()
 			}
 		}
+		backlogged = func() bool { return c.backlogged(share) }
 	}
 	subscribed := c.t.LiveQueries.Subscribe(ctx, caller.Role, q, func(r livequery.Result) {
 		if refused.Load() {
@@ -501,7 +503,7 @@ func (c *wsConn) followTable(ctx context.Context, op *graphql.OperationContext, 
 			msg = append(msg, "}}}"...)
 		}
 		c.enqueue(msg, share, nil)
-	}, func() bool { return c.backlogged(share) })
+	}, backlogged)
 	if subscribed != nil && !share.latestOnly {
 		sub.Store(subscribed)
 		subscribed.Taken() // a batch taken before the store would not have said so
